@@ -1,0 +1,69 @@
+"""The bot's whole memory: hidden markers in the notes and descriptions it writes.
+
+A marker is an HTML comment holding a small versioned JSON object:
+
+    <!-- vorhoelle:1 {"kind": "transition", "source": "label_event:812", ...} -->
+
+`kind` says what the bot did (transition, refusal, notified, help, staged, ...) and `source`
+names the GitLab object that caused it (`label_event:<id>`, `note:<id>`, `award:<id>`,
+`api:<request id>`, `match:<key>`). A source that already has a marker of a kind is never acted
+on again for that kind; that is how a replayed webhook or a second converge stays harmless.
+Only markers in notes written by the bot's own user count: anyone can type a comment.
+GitLab renders HTML comments invisibly, and the JSON is escaped so that no text inside it can
+close the comment early.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+VERSION = 1
+_PATTERN = re.compile(r"<!-- vorhoelle:(\d+) (\{.*?\}) -->")
+
+
+@dataclass(frozen=True)
+class Marker:
+    kind: str
+    source: str
+    data: dict[str, Any] = field(default_factory=dict)
+    version: int = VERSION
+
+
+def source_id(kind: str, ident: object) -> str:
+    """`source_id("note", 17)` -> `"note:17"`: the one spelling of a triggering source."""
+    return f"{kind}:{ident}"
+
+
+def render_marker(kind: str, source: str, **data: Any) -> str:
+    payload = {"kind": kind, "source": source, **data}
+    text = json.dumps(payload, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    # `--` may not appear inside an HTML comment; `<` and `>` could end it early.
+    text = text.replace("--", "\\u002d\\u002d").replace("<", "\\u003c").replace(">", "\\u003e")
+    return f"<!-- vorhoelle:{VERSION} {text} -->"
+
+
+def parse_markers(body: str | None) -> list[Marker]:
+    """Every well-formed marker in `body`; anything unreadable is ignored, never fatal."""
+    found: list[Marker] = []
+    for version, raw in _PATTERN.findall(body or ""):
+        try:
+            payload = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(payload, dict):
+            continue
+        kind, source = payload.pop("kind", None), payload.pop("source", None)
+        if isinstance(kind, str) and isinstance(source, str):
+            found.append(Marker(kind=kind, source=source, data=payload, version=int(version)))
+    return found
+
+
+def markers_in(bodies: Iterable[str | None]) -> list[Marker]:
+    return [marker for body in bodies for marker in parse_markers(body)]
+
+
+def has_marker(markers: Iterable[Marker], kind: str, source: str) -> bool:
+    return any(m.kind == kind and m.source == source for m in markers)

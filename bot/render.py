@@ -1,0 +1,78 @@
+"""Every text a human reads comes from a Jinja2 template in `templates/`.
+
+The template's file name says where its output goes, and so how every value put into it is
+escaped: `*.md.j2` GitLab Markdown, `*.html.j2` HTML, `*.slack.j2` Slack mrkdwn, `*.txt.j2` plain
+text. Escaping is the environment's `finalize` step, so a template cannot forget it; text the bot
+built itself (a marker, a link it made) is passed as `markupsafe.Markup` or through `|safe`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Callable
+
+import jinja2
+from markupsafe import Markup
+
+from bot import escape
+from bot.resources import resource_dir
+
+_ESCAPERS: dict[str, Callable[[object], str]] = {
+    ".md.j2": escape.escape_markdown,
+    ".slack.j2": escape.escape_slack,
+    ".txt.j2": escape.escape_plain,
+}
+
+
+def _finalizer(escaper: Callable[[object], str]) -> Callable[[Any], Any]:
+    def finalize(value: Any) -> Any:
+        if value is None:
+            return ""
+        if isinstance(value, Markup):
+            return str(value)
+        return escaper(value)
+
+    return finalize
+
+
+def _filters() -> dict[str, Callable[..., Any]]:
+    """Filters that do their own escaping and return text marked as already safe."""
+
+    def safe_after(fn: Callable[..., str]) -> Callable[..., Markup]:
+        return lambda value, *args: Markup(fn(value, *args))
+
+    return {
+        "md": safe_after(escape.escape_markdown),
+        "md_cell": safe_after(escape.escape_markdown_cell),
+        "slack": safe_after(escape.escape_slack),
+        "plain": safe_after(escape.escape_plain),
+        "title": safe_after(escape.plain_title),
+    }
+
+
+@lru_cache(maxsize=None)
+def environment(suffix: str) -> jinja2.Environment:
+    loader = jinja2.FileSystemLoader(str(resource_dir("templates")))
+    if suffix == ".html.j2":
+        env = jinja2.Environment(loader=loader, autoescape=True, keep_trailing_newline=True)
+    else:
+        env = jinja2.Environment(
+            loader=loader,
+            autoescape=False,
+            finalize=_finalizer(_ESCAPERS[suffix]),
+            keep_trailing_newline=True,
+        )
+    env.filters.update(_filters())
+    return env
+
+
+def suffix_of(name: str) -> str:
+    for suffix in (".md.j2", ".html.j2", ".slack.j2", ".txt.j2"):
+        if name.endswith(suffix):
+            return suffix
+    raise ValueError(f"template {name!r} must end in .md.j2, .html.j2, .slack.j2 or .txt.j2")
+
+
+def render(name: str, **context: Any) -> str:
+    """Render `templates/<name>` with every untrusted value escaped for its destination."""
+    return environment(suffix_of(name)).get_template(name).render(**context)

@@ -1,0 +1,21 @@
+"""Where the bot's non-code files live.
+
+`templates/` and `config/` sit at the top of the repository, where people look for them. A wheel
+installs them as the packages `bot.templates` and `bot.defaults` (see setup.py); a source checkout
+or an editable install reads them in place.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+
+_PACKAGED = {"templates": "bot.templates", "config": "bot.defaults"}
+
+
+def resource_dir(name: str) -> Path:
+    """Return the directory holding `templates` or `config` for this installation."""
+    in_checkout = Path(__file__).resolve().parent.parent / name
+    if in_checkout.is_dir():
+        return in_checkout
+    return Path(str(importlib.resources.files(_PACKAGED[name])))

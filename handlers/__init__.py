@@ -1,0 +1,1 @@
+"""One module per GitLab event kind; each registers itself on `handlers.router`."""
