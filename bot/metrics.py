@@ -1,0 +1,111 @@
+"""The bot's Prometheus metrics, in one registry of its own, and the `GET /metrics` route.
+
+Other modules import the metric objects and increment them where the thing happens, e.g.
+`metrics.DELIVERIES.labels(event="note", outcome="queued").inc()`. A registry of our own (not
+prometheus-client's global one) keeps `/metrics` to what the bot means to publish, and lets
+several bots in one test process share it without "duplicated timeseries" errors.
+
+Label values are small closed sets: never put an issue number, a user or a raw URL in a label
+(use `api_endpoint` for GitLab paths), or the series multiply without bound.
+"""
+
+from __future__ import annotations
+
+import re
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+DELIVERIES = Counter(
+    "vorhoelle_webhook_deliveries",
+    "Webhook deliveries received, by GitLab event kind and what the bot did with them "
+    "(queued, ignored, duplicate, unauthorized, invalid).",
+    ["event", "outcome"],
+    registry=REGISTRY,
+)
+DUPLICATES_DROPPED = Counter(
+    "vorhoelle_duplicate_deliveries_dropped",
+    "Deliveries dropped because their X-Gitlab-Event-UUID (or an equal pending converge) "
+    "was already seen.",
+    registry=REGISTRY,
+)
+QUEUE_DEPTH = Gauge(
+    "vorhoelle_queue_depth",
+    "Issues waiting for a converge (queued, not yet running).",
+    registry=REGISTRY,
+)
+CONVERGE_DURATION = Histogram(
+    "vorhoelle_converge_duration_seconds",
+    "Time to converge one issue, by outcome (ok, error).",
+    ["outcome"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+    registry=REGISTRY,
+)
+GITLAB_CALLS = Counter(
+    "vorhoelle_gitlab_api_calls",
+    "Calls to the GitLab API, by endpoint template (see api_endpoint) and HTTP status "
+    "(or 'error' when no response came back).",
+    ["endpoint", "status"],
+    registry=REGISTRY,
+)
+GITLAB_RETRIES = Counter(
+    "vorhoelle_gitlab_retries",
+    "GitLab API calls retried, by reason (5xx, 429, timeout, connection).",
+    ["reason"],
+    registry=REGISTRY,
+)
+NOTIFICATIONS = Counter(
+    "vorhoelle_notifications",
+    "Notifications handed to a channel, by channel and outcome (sent, failed, deferred, skipped).",
+    ["channel", "outcome"],
+    registry=REGISTRY,
+)
+CATCH_UP_LAG = Gauge(
+    "vorhoelle_catch_up_lag_seconds",
+    "At the end of the last catch-up pass: how far its window reached back, in seconds.",
+    registry=REGISTRY,
+)
+CATCH_UP_LAST_SUCCESS = Gauge(
+    "vorhoelle_catch_up_last_success_timestamp_seconds",
+    "Unix time at which the last catch-up pass finished without error (0: none yet).",
+    registry=REGISTRY,
+)
+CONFIG_RELOADS = Counter(
+    "vorhoelle_config_reloads",
+    "Reloads of the project's .vorhoelle.yml, by outcome (ok, invalid, missing).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+
+_ID_SEGMENT = re.compile(r"^(\d+|[^/]*%2[Ff][^/]*)$")
+
+
+def api_endpoint(path: str) -> str:
+    """Turn a GitLab API path into a label value: ids and encoded paths become `:id`.
+
+    `/api/v4/projects/group%2Fjobs/issues/12/notes?page=2` -> `/projects/:id/issues/:id/notes`.
+    """
+    path = path.split("?", 1)[0]
+    if path.startswith("/api/v4"):
+        path = path[len("/api/v4"):]
+    segments = [":id" if _ID_SEGMENT.match(part) else part for part in path.split("/")]
+    return "/".join(segments) or "/"
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def routes() -> list[BaseRoute]:
+    return [Route("/metrics", metrics_endpoint, methods=["GET"])]
