@@ -9,8 +9,10 @@ print by accident.
 from __future__ import annotations
 
 import os
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
@@ -117,16 +119,148 @@ class QuietHours(_Section):
     end: str
     timezone: str = "UTC"
 
+    @model_validator(mode="after")
+    def _readable(self) -> "QuietHours":
+        for name in ("start", "end"):
+            try:
+                time.fromisoformat(getattr(self, name))
+            except ValueError:
+                raise ValueError(f"quiet_hours.{name} must be HH:MM, got {getattr(self, name)!r}") from None
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"quiet_hours.timezone {self.timezone!r} is not a known time zone") from None
+        return self
 
-class NotifySettings(BaseModel):
-    """Channel sections are free-form here; each channel validates its own (bot/notify)."""
 
-    model_config = ConfigDict(extra="allow")
+class EventRule(_Section):
+    """Who hears about one kind of event: a bare list of channels is short for `{channels: [...]}`."""
+
+    channels: list[str] = ["all"]
+    min_score: int = Field(0, ge=0, le=100)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _list_is_channels(cls, value: Any) -> Any:
+        return {"channels": value} if isinstance(value, list) else value
+
+
+class ConsoleChannel(_Section):
+    enabled: bool = True
+    outbox: Path | None = Path("vorhoelle-outbox.jsonl")
+
+
+class GitLabTodoChannel(_Section):
+    enabled: bool = True
+    reviewer: str | None = None   # GitLab username; default: staging.reviewer
+
+
+class SlackChannel(_Section):
+    enabled: bool = False
+    webhook_url: SecretStr | None = None
+    bot_token: SecretStr | None = None
+    channel: str | None = None
+    api_url: str = "https://slack.com/api/"
+    timeout_seconds: float = 10
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> "SlackChannel":
+        if self.enabled and not (self.webhook_url or (self.bot_token and self.channel)):
+            raise ValueError("slack needs webhook_url, or bot_token and channel")
+        return self
+
+
+class GmailTransport(_Section):
+    token_file: Path | None = None            # OAuth user token (authorized_user JSON)
+    service_account_file: Path | None = None  # with domain-wide delegation to `sender`
+    api_endpoint: str | None = None           # only for tests and proxies
+
+
+class SmtpTransport(_Section):
+    host: str = "localhost"
+    port: int = 587
+    starttls: bool = True
+    username: str | None = None
+    password: SecretStr | None = None
+    timeout_seconds: float = 30
+
+
+class SendApplicationSettings(_Section):
+    enabled: bool = False
+    attachment: str | None = "cv"   # a name from staging.attachments, attached when present
+
+
+class EmailChannel(_Section):
+    enabled: bool = False
+    transport: Literal["gmail", "smtp"] = "gmail"
+    sender: str | None = None
+    to: list[str] = []
+    gmail: GmailTransport = GmailTransport()
+    smtp: SmtpTransport = SmtpTransport()
+    send_application: SendApplicationSettings = SendApplicationSettings()
+
+    @model_validator(mode="after")
+    def _addressed(self) -> "EmailChannel":
+        if self.enabled and not (self.sender and self.to):
+            raise ValueError("email needs sender and at least one address in to")
+        if self.enabled and self.transport == "gmail" and not (
+            self.gmail.token_file or self.gmail.service_account_file
+        ):
+            raise ValueError("email via gmail needs gmail.token_file or gmail.service_account_file")
+        return self
+
+
+class WhatsAppChannel(_Section):
+    enabled: bool = False
+    account_sid: str | None = None
+    auth_token: SecretStr | None = None
+    from_number: str | None = None   # E.164, e.g. +14155550100 (the "whatsapp:" prefix is added)
+    to: list[str] = []
+    # WhatsApp allows free text only within 24 h of the recipient's last message; a notifier
+    # that writes first must use an approved template (Content SID).
+    mode: Literal["template", "free_text"] = "template"
+    content_sid: str | None = None
+    api_url: str | None = None       # only for tests: where the Twilio API is
+
+    @model_validator(mode="after")
+    def _complete(self) -> "WhatsAppChannel":
+        if not self.enabled:
+            return self
+        if not (self.account_sid and self.auth_token and self.from_number and self.to):
+            raise ValueError("whatsapp needs account_sid, auth_token, from_number and to")
+        if self.mode == "template" and not self.content_sid:
+            raise ValueError("whatsapp in template mode needs content_sid (or mode: free_text)")
+        return self
+
+
+class NotifyChannels(_Section):
+    console: ConsoleChannel = ConsoleChannel()
+    gitlab_todo: GitLabTodoChannel = GitLabTodoChannel()
+    slack: SlackChannel = SlackChannel()
+    email: EmailChannel = EmailChannel()
+    whatsapp: WhatsAppChannel = WhatsAppChannel()
+
+
+class RetrySettings(_Section):
+    attempts: int = Field(3, ge=1)
+    max_wait_seconds: float = Field(30, ge=0)
+    report_after_rounds: int = Field(3, ge=1)   # failed rounds before the admin hears of it
+    rest_max_minutes: float = Field(60, gt=0)   # longest pause before trying a failing channel
+
+
+class NotifySettings(_Section):
+    """What the reviewer hears, where, and when (bot/notify)."""
+
     batch: bool = True
+    batch_seconds: float = Field(60, ge=0)   # how long a fresh staged match waits for its cycle
     quiet_hours: QuietHours | None = None
     admin_channel: str | None = None
-    events: dict[str, list[str]] = {}
-    channels: dict[str, dict[str, Any]] = {}
+    max_age_days: float = Field(7, gt=0)     # older events are history, not news
+    notes_per_minute: int = Field(50, ge=1)  # GitLab.com allows 60 note creations a minute
+    owed_label: str = "vorhoelle/notify-owed"
+    events: dict[str, EventRule] = {}
+    channels: NotifyChannels = NotifyChannels()
+    retry: RetrySettings = RetrySettings()
 
 
 class LoggingSettings(_Section):
