@@ -1,21 +1,41 @@
 """One settings model for everything the bot reads from outside.
 
-Layers, lowest first: `config/vorhoelle.yml` (defaults shipped with the package), the user's YAML
-file (`--config` or `VORHOELLE_CONFIG`), environment variables (`VORHOELLE_GITLAB_TOKEN`,
-nested keys with `__`), and keyword arguments (tests). Secrets are `SecretStr` so they never
-print by accident.
+Layers, lowest first:
+1. `config/vorhoelle.yml`, the defaults shipped with the package;
+2. the user's YAML file (`--config FILE` or `VORHOELLE_CONFIG`);
+3. the project's own `.vorhoelle.yml` (non-secret settings only, see bot/repo_config.py);
+4. environment variables (`VORHOELLE_GITLAB_TOKEN`, nested keys with `__` such as
+   `VORHOELLE_STAGING__THRESHOLD=80`, and one variable per channel secret, `SECRET_ENV`);
+5. secret files, as container platforms mount them: `VORHOELLE_GITLAB_TOKEN_FILE=/run/secrets/x`
+   for every name in `SECRET_ENV`;
+6. keyword arguments (tests).
+
+A mistake anywhere is a `ConfigError` whose lines say where (`file:line` or the variable's name)
+and what to do; secrets are `SecretStr` or masked by name, so they never print by accident.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
-from datetime import time
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.resources import resource_dir
@@ -31,6 +51,37 @@ ACCESS_LEVELS: dict[str, int] = {
     "owner": 50,
 }
 
+ENV_PREFIX = "VORHOELLE_"
+
+# Secrets with a variable of their own (`VORHOELLE_<NAME>`, or `VORHOELLE_<NAME>_FILE` naming a
+# file that holds it), and where each lands in the settings.
+SECRET_ENV: dict[str, tuple[str, ...]] = {
+    "GITLAB_TOKEN": ("gitlab_token",),
+    "WEBHOOK_SECRET": ("webhook_secret",),
+    "API_TOKEN": ("api_token",),
+    "SLACK_TOKEN": ("notify", "channels", "slack", "token"),
+    "SLACK_WEBHOOK_URL": ("notify", "channels", "slack", "webhook_url"),
+    "TWILIO_AUTH_TOKEN": ("notify", "channels", "whatsapp", "auth_token"),
+    "SMTP_PASSWORD": ("notify", "channels", "email", "smtp_password"),
+}
+# Not secrets, but deployment details that belong with them in the environment.
+DEPLOYMENT_ENV: dict[str, tuple[str, ...]] = {
+    "GMAIL_TOKEN_FILE": ("notify", "channels", "email", "gmail_token_file"),
+    "TWILIO_ACCOUNT_SID": ("notify", "channels", "whatsapp", "account_sid"),
+}
+# Keys inside a channel section that hold secrets: `token`, `auth_token`, `smtp_password`,
+# `client_secret`, `webhook_url` (a Slack webhook URL is its own credential), `api_key`.
+SECRET_KEY = re.compile(r"(^|_)(token|secret|password|webhook_url|api_key)$")
+MASK = "**********"
+
+
+class ConfigError(ValueError):
+    """Settings that cannot be used; each problem is one readable line."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -38,10 +89,10 @@ class _Section(BaseModel):
 
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
-    port: int = 8080
-    max_body_bytes: int = 25 * 1024 * 1024
+    port: int = Field(8080, ge=0, le=65535)
+    max_body_bytes: int = Field(25 * 1024 * 1024, gt=0)
     max_parallel_issues: int = Field(4, ge=1)
-    shutdown_grace_seconds: float = 10
+    shutdown_grace_seconds: float = Field(10, ge=0)
 
 
 class StateSettings(_Section):
@@ -76,15 +127,27 @@ class WorkflowSettings(_Section):
     emoji: EmojiSettings = EmojiSettings()
     confidential: ConfidentialSettings = ConfidentialSettings()
 
+    @field_validator("transitions")
+    @classmethod
+    def _transitions_name_known_states(cls, transitions: list[TransitionSettings], info: ValidationInfo):
+        states = info.data.get("states")
+        if states is None:
+            return transitions  # the states themselves are wrong; that error is reported
+        for index, t in enumerate(transitions):
+            for end, name in (("from", t.from_state), ("to", t.to_state)):
+                if name not in states:
+                    raise ValueError(
+                        f"entry {index} ({t.from_state} -> {t.to_state}): '{end}' names unknown "
+                        f"state {name!r}; known states: {sorted(states)}"
+                    )
+        return transitions
+
     @model_validator(mode="after")
-    def _transitions_name_known_states(self) -> "WorkflowSettings":
-        known = set(self.states)
-        if self.initial_state not in known:
-            raise ValueError(f"initial_state {self.initial_state!r} is not one of the states {sorted(known)}")
-        for t in self.transitions:
-            for name in (t.from_state, t.to_state):
-                if name not in known:
-                    raise ValueError(f"transition {t.from_state}->{t.to_state} names unknown state {name!r}; known: {sorted(known)}")
+    def _initial_state_is_known(self) -> "WorkflowSettings":
+        if self.initial_state not in self.states:
+            raise ValueError(
+                f"initial_state {self.initial_state!r} is not one of the states {sorted(self.states)}"
+            )
         return self
 
     def state_of_label(self, label: str) -> str | None:
@@ -105,7 +168,7 @@ class StagingSettings(_Section):
     title_template: str = "[JOB-MATCH] {score}% — {title}"
     score_labels: list[ScoreLabel] = []
     reviewer: str | None = None
-    max_field_chars: int = 20000
+    max_field_chars: int = Field(20000, gt=0)
     attachments: dict[str, Path] = {}
 
 
@@ -114,169 +177,133 @@ class CatchUpSettings(_Section):
     first_window_days: float = Field(7, ge=0)
 
 
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
+
+
 class QuietHours(_Section):
     start: str
     end: str
     timezone: str = "UTC"
 
-    @model_validator(mode="after")
-    def _readable(self) -> "QuietHours":
-        for name in ("start", "end"):
-            try:
-                time.fromisoformat(getattr(self, name))
-            except ValueError:
-                raise ValueError(f"quiet_hours.{name} must be HH:MM, got {getattr(self, name)!r}") from None
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"quiet_hours.timezone {self.timezone!r} is not a known time zone") from None
-        return self
-
-
-class EventRule(_Section):
-    """Who hears about one kind of event: a bare list of channels is short for `{channels: [...]}`."""
-
-    channels: list[str] = ["all"]
-    min_score: int = Field(0, ge=0, le=100)
-
-    @model_validator(mode="before")
+    @field_validator("start", "end")
     @classmethod
-    def _list_is_channels(cls, value: Any) -> Any:
-        return {"channels": value} if isinstance(value, list) else value
+    def _is_clock_time(cls, value: str) -> str:
+        if not _CLOCK.match(value.strip()):
+            raise ValueError(f"{value!r} is not a time of day; write it as HH:MM, e.g. \"22:00\"")
+        return value.strip()
+
+    @field_validator("timezone")
+    @classmethod
+    def _is_known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a known time zone; use an IANA name such as Europe/Berlin or UTC"
+            ) from None
+        return value
 
 
-class ConsoleChannel(_Section):
-    enabled: bool = True
-    outbox: Path | None = Path("vorhoelle-outbox.jsonl")
+class NotifySettings(BaseModel):
+    """Channel sections are free-form here; each channel validates its own (bot/notify)."""
 
-
-class GitLabTodoChannel(_Section):
-    enabled: bool = True
-    reviewer: str | None = None   # GitLab username; default: staging.reviewer
-
-
-class SlackChannel(_Section):
-    enabled: bool = False
-    webhook_url: SecretStr | None = None
-    bot_token: SecretStr | None = None
-    channel: str | None = None
-    api_url: str = "https://slack.com/api/"
-    timeout_seconds: float = 10
-
-    @model_validator(mode="after")
-    def _one_way_in(self) -> "SlackChannel":
-        if self.enabled and not (self.webhook_url or (self.bot_token and self.channel)):
-            raise ValueError("slack needs webhook_url, or bot_token and channel")
-        return self
-
-
-class GmailTransport(_Section):
-    token_file: Path | None = None            # OAuth user token (authorized_user JSON)
-    service_account_file: Path | None = None  # with domain-wide delegation to `sender`
-    api_endpoint: str | None = None           # only for tests and proxies
-
-
-class SmtpTransport(_Section):
-    host: str = "localhost"
-    port: int = 587
-    starttls: bool = True
-    username: str | None = None
-    password: SecretStr | None = None
-    timeout_seconds: float = 30
-
-
-class SendApplicationSettings(_Section):
-    enabled: bool = False
-    attachment: str | None = "cv"   # a name from staging.attachments, attached when present
-
-
-class EmailChannel(_Section):
-    enabled: bool = False
-    transport: Literal["gmail", "smtp"] = "gmail"
-    sender: str | None = None
-    to: list[str] = []
-    gmail: GmailTransport = GmailTransport()
-    smtp: SmtpTransport = SmtpTransport()
-    send_application: SendApplicationSettings = SendApplicationSettings()
-
-    @model_validator(mode="after")
-    def _addressed(self) -> "EmailChannel":
-        if self.enabled and not (self.sender and self.to):
-            raise ValueError("email needs sender and at least one address in to")
-        if self.enabled and self.transport == "gmail" and not (
-            self.gmail.token_file or self.gmail.service_account_file
-        ):
-            raise ValueError("email via gmail needs gmail.token_file or gmail.service_account_file")
-        return self
-
-
-class WhatsAppChannel(_Section):
-    enabled: bool = False
-    account_sid: str | None = None
-    auth_token: SecretStr | None = None
-    from_number: str | None = None   # E.164, e.g. +14155550100 (the "whatsapp:" prefix is added)
-    to: list[str] = []
-    # WhatsApp allows free text only within 24 h of the recipient's last message; a notifier
-    # that writes first must use an approved template (Content SID).
-    mode: Literal["template", "free_text"] = "template"
-    content_sid: str | None = None
-    api_url: str | None = None       # only for tests: where the Twilio API is
-
-    @model_validator(mode="after")
-    def _complete(self) -> "WhatsAppChannel":
-        if not self.enabled:
-            return self
-        if not (self.account_sid and self.auth_token and self.from_number and self.to):
-            raise ValueError("whatsapp needs account_sid, auth_token, from_number and to")
-        if self.mode == "template" and not self.content_sid:
-            raise ValueError("whatsapp in template mode needs content_sid (or mode: free_text)")
-        return self
-
-
-class NotifyChannels(_Section):
-    console: ConsoleChannel = ConsoleChannel()
-    gitlab_todo: GitLabTodoChannel = GitLabTodoChannel()
-    slack: SlackChannel = SlackChannel()
-    email: EmailChannel = EmailChannel()
-    whatsapp: WhatsAppChannel = WhatsAppChannel()
-
-
-class RetrySettings(_Section):
-    attempts: int = Field(3, ge=1)
-    max_wait_seconds: float = Field(30, ge=0)
-    report_after_rounds: int = Field(3, ge=1)   # failed rounds before the admin hears of it
-    rest_max_minutes: float = Field(60, gt=0)   # longest pause before trying a failing channel
-
-
-class NotifySettings(_Section):
-    """What the reviewer hears, where, and when (bot/notify)."""
-
+    model_config = ConfigDict(extra="allow")
     batch: bool = True
-    batch_seconds: float = Field(60, ge=0)   # how long a fresh staged match waits for its cycle
     quiet_hours: QuietHours | None = None
     admin_channel: str | None = None
-    max_age_days: float = Field(7, gt=0)     # older events are history, not news
-    notes_per_minute: int = Field(50, ge=1)  # GitLab.com allows 60 note creations a minute
-    owed_label: str = "vorhoelle/notify-owed"
-    events: dict[str, EventRule] = {}
-    channels: NotifyChannels = NotifyChannels()
-    retry: RetrySettings = RetrySettings()
+    events: dict[str, list[str]] = {}
+    channels: dict[str, dict[str, Any]] = {}
+
+    @model_validator(mode="after")
+    def _events_name_known_channels(self) -> "NotifySettings":
+        known = sorted(self.channels)
+        for event, names in self.events.items():
+            for name in names:
+                if name != "all" and name not in self.channels:
+                    raise ValueError(
+                        f"events.{event} names unknown channel {name!r}; use 'all' or one of {known}"
+                    )
+        if self.admin_channel is not None and self.admin_channel not in self.channels:
+            raise ValueError(f"admin_channel {self.admin_channel!r} is not one of the channels {known}")
+        return self
 
 
 class LoggingSettings(_Section):
-    level: str = "INFO"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     format: Literal["auto", "json", "text"] = "auto"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+# --- YAML layers that remember where each key was written --------------------------------------
+
+
+@dataclass
+class YamlLayer:
+    """One YAML file's settings and the line of every key in it, for error messages."""
+
+    name: str
+    data: dict[str, Any]
+    lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
+
+    def line_of(self, loc: tuple[Any, ...]) -> int | None:
+        """The line of the deepest key of `loc` this file writes, or None if it has none."""
+        for depth in range(len(loc), 0, -1):
+            if loc[:depth] in self.lines:
+                return self.lines[loc[:depth]]
+        return None
+
+
+def parse_yaml(text: str, name: str) -> YamlLayer:
+    """Parse settings YAML; a syntax error or a repeated key is a ConfigError at `name:line`."""
+    try:
+        root = yaml.compose(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
+        raise ConfigError([f"{where}: YAML syntax error: {exc.problem or exc}"]) from None
+    if root is None:
+        return YamlLayer(name, {})
+    if not isinstance(root, yaml.MappingNode):
+        raise ConfigError([f"{name}:{root.start_mark.line + 1}: the top level must be a mapping of settings"])
+    lines: dict[tuple[Any, ...], int] = {}
+    problems: list[str] = []
+    _record_lines(root, (), lines, problems, name)
+    if problems:
+        raise ConfigError(problems)
+    return YamlLayer(name, yaml.safe_load(text) or {}, lines)
+
+
+def _record_lines(node: yaml.Node, path: tuple[Any, ...], lines: dict, problems: list[str], name: str) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = path + (key_node.value,)
+            if key in lines:
+                problems.append(
+                    f"{name}:{key_node.start_mark.line + 1}: {'.'.join(map(str, key))} is written "
+                    f"twice (first on line {lines[key]}); keep one"
+                )
+            lines[key] = key_node.start_mark.line + 1
+            _record_lines(value_node, key, lines, problems, name)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines[path + (index,)] = item.start_mark.line + 1
+            _record_lines(item, path + (index,), lines, problems, name)
+
+
+def read_yaml_file(path: Path, given_by: str = "") -> YamlLayer:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read the settings file{given_by}: {exc.strerror}"]) from None
+    return parse_yaml(text, str(path))
 
 
 def default_config_file() -> Path:
     return resource_dir("config") / "vorhoelle.yml"
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: the top level must be a mapping of settings")
-    return data
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -290,26 +317,67 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-class _YamlLayers(PydanticBaseSettingsSource):
-    """The shipped defaults with the user's file merged on top."""
+def nest(path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """`nest(("a", "b"), 1)` -> `{"a": {"b": 1}}`."""
+    for key in reversed(path):
+        value = {key: value}
+    return value
 
-    def __init__(self, settings_cls: type[BaseSettings], user_file: Path | None):
+
+# --- The environment's own names --------------------------------------------------------------
+
+
+def _read_secret_file(variable: str, path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError([f"{variable}={path}: cannot read the secret file: {exc.strerror}"]) from None
+
+
+class _NamedEnv(PydanticBaseSettingsSource):
+    """`SECRET_ENV` and `DEPLOYMENT_ENV` variables, or with `files=True` the `*_FILE` variants."""
+
+    def __init__(self, settings_cls: type[BaseSettings], files: bool):
         super().__init__(settings_cls)
-        self.user_file = user_file
+        self.files = files
 
     def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        data = _read_yaml(default_config_file())
-        if self.user_file is not None:
-            data = deep_merge(data, _read_yaml(self.user_file))
+        data: dict[str, Any] = {}
+        names = SECRET_ENV if self.files else {**SECRET_ENV, **DEPLOYMENT_ENV}
+        for name, path in names.items():
+            variable = f"{ENV_PREFIX}{name}_FILE" if self.files else f"{ENV_PREFIX}{name}"
+            value = os.environ.get(variable)
+            if value is None or (len(path) == 1 and not self.files):
+                continue  # flat fields are read by pydantic-settings' own environment source
+            if self.files:
+                value = _read_secret_file(variable, value)
+            data = deep_merge(data, nest(path, value))
+        return data
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """The YAML layers, later ones merged over earlier ones."""
+
+    def __init__(self, settings_cls: type[BaseSettings], layers: list[YamlLayer]):
+        super().__init__(settings_cls)
+        self.layers = layers
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for layer in self.layers:
+            data = deep_merge(data, layer.data)
         return data
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="VORHOELLE_", env_nested_delimiter="__", extra="forbid"
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid"
     )
 
     gitlab_url: str | None = None
@@ -326,23 +394,155 @@ class Settings(BaseSettings):
     notify: NotifySettings = NotifySettings()
     logging: LoggingSettings = LoggingSettings()
 
-    @classmethod
-    def settings_customise_sources(
-        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
-    ):
-        return (init_settings, env_settings, _YamlLayers(settings_cls, None))
+    # How these settings were made, so that a new project file can be laid over the same layers.
+    _config_file: Path | None = PrivateAttr(None)
+    _overrides: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    def with_project_file(self, project_file: YamlLayer | None) -> "Settings":
+        """The same layers again, with `project_file` (the project's .vorhoelle.yml) in place."""
+        return load_settings(self._config_file, project_file=project_file, **self._overrides)
 
 
-def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
-    """Build the settings from every layer. `config_file` wins over VORHOELLE_CONFIG."""
-    chosen = config_file or os.environ.get("VORHOELLE_CONFIG")
+def load_settings(
+    config_file: str | Path | None = None,
+    *,
+    project_file: YamlLayer | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build the settings from every layer. `config_file` wins over VORHOELLE_CONFIG.
+
+    Raises ConfigError with one line per problem, each saying where it was written.
+    """
+    chosen = config_file or os.environ.get(f"{ENV_PREFIX}CONFIG")
+    given_by = " given by --config" if config_file else f" given by {ENV_PREFIX}CONFIG"
     user_file = Path(chosen) if chosen else None
+    layers = [read_yaml_file(default_config_file())]
+    if user_file is not None:
+        layers.append(read_yaml_file(user_file, given_by))
+    if project_file is not None:
+        layers.append(project_file)
 
-    class _WithUserFile(Settings):
+    class _Layered(Settings):
         @classmethod
         def settings_customise_sources(
             cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
         ):
-            return (init_settings, env_settings, _YamlLayers(settings_cls, user_file))
+            return (
+                init_settings,
+                _NamedEnv(settings_cls, files=True),
+                _NamedEnv(settings_cls, files=False),
+                env_settings,
+                _YamlSource(settings_cls, layers),
+            )
 
-    return _WithUserFile(**overrides)
+    try:
+        settings = _Layered(**overrides)
+    except ValidationError as exc:
+        raise ConfigError([_explain(error, layers, overrides) for error in exc.errors()]) from None
+    settings._config_file = user_file
+    settings._overrides = overrides
+    return settings
+
+
+# --- Saying where a bad value came from -------------------------------------------------------
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+
+
+def _origin(loc: tuple[Any, ...], layers: list[YamlLayer], overrides: dict[str, Any]) -> str:
+    """Where the value at `loc` was written, highest layer first (the one that won)."""
+    if loc and loc[0] in overrides:
+        return f"keyword argument {loc[0]}"
+    for name, path in SECRET_ENV.items():
+        if loc[: len(path)] == path:
+            for variable in (f"{ENV_PREFIX}{name}_FILE", f"{ENV_PREFIX}{name}"):
+                if variable in os.environ:
+                    return f"environment variable {variable}"
+    for depth in range(len(loc), 0, -1):
+        variable = ENV_PREFIX + "__".join(str(part) for part in loc[:depth]).upper()
+        if variable in os.environ:
+            return f"environment variable {variable}"
+    for layer in reversed(layers):
+        line = layer.line_of(loc)
+        if line is not None:
+            return f"{layer.name}:{line}"
+    return "settings"
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The setting names allowed at `loc` (a mapping in the model), for "did you mean"."""
+    model: Any = Settings
+    for part in loc:
+        info = getattr(model, "model_fields", {}).get(part)
+        if info is None:
+            return []
+        models = [t for t in (info.annotation, *get_args(info.annotation)) if hasattr(t, "model_fields")]
+        model = models[0] if models else None
+    fields = getattr(model, "model_fields", {})
+    return [info.alias or name for name, info in fields.items()]
+
+
+def _explain(error: dict[str, Any], layers: list[YamlLayer], overrides: dict[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    where = _origin(loc, layers, overrides)
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        key = str(loc[-1])
+        guess = difflib.get_close_matches(key, _known_keys(loc[:-1]), n=1)
+        hint = f"did you mean {guess[0]!r}?" if guess else f"known: {', '.join(_known_keys(loc[:-1]))}"
+        return f"{where}: unknown setting {_dotted(loc)!r}; {hint}"
+    if error["type"] == "missing":
+        return f"{where}: {_dotted(loc)} is required but not set"
+    shown = "" if error["type"] == "value_error" else _shown(error, loc)  # ours name the value
+    return f"{where}: {_dotted(loc)}: {message}{shown}"
+
+
+def _shown(error: dict[str, Any], loc: tuple[Any, ...]) -> str:
+    """The offending input, unless it is (or sits in) a secret."""
+    value = error.get("input")
+    if is_secret_path(loc) or isinstance(value, (dict, list)) or value is None:
+        return ""
+    return f" (got {value!r})"
+
+
+# --- Secrets: what is one, masking, and the values the log filter hides ------------------------
+
+
+def is_secret_path(loc: tuple[Any, ...]) -> bool:
+    """Whether the setting at `loc` (or a value inside it) is a secret."""
+    flat_secrets = {path[0] for path in SECRET_ENV.values() if len(path) == 1}
+    if loc and loc[0] in flat_secrets:
+        return True
+    return any(isinstance(part, str) and SECRET_KEY.search(part) for part in loc)
+
+
+def _walk_secrets(value: Any, loc: tuple[Any, ...], visit) -> Any:
+    if isinstance(value, dict):
+        return {key: _walk_secrets(item, loc + (key,), visit) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_walk_secrets(item, loc + (index,), visit) for index, item in enumerate(value)]
+    return visit(loc, value) if is_secret_path(loc) and value not in (None, "") else value
+
+
+def public_view(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data, every secret shown as `**********`."""
+    data = settings.model_dump(mode="json", by_alias=True)
+    return _walk_secrets(data, (), lambda loc, value: MASK)
+
+
+def secret_values(settings: Settings) -> set[str]:
+    """Every secret's actual text (for the log redaction filter)."""
+    found: set[str] = set()
+
+    def keep(loc: tuple[Any, ...], value: Any) -> Any:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if len(text) >= 4:  # shorter "secrets" would blank out ordinary words
+            found.add(text)
+        return value
+
+    data = {name: getattr(settings, name) for name in type(settings).model_fields}
+    data["notify"] = settings.notify.model_dump()
+    _walk_secrets(data, (), keep)
+    return found
