@@ -1,0 +1,27 @@
+"""What every channel adapter is: a name and `send(message) -> receipt`, raising `ChannelError`.
+
+Adapters translate their SDK's failures into `ChannelError` so the dispatcher can tell a
+temporary failure (retry, honouring `retry_after`) from a permanent one (a wrong address, an
+unapproved WhatsApp conversation: retrying cannot help).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.notify.message import Message
+
+
+class ChannelError(Exception):
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, message: Message) -> str:
+        """Deliver `message`; return a short receipt (a message id, "ok") for the record."""
+        ...

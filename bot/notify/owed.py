@@ -1,0 +1,131 @@
+"""What is owed: which messages GitLab says were never delivered. Pure, no I/O.
+
+An event worth a message is something the bot recorded with a marker: a staged match (`match`),
+a state change (`transition`, named after the state reached) or a refused command (`refusal`).
+A delivery is recorded as a `notified` marker naming the event's source, the event and the
+channel. An event without one, for a channel its rule names, is owed on that channel. A
+`sending` marker without its `notified` means a process died between sending and recording: the
+message is owed again, flagged as a possible repeat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Mapping, Sequence
+
+from bot.markers import Marker
+from bot.settings import EventRule
+
+NOTIFIED = "notified"
+SENDING = "sending"
+STAGED = "staged"
+REFUSED = "refused"
+
+DeliveryKey = tuple[str, str, str]   # (event, source, channel)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A marker and when GitLab stored the text it sits in."""
+
+    marker: Marker
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str                      # staged | a workflow state (approved, ...) | refused
+    source: str                    # the marker's source: match:<key>, label_event:<id>, ...
+    at: datetime | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def key(self, channel: str) -> DeliveryKey:
+        return (self.name, self.source, channel)
+
+
+@dataclass(frozen=True)
+class Owed:
+    event: Event
+    channel: str
+    possible_repeat: bool = False
+
+
+def event_of(marker: Marker) -> str | None:
+    """The event a marker stands for, or None when it is not news."""
+    if marker.kind == "match":
+        return STAGED
+    if marker.kind == "transition" and isinstance(marker.data.get("to"), str):
+        return marker.data["to"]
+    if marker.kind == "refusal":
+        return REFUSED
+    return None
+
+
+def events_in(recorded: Iterable[Recorded]) -> list[Event]:
+    events: dict[tuple[str, str], Event] = {}
+    for item in recorded:
+        name = event_of(item.marker)
+        if name is not None:
+            events.setdefault((name, item.marker.source), Event(name, item.marker.source, item.at, item.marker.data))
+    return list(events.values())
+
+
+def delivery_key(marker: Marker) -> DeliveryKey | None:
+    event, channel = marker.data.get("event"), marker.data.get("channel")
+    if isinstance(event, str) and isinstance(channel, str):
+        return (event, marker.source, channel)
+    return None
+
+
+def recorded_keys(recorded: Iterable[Recorded], kind: str) -> set[DeliveryKey]:
+    keys = (delivery_key(item.marker) for item in recorded if item.marker.kind == kind)
+    return {key for key in keys if key is not None}
+
+
+def match_score(recorded: Iterable[Recorded]) -> int | None:
+    for item in recorded:
+        score = item.marker.data.get("score")
+        if item.marker.kind == "match" and isinstance(score, (int, float)):
+            return int(score)
+    return None
+
+
+def channels_for(
+    event: str, rules: Mapping[str, EventRule], enabled: Sequence[str], score: int | None
+) -> list[str]:
+    """The enabled channels the event's rule names; none when the score is under its minimum."""
+    rule = rules.get(event)
+    if rule is None or (score is not None and score < rule.min_score):
+        return []
+    if "all" in rule.channels:
+        return list(enabled)
+    return [name for name in enabled if name in rule.channels]
+
+
+def owed(
+    recorded: Sequence[Recorded],
+    *,
+    rules: Mapping[str, EventRule],
+    enabled: Sequence[str],
+    now: datetime,
+    max_age: timedelta,
+    delivered: Iterable[DeliveryKey] = (),
+) -> list[Owed]:
+    """Every (event, channel) of one issue still owed a message, oldest event first.
+
+    `delivered` adds deliveries known to have been recorded but possibly not yet in `recorded`
+    (a snapshot read before the record was written).
+    """
+    done = recorded_keys(recorded, NOTIFIED) | set(delivered)
+    started = recorded_keys(recorded, SENDING)
+    score = match_score(recorded)
+    result: list[Owed] = []
+    for event in sorted(events_in(recorded), key=lambda e: (e.at is None, e.at or now)):
+        if event.at is not None and now - event.at > max_age:
+            continue
+        for channel in channels_for(event.name, rules, enabled, score):
+            key = event.key(channel)
+            if key not in done:
+                result.append(Owed(event, channel, possible_repeat=key in started))
+    return result

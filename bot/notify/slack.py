@@ -1,0 +1,123 @@
+"""Slack: Block Kit messages through an incoming webhook or `chat.postMessage` (slack-sdk).
+
+One section block for the summary, one per match (score, linked title, event, provider,
+location), a "review pending" link last. Slack's limits are kept here, not hoped for: at most 50
+blocks (later items are summarised in one line) and 3,000 characters per section text.
+slack-sdk retries connection errors and sleeps `Retry-After` on 429 (`RateLimitErrorRetryHandler`);
+an incoming webhook never raises on an error answer, so its status and body are checked here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.escape import cut
+from bot.notify.channel import ChannelError
+from bot.notify.message import Message
+from bot.settings import SlackChannel
+
+log = logging.getLogger(__name__)
+
+MAX_BLOCKS = 50
+MAX_SECTION_CHARS = 3000
+# `chat.postMessage` errors no retry can fix (the rest — ratelimited, internal_error, ... — may pass).
+PERMANENT_ERRORS = {
+    "account_inactive", "channel_not_found", "invalid_auth", "invalid_blocks", "is_archived",
+    "msg_too_long", "no_text", "not_authed", "not_in_channel", "restricted_action",
+    "token_revoked", "missing_scope",
+}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, MAX_SECTION_CHARS - 60)}}
+
+
+def build_blocks(message: Message) -> list[dict[str, Any]]:
+    """The message as at most `MAX_BLOCKS` blocks; items that do not fit become one line."""
+    head = [_section(message.render("summary.slack.j2"))]
+    tail = [_section(message.render("review.slack.j2"))] if message.review_url else []
+    room = MAX_BLOCKS - len(head) - len(tail)
+    items = list(message.items)
+    if len(items) > room:
+        shown, hidden = items[: room - 1], len(items) - (room - 1)
+        rest = [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {hidden} more"}]}]
+    else:
+        shown, rest = items, []
+    body = [_section(message.render("item.slack.j2", item=item)) for item in shown]
+    return head + body + rest + tail
+
+
+def _retry_handlers() -> list[Any]:
+    from slack_sdk.http_retry.builtin_handlers import (
+        ConnectionErrorRetryHandler,
+        RateLimitErrorRetryHandler,
+    )
+
+    return [ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=2)]
+
+
+def _retry_after(headers: Any) -> float | None:
+    for name, value in (headers or {}).items():
+        if name.lower() == "retry-after":
+            value = value[0] if isinstance(value, list) else value
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return None
+
+
+class Slack:
+    name = "slack"
+
+    def __init__(self, settings: SlackChannel):
+        self.settings = settings
+
+    def send(self, message: Message) -> str:
+        blocks = build_blocks(message)
+        text = message.subject()
+        try:
+            if self.settings.webhook_url is not None:
+                return self._send_webhook(text, blocks)
+            return self._post_message(text, blocks)
+        except ChannelError:
+            raise
+        except Exception as exc:  # connection refused or timed out after the SDK's own retries
+            raise ChannelError(f"slack unreachable: {exc}") from exc
+
+    def _send_webhook(self, text: str, blocks: list[dict[str, Any]]) -> str:
+        from slack_sdk.webhook import WebhookClient
+
+        client = WebhookClient(
+            self.settings.webhook_url.get_secret_value(),
+            timeout=int(self.settings.timeout_seconds),
+            retry_handlers=_retry_handlers(),
+        )
+        response = client.send(text=text, blocks=blocks)
+        if response.status_code == 200 and response.body == "ok":
+            return "ok"
+        detail = f"webhook answered {response.status_code} {response.body!r}"
+        permanent = 400 <= response.status_code < 500 and response.status_code != 429
+        raise ChannelError(detail, permanent=permanent, retry_after=_retry_after(response.headers))
+
+    def _post_message(self, text: str, blocks: list[dict[str, Any]]) -> str:
+        from slack_sdk import WebClient
+        from slack_sdk.errors import SlackApiError
+
+        client = WebClient(
+            token=self.settings.bot_token.get_secret_value(),
+            base_url=self.settings.api_url,
+            timeout=int(self.settings.timeout_seconds),
+            retry_handlers=_retry_handlers(),
+        )
+        try:
+            response = client.chat_postMessage(channel=self.settings.channel, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            error = exc.response.get("error", "unknown_error")
+            raise ChannelError(
+                f"chat.postMessage failed: {error}",
+                permanent=error in PERMANENT_ERRORS,
+                retry_after=_retry_after(exc.response.headers),
+            ) from exc
+        return str(response.get("ts", "ok"))
