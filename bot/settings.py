@@ -21,7 +21,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -58,20 +58,18 @@ ENV_PREFIX = "VORHOELLE_"
 SECRET_ENV: dict[str, tuple[str, ...]] = {
     "GITLAB_TOKEN": ("gitlab_token",),
     "WEBHOOK_SECRET": ("webhook_secret",),
+    "WEBHOOK_SIGNING_KEY": ("webhook_signing_key",),
     "API_TOKEN": ("api_token",),
-    "SLACK_TOKEN": ("notify", "channels", "slack", "token"),
+    "SLACK_TOKEN": ("notify", "channels", "slack", "bot_token"),
     "SLACK_WEBHOOK_URL": ("notify", "channels", "slack", "webhook_url"),
     "TWILIO_AUTH_TOKEN": ("notify", "channels", "whatsapp", "auth_token"),
-    "SMTP_PASSWORD": ("notify", "channels", "email", "smtp_password"),
+    "SMTP_PASSWORD": ("notify", "channels", "email", "smtp", "password"),
 }
 # Not secrets, but deployment details that belong with them in the environment.
 DEPLOYMENT_ENV: dict[str, tuple[str, ...]] = {
-    "GMAIL_TOKEN_FILE": ("notify", "channels", "email", "gmail_token_file"),
+    "GMAIL_TOKEN_FILE": ("notify", "channels", "email", "gmail", "token_file"),
     "TWILIO_ACCOUNT_SID": ("notify", "channels", "whatsapp", "account_sid"),
 }
-# Keys inside a channel section that hold secrets: `token`, `auth_token`, `smtp_password`,
-# `client_secret`, `webhook_url` (a Slack webhook URL is its own credential), `api_key`.
-SECRET_KEY = re.compile(r"(^|_)(token|secret|password|webhook_url|api_key)$")
 MASK = "**********"
 
 
@@ -177,7 +175,7 @@ class CatchUpSettings(_Section):
     first_window_days: float = Field(7, ge=0)
 
 
-_CLOCK = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 class QuietHours(_Section):
@@ -204,26 +202,145 @@ class QuietHours(_Section):
         return value
 
 
-class NotifySettings(BaseModel):
-    """Channel sections are free-form here; each channel validates its own (bot/notify)."""
+class EventRule(_Section):
+    """Who hears about one kind of event: a bare list of channels is short for `{channels: [...]}`."""
 
-    model_config = ConfigDict(extra="allow")
+    channels: list[str] = ["all"]
+    min_score: int = Field(0, ge=0, le=100)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _list_is_channels(cls, value: Any) -> Any:
+        return {"channels": value} if isinstance(value, list) else value
+
+
+class ConsoleChannel(_Section):
+    enabled: bool = True
+    outbox: Path | None = Path("vorhoelle-outbox.jsonl")
+
+
+class GitLabTodoChannel(_Section):
+    enabled: bool = True
+    reviewer: str | None = None   # GitLab username; default: staging.reviewer
+
+
+class SlackChannel(_Section):
+    enabled: bool = False
+    webhook_url: SecretStr | None = None
+    bot_token: SecretStr | None = None
+    channel: str | None = None
+    api_url: str = "https://slack.com/api/"
+    timeout_seconds: float = 10
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> "SlackChannel":
+        if self.enabled and not (self.webhook_url or (self.bot_token and self.channel)):
+            raise ValueError("slack needs webhook_url, or bot_token and channel")
+        return self
+
+
+class GmailTransport(_Section):
+    token_file: Path | None = None            # OAuth user token (authorized_user JSON)
+    service_account_file: Path | None = None  # with domain-wide delegation to `sender`
+    api_endpoint: str | None = None           # only for tests and proxies
+
+
+class SmtpTransport(_Section):
+    host: str = "localhost"
+    port: int = 587
+    starttls: bool = True
+    username: str | None = None
+    password: SecretStr | None = None
+    timeout_seconds: float = 30
+
+
+class SendApplicationSettings(_Section):
+    enabled: bool = False
+    attachment: str | None = "cv"   # a name from staging.attachments, attached when present
+
+
+class EmailChannel(_Section):
+    enabled: bool = False
+    transport: Literal["gmail", "smtp"] = "gmail"
+    sender: str | None = None
+    to: list[str] = []
+    gmail: GmailTransport = GmailTransport()
+    smtp: SmtpTransport = SmtpTransport()
+    send_application: SendApplicationSettings = SendApplicationSettings()
+
+    @model_validator(mode="after")
+    def _addressed(self) -> "EmailChannel":
+        if self.enabled and not (self.sender and self.to):
+            raise ValueError("email needs sender and at least one address in to")
+        if self.enabled and self.transport == "gmail" and not (
+            self.gmail.token_file or self.gmail.service_account_file
+        ):
+            raise ValueError("email via gmail needs gmail.token_file or gmail.service_account_file")
+        return self
+
+
+class WhatsAppChannel(_Section):
+    enabled: bool = False
+    account_sid: str | None = None
+    auth_token: SecretStr | None = None
+    from_number: str | None = None   # E.164, e.g. +14155550100 (the "whatsapp:" prefix is added)
+    to: list[str] = []
+    # WhatsApp allows free text only within 24 h of the recipient's last message; a notifier
+    # that writes first must use an approved template (Content SID).
+    mode: Literal["template", "free_text"] = "template"
+    content_sid: str | None = None
+    api_url: str | None = None       # only for tests: where the Twilio API is
+
+    @model_validator(mode="after")
+    def _complete(self) -> "WhatsAppChannel":
+        if not self.enabled:
+            return self
+        if not (self.account_sid and self.auth_token and self.from_number and self.to):
+            raise ValueError("whatsapp needs account_sid, auth_token, from_number and to")
+        if self.mode == "template" and not self.content_sid:
+            raise ValueError("whatsapp in template mode needs content_sid (or mode: free_text)")
+        return self
+
+
+class NotifyChannels(_Section):
+    console: ConsoleChannel = ConsoleChannel()
+    gitlab_todo: GitLabTodoChannel = GitLabTodoChannel()
+    slack: SlackChannel = SlackChannel()
+    email: EmailChannel = EmailChannel()
+    whatsapp: WhatsAppChannel = WhatsAppChannel()
+
+
+class RetrySettings(_Section):
+    attempts: int = Field(3, ge=1)
+    max_wait_seconds: float = Field(30, ge=0)
+    report_after_rounds: int = Field(3, ge=1)   # failed rounds before the admin hears of it
+    rest_max_minutes: float = Field(60, gt=0)   # longest pause before trying a failing channel
+
+
+class NotifySettings(_Section):
+    """What the reviewer hears, where, and when (bot/notify)."""
+
     batch: bool = True
+    batch_seconds: float = Field(60, ge=0)   # how long a fresh staged match waits for its cycle
     quiet_hours: QuietHours | None = None
     admin_channel: str | None = None
-    events: dict[str, list[str]] = {}
-    channels: dict[str, dict[str, Any]] = {}
+    max_age_days: float = Field(7, gt=0)     # older events are history, not news
+    notes_per_minute: int = Field(50, ge=1)  # GitLab.com allows 60 note creations a minute
+    owed_label: str = "vorhoelle/notify-owed"
+    events: dict[str, EventRule] = {}
+    channels: NotifyChannels = NotifyChannels()
+    retry: RetrySettings = RetrySettings()
 
     @model_validator(mode="after")
     def _events_name_known_channels(self) -> "NotifySettings":
-        known = sorted(self.channels)
-        for event, names in self.events.items():
-            for name in names:
-                if name != "all" and name not in self.channels:
+        known = sorted(NotifyChannels.model_fields)
+        for event, rule in self.events.items():
+            for name in rule.channels:
+                if name != "all" and name not in known:
                     raise ValueError(
                         f"events.{event} names unknown channel {name!r}; use 'all' or one of {known}"
                     )
-        if self.admin_channel is not None and self.admin_channel not in self.channels:
+        if self.admin_channel is not None and self.admin_channel not in known:
             raise ValueError(f"admin_channel {self.admin_channel!r} is not one of the channels {known}")
         return self
 
@@ -384,6 +501,7 @@ class Settings(BaseSettings):
     gitlab_token: SecretStr | None = None
     project: str | None = None
     webhook_secret: SecretStr | None = None
+    webhook_signing_key: SecretStr | None = None  # `whsec_<base64>`: verify webhook-signature
     api_token: SecretStr | None = None
     public_url: str | None = None
 
@@ -471,17 +589,34 @@ def _origin(loc: tuple[Any, ...], layers: list[YamlLayer], overrides: dict[str, 
     return "settings"
 
 
-def _known_keys(loc: tuple[Any, ...]) -> list[str]:
-    """The setting names allowed at `loc` (a mapping in the model), for "did you mean"."""
+def _model_at(loc: tuple[Any, ...]) -> Any:
+    """The model class holding the settings at `loc`, or None where the settings are free-form."""
     model: Any = Settings
-    for part in loc:
-        info = getattr(model, "model_fields", {}).get(part)
+    parts = list(loc)
+    while parts:
+        info = getattr(model, "model_fields", {}).get(parts.pop(0))
         if info is None:
-            return []
-        models = [t for t in (info.annotation, *get_args(info.annotation)) if hasattr(t, "model_fields")]
-        model = models[0] if models else None
-    fields = getattr(model, "model_fields", {})
+            return None
+        annotation = info.annotation
+        if get_origin(annotation) in (dict, list):
+            if not parts:
+                return None
+            parts.pop(0)  # the mapping's key or the list's index
+            annotation = get_args(annotation)[-1]
+        model = next((t for t in (annotation, *get_args(annotation)) if hasattr(t, "model_fields")), None)
+    return model
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The setting names allowed at `loc`, for "did you mean"."""
+    fields = getattr(_model_at(loc), "model_fields", {})
     return [info.alias or name for name, info in fields.items()]
+
+
+def is_secret_path(loc: tuple[Any, ...]) -> bool:
+    """Whether the setting at `loc` is a secret (typed `SecretStr`)."""
+    info = getattr(_model_at(loc[:-1]), "model_fields", {}).get(loc[-1]) if loc else None
+    return info is not None and SecretStr in (info.annotation, *get_args(info.annotation))
 
 
 def _explain(error: dict[str, Any], layers: list[YamlLayer], overrides: dict[str, Any]) -> str:
@@ -496,7 +631,15 @@ def _explain(error: dict[str, Any], layers: list[YamlLayer], overrides: dict[str
     if error["type"] == "missing":
         return f"{where}: {_dotted(loc)} is required but not set"
     shown = "" if error["type"] == "value_error" else _shown(error, loc)  # ours name the value
-    return f"{where}: {_dotted(loc)}: {message}{shown}"
+    return f"{where}: {_dotted(loc)}: {message}{shown}{_secret_hint(loc)}"
+
+
+def _secret_hint(loc: tuple[Any, ...]) -> str:
+    """Name the variables that can give the secrets inside `loc`, e.g. an enabled channel."""
+    names = [f"{ENV_PREFIX}{name}" for name, path in SECRET_ENV.items() if path[: len(loc)] == loc]
+    if not names or len(loc) < 2:
+        return ""
+    return f" (secrets: set {' or '.join(names)}, or the same names with _FILE)"
 
 
 def _shown(error: dict[str, Any], loc: tuple[Any, ...]) -> str:
@@ -507,42 +650,24 @@ def _shown(error: dict[str, Any], loc: tuple[Any, ...]) -> str:
     return f" (got {value!r})"
 
 
-# --- Secrets: what is one, masking, and the values the log filter hides ------------------------
-
-
-def is_secret_path(loc: tuple[Any, ...]) -> bool:
-    """Whether the setting at `loc` (or a value inside it) is a secret."""
-    flat_secrets = {path[0] for path in SECRET_ENV.values() if len(path) == 1}
-    if loc and loc[0] in flat_secrets:
-        return True
-    return any(isinstance(part, str) and SECRET_KEY.search(part) for part in loc)
-
-
-def _walk_secrets(value: Any, loc: tuple[Any, ...], visit) -> Any:
-    if isinstance(value, dict):
-        return {key: _walk_secrets(item, loc + (key,), visit) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_walk_secrets(item, loc + (index,), visit) for index, item in enumerate(value)]
-    return visit(loc, value) if is_secret_path(loc) and value not in (None, "") else value
+# --- Secrets: shown masked, and known to the log filter ---------------------------------------
 
 
 def public_view(settings: Settings) -> dict[str, Any]:
     """The effective settings as plain data, every secret shown as `**********`."""
-    data = settings.model_dump(mode="json", by_alias=True)
-    return _walk_secrets(data, (), lambda loc, value: MASK)
+    return settings.model_dump(mode="json", by_alias=True)
 
 
 def secret_values(settings: Settings) -> set[str]:
     """Every secret's actual text (for the log redaction filter)."""
     found: set[str] = set()
 
-    def keep(loc: tuple[Any, ...], value: Any) -> Any:
-        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
-        if len(text) >= 4:  # shorter "secrets" would blank out ordinary words
-            found.add(text)
-        return value
+    def collect(value: Any) -> None:
+        if isinstance(value, SecretStr) and len(value.get_secret_value()) >= 4:
+            found.add(value.get_secret_value())  # shorter ones would blank out ordinary words
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
 
-    data = {name: getattr(settings, name) for name in type(settings).model_fields}
-    data["notify"] = settings.notify.model_dump()
-    _walk_secrets(data, (), keep)
+    collect(settings.model_dump())
     return found
