@@ -1,0 +1,326 @@
+"""Every call the bot makes to GitLab, and the only module that imports python-gitlab.
+
+Three promises hold for each call:
+- Transient failures (5xx, 429, connection errors, timeouts) are retried by tenacity with
+  exponential back-off and jitter; a 429 waits what its `Retry-After` says, capped, so a busy
+  GitLab is never stormed and a huge `Retry-After` never hangs a worker.
+- The `X-Gitlab-Event-UUID` of the event being handled (`handling_event(uuid)`) rides along, so
+  GitLab treats the hooks the bot's own writes cause as recursive and does not fire them again.
+- Failures surface as one exception, `GitLabError(status, message)`; python-gitlab's own
+  exceptions never leave this module.
+
+Results are GitLab's JSON, as dicts: `bot/snapshot.py` turns them into typed views.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import email.utils
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+from urllib.parse import quote
+
+import gitlab
+import requests
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from bot.snapshot import Person
+
+logger = logging.getLogger(__name__)
+
+EVENT_HEADER = "X-Gitlab-Event-UUID"
+PER_PAGE = 100
+_event_uuid: contextvars.ContextVar[str | None] = contextvars.ContextVar("gitlab_event_uuid", default=None)
+
+
+class GitLabError(Exception):
+    """A GitLab call that failed for good. `status` is the HTTP status, 0 when none arrived."""
+
+    def __init__(self, status: int, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(f"GitLab answered {status}: {message}" if status else f"GitLab unreachable: {message}")
+        self.status = status
+        self.message = message
+        self.retry_after = retry_after
+
+    @property
+    def transient(self) -> bool:
+        """Worth another try: nothing arrived, GitLab was overloaded, or it asked us to wait."""
+        return self.status == 0 or self.status == 429 or self.status >= 500
+
+
+@contextmanager
+def handling_event(uuid: str | None) -> Iterator[None]:
+    """Forward `uuid` as `X-Gitlab-Event-UUID` on every call made inside the block (this thread)."""
+    token = _event_uuid.set(uuid)
+    try:
+        yield
+    finally:
+        _event_uuid.reset(token)
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """`Retry-After` is either seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return None if parsed is None else max(0.0, parsed.timestamp() - time.time())
+
+
+def _error_message(response: requests.Response) -> str:
+    try:
+        payload = response.json()
+    except ValueError:
+        return response.text[:500] or response.reason or ""
+    if isinstance(payload, dict):
+        for key in ("message", "error"):
+            if key in payload:
+                return str(payload[key])
+    return str(payload)[:500]
+
+
+class _Transport(requests.Session):
+    """A requests session that adds the event header and turns retryable answers into errors.
+
+    Raising here, below python-gitlab, keeps the `Retry-After` header (python-gitlab's own
+    errors drop headers) and keeps python-gitlab's unbounded rate-limit sleep out of the way.
+    """
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        uuid = _event_uuid.get()
+        if uuid:
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), EVENT_HEADER: uuid}
+        response = super().request(method, url, *args, **kwargs)
+        if response.status_code == 429 or response.status_code >= 500:
+            raise GitLabError(
+                response.status_code,
+                _error_message(response),
+                retry_after=_retry_after_seconds(response.headers.get("Retry-After")),
+            )
+        return response
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    id: int
+    path: str
+    web_url: str
+
+
+class GitLabAccess:
+    """One GitLab project, as the bot's user sees it."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        project: str | int,
+        *,
+        timeout: float = 10,
+        retries: int = 4,
+        max_wait: float = 30,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._project_ref = quote(str(project), safe="")
+        self._gl = gitlab.Gitlab(
+            self.url, private_token=token, timeout=timeout, session=_Transport()
+        )
+        self._retries = retries
+        self._max_wait = max_wait
+        self._backoff = wait_random_exponential(multiplier=0.5, max=max_wait)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "GitLabAccess":
+        """Build from `bot.settings.Settings` (gitlab_url, gitlab_token, project)."""
+        missing = [name for name in ("gitlab_url", "gitlab_token", "project") if not getattr(settings, name)]
+        if missing:
+            raise GitLabError(0, f"settings lack {', '.join(missing)} (VORHOELLE_{missing[0].upper()})")
+        return cls(settings.gitlab_url, settings.gitlab_token.get_secret_value(), settings.project)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _wait(self, state: Any) -> float:
+        error = state.outcome.exception()
+        if isinstance(error, GitLabError) and error.retry_after is not None:
+            return min(error.retry_after, self._max_wait)
+        return self._backoff(state)
+
+    def _log_retry(self, state: Any) -> None:
+        logger.warning(
+            "GitLab call failed (%s), retry %d of %d in %.1fs",
+            state.outcome.exception(), state.attempt_number, self._retries, state.next_action.sleep,
+        )
+
+    def _request(self, verb: str, path: str, **kwargs: Any) -> requests.Response:
+        retrying = Retrying(
+            retry=retry_if_exception(lambda e: isinstance(e, GitLabError) and e.transient),
+            stop=stop_after_attempt(self._retries + 1),
+            wait=self._wait,
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        return retrying(self._request_once, verb, path, **kwargs)
+
+    def _request_once(self, verb: str, path: str, **kwargs: Any) -> requests.Response:
+        try:
+            return self._gl.http_request(
+                verb, path, obey_rate_limit=False, retry_transient_errors=False, **kwargs
+            )
+        except gitlab.exceptions.GitlabError as error:
+            raise GitLabError(error.response_code or 0, str(error.error_message)) from None
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as error:
+            raise GitLabError(0, f"{type(error).__name__}: {error}") from None
+
+    def _json(self, verb: str, path: str, **kwargs: Any) -> Any:
+        response = self._request(verb, path, **kwargs)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise GitLabError(response.status_code, f"{verb.upper()} {path}: the answer is not JSON") from None
+
+    def _pages(self, path: str, query: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Every row of a paginated list, one page fetched (and retried) at a time."""
+        page: str | None = "1"
+        while page:
+            response = self._request("get", path, query_data={**(query or {}), "page": page, "per_page": PER_PAGE})
+            yield from response.json()
+            page = response.headers.get("x-next-page") or None
+
+    def _in_project(self, suffix: str = "") -> str:
+        return f"/projects/{self._project_ref}{suffix}"
+
+    def _issue(self, iid: int, suffix: str = "") -> str:
+        return self._in_project(f"/issues/{int(iid)}{suffix}")
+
+    # -- who and where ----------------------------------------------------------------------
+
+    @cached_property
+    def bot_user(self) -> Person:
+        """The token's own user: its notes are the only ones whose markers count."""
+        return Person.from_json(self._json("get", "/user"))
+
+    @cached_property
+    def project(self) -> ProjectInfo:
+        data = self._json("get", self._in_project())
+        return ProjectInfo(id=data["id"], path=data["path_with_namespace"], web_url=data["web_url"])
+
+    def access_level(self, user_id: int) -> int:
+        """The user's effective access level in the project; 0 for non-members and blocked users."""
+        try:
+            member = self._json("get", self._in_project(f"/members/all/{int(user_id)}"))
+        except GitLabError as error:
+            if error.status == 404:
+                return 0
+            raise
+        if member.get("state", "active") != "active":
+            return 0
+        return int(member.get("access_level") or 0)
+
+    def user_by_username(self, username: str) -> dict[str, Any] | None:
+        users = self._json("get", "/users", query_data={"username": username})
+        return users[0] if users else None
+
+    # -- issues -----------------------------------------------------------------------------
+
+    def get_issue(self, iid: int) -> dict[str, Any]:
+        return self._json("get", self._issue(iid))
+
+    def iter_issues(
+        self,
+        *,
+        labels: Iterable[str] = (),
+        updated_after: str | None = None,
+        state: str | None = None,
+        order_by: str = "updated_at",
+        sort: str = "asc",
+    ) -> Iterator[dict[str, Any]]:
+        """Issues of the project, lazily, page by page."""
+        query: dict[str, Any] = {"order_by": order_by, "sort": sort}
+        if labels:
+            query["labels"] = ",".join(labels)
+        if updated_after:
+            query["updated_after"] = updated_after
+        if state:
+            query["state"] = state
+        return self._pages(self._in_project("/issues"), query)
+
+    def create_issue(
+        self,
+        title: str,
+        description: str,
+        labels: Iterable[str] = (),
+        *,
+        assignee_ids: Iterable[int] = (),
+        confidential: bool = False,
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = {"title": title, "description": description, "labels": ",".join(labels)}
+        if assignee_ids:
+            data["assignee_ids"] = list(assignee_ids)
+        if confidential:
+            data["confidential"] = True
+        return self._json("post", self._in_project("/issues"), post_data=data)
+
+    def update_labels(self, iid: int, *, add: Iterable[str] = (), remove: Iterable[str] = ()) -> dict[str, Any]:
+        """Add and remove labels in ONE call, so a state label swap is atomic."""
+        data = {"add_labels": ",".join(add), "remove_labels": ",".join(remove)}
+        return self._json("put", self._issue(iid), post_data=data)
+
+    def assign(self, iid: int, user_ids: Iterable[int]) -> dict[str, Any]:
+        return self._json("put", self._issue(iid), post_data={"assignee_ids": list(user_ids)})
+
+    def label_events(self, iid: int) -> list[dict[str, Any]]:
+        return list(self._pages(self._issue(iid, "/resource_label_events")))
+
+    def notes(self, iid: int) -> list[dict[str, Any]]:
+        """All notes, oldest first."""
+        return list(self._pages(self._issue(iid, "/notes"), {"sort": "asc", "order_by": "created_at"}))
+
+    def awards(self, iid: int) -> list[dict[str, Any]]:
+        return list(self._pages(self._issue(iid, "/award_emoji")))
+
+    def create_note(self, iid: int, body: str, *, internal: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {"body": body}
+        if internal:
+            data["internal"] = True
+        return self._json("post", self._issue(iid, "/notes"), post_data=data)
+
+    def edit_note(self, iid: int, note_id: int, body: str) -> dict[str, Any]:
+        return self._json("put", self._issue(iid, f"/notes/{int(note_id)}"), post_data={"body": body})
+
+    # -- labels, hooks, uploads -------------------------------------------------------------
+
+    def labels(self) -> list[dict[str, Any]]:
+        return list(self._pages(self._in_project("/labels")))
+
+    def create_label(self, name: str, color: str, description: str = "") -> dict[str, Any]:
+        data = {"name": name, "color": color, "description": description}
+        return self._json("post", self._in_project("/labels"), post_data=data)
+
+    def update_label(self, name: str, *, color: str, description: str = "") -> dict[str, Any]:
+        path = self._in_project(f"/labels/{quote(name, safe='')}")
+        return self._json("put", path, post_data={"color": color, "description": description})
+
+    def hooks(self) -> list[dict[str, Any]]:
+        return list(self._pages(self._in_project("/hooks")))
+
+    def create_hook(self, **fields: Any) -> dict[str, Any]:
+        return self._json("post", self._in_project("/hooks"), post_data=fields)
+
+    def update_hook(self, hook_id: int, **fields: Any) -> dict[str, Any]:
+        return self._json("put", self._in_project(f"/hooks/{int(hook_id)}"), post_data=fields)
+
+    def delete_hook(self, hook_id: int) -> None:
+        self._request("delete", self._in_project(f"/hooks/{int(hook_id)}"))
+
+    def upload(self, filename: str, data: bytes) -> dict[str, Any]:
+        """Upload a file; put the answer's `markdown` into a description or note."""
+        return self._json("post", self._in_project("/uploads"), files={"file": (filename, data)})
