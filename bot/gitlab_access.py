@@ -324,3 +324,29 @@ class GitLabAccess:
     def upload(self, filename: str, data: bytes) -> dict[str, Any]:
         """Upload a file; put the answer's `markdown` into a description or note."""
         return self._json("post", self._in_project("/uploads"), files={"file": (filename, data)})
+
+    # -- staging (bot/staging.py, bot/staged.py): find, edit and page through job matches ----
+
+    def search_issues(self, text: str) -> list[dict[str, Any]]:
+        """Issues in any state whose title or description contains `text` (GitLab's `search`)."""
+        return list(self._pages(self._in_project("/issues"), {"search": text, "state": "all"}))
+
+    def edit_issue(self, iid: int, **fields: Any) -> dict[str, Any]:
+        """Change title, description, `add_labels`/`remove_labels`... in one call."""
+        return self._json("put", self._issue(iid), post_data=fields)
+
+    def issues_page(
+        self, *, labels: Iterable[str] = (), page: int = 1, per_page: int = 20
+    ) -> tuple[list[dict[str, Any]], dict[str, int | None]]:
+        """One page of issues, newest first, with GitLab's totals (None when it omits them)."""
+        query = {"labels": ",".join(labels), "order_by": "created_at", "sort": "desc",
+                 "page": page, "per_page": per_page}
+        response = self._request("get", self._in_project("/issues"), query_data=query)
+
+        def header(name: str) -> int | None:
+            value = response.headers.get(name)
+            return int(value) if value and value.isdigit() else None
+
+        totals = {"total": header("x-total"), "total_pages": header("x-total-pages"),
+                  "next_page": header("x-next-page")}
+        return response.json(), totals
