@@ -350,3 +350,16 @@ class GitLabAccess:
         totals = {"total": header("x-total"), "total_pages": header("x-total-pages"),
                   "next_page": header("x-next-page")}
         return response.json(), totals
+
+    # -- added by B1 (webhook receiver): readiness and hook health ---------------------------
+
+    def ping(self) -> None:
+        """Fresh proof, without retries, that GitLab answers, the token is valid and the project
+        is visible: readiness must answer quickly and must not trust cached identities."""
+        self._request_once("get", "/user")
+        self._request_once("get", self._in_project())
+
+    def hook_events(self, hook_id: int, *, per_page: int = 20) -> list[dict[str, Any]]:
+        """The hook's most recent deliveries, newest first (GitLab keeps them for 7 days)."""
+        path = self._in_project(f"/hooks/{int(hook_id)}/events")
+        return self._json("get", path, query_data={"per_page": per_page}) or []
