@@ -1,0 +1,80 @@
+"""E-mails as MIME messages: HTML with a plain-text alternative, optional attachments.
+
+Both e-mail transports (Gmail API, SMTP) send what this module builds, so a notification or an
+application looks the same whichever way it leaves.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Protocol, Sequence
+
+from bot.notify.message import Message
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+
+    @property
+    def mime_type(self) -> tuple[str, str]:
+        guessed = mimetypes.guess_type(self.filename)[0] or "application/octet-stream"
+        main, sub = guessed.split("/", 1)
+        return main, sub
+
+
+class MailTransport(Protocol):
+    def deliver(self, mail: EmailMessage) -> str:
+        """Send `mail`; return the id the service gave it (or its Message-ID)."""
+        ...
+
+
+def compose(
+    *,
+    sender: str,
+    to: Sequence[str],
+    subject: str,
+    text: str,
+    html: str | None = None,
+    attachments: Sequence[Attachment] = (),
+) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = ", ".join(to)
+    mail["Subject"] = subject
+    mail["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    mail.set_content(text)
+    if html is not None:
+        mail.add_alternative(html, subtype="html")
+    for attachment in attachments:
+        main, sub = attachment.mime_type
+        mail.add_attachment(attachment.content, maintype=main, subtype=sub, filename=attachment.filename)
+    return mail
+
+
+def notification_mail(message: Message, *, sender: str, to: Sequence[str]) -> EmailMessage:
+    return compose(
+        sender=sender,
+        to=to,
+        subject=message.subject(),
+        text=message.render("message.txt.j2"),
+        html=message.render("message.html.j2"),
+    )
+
+
+class Email:
+    """The e-mail channel: a notification mail handed to whichever transport is configured."""
+
+    name = "email"
+
+    def __init__(self, transport: MailTransport, *, sender: str, to: Sequence[str]):
+        self.transport = transport
+        self.sender = sender
+        self.to = list(to)
+
+    def send(self, message: Message) -> str:
+        return self.transport.deliver(notification_mail(message, sender=self.sender, to=self.to))
