@@ -26,6 +26,7 @@ from bot.sandbox import (
     routes_users,
     routes_projects,
     routes_members,
+    routes_repository,
 )
 from bot.sandbox.context import GITLAB_VERSION, Sandbox
 from bot.sandbox.errors import ApiError, render_api_error
@@ -39,6 +40,7 @@ API_ROUTE_MODULES = (
     routes_users,
     routes_projects,
     routes_members,
+    routes_repository,
 )
 
 
