@@ -1,0 +1,107 @@
+"""Bring one issue to where its history says it should be. The only place that changes GitLab
+(besides staging, which creates issues).
+
+Read what GitLab says (`read_snapshot`), ask the workflow what is owed, write the owed notes in
+source order, then fix the labels in one call. Every note carries the marker of its source, so a
+second run, a replayed webhook or a run after a crash half-way finds nothing left to do, or
+exactly what the crash left undone. Notes go first: the recorded state lives in them, and labels
+are always re-derivable from it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from bot import history, workflow
+from bot.gitlab_access import handling_event
+from bot.snapshot import IssueSnapshot, read_snapshot
+from bot.workflow import ApiAction, Reply
+
+__all__ = ["ApiAction", "ConvergeResult", "Effect", "converge_issue"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One write to GitLab: `kind` is note or labels; `source` names what caused a note."""
+
+    kind: str
+    source: str | None = None
+    detail: str = ""
+
+
+@dataclass
+class ConvergeResult:
+    iid: int
+    skipped: str | None = None  # why nothing was considered (not a job match, confidential, ...)
+    start_state: str | None = None
+    final_state: str | None = None
+    effects: list[Effect] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
+    snapshot: IssueSnapshot | None = None  # as it stands after the converge
+
+    def outcome_of(self, source: str) -> Reply | None:
+        """The reply written for `source` in this run (e.g. `api:<request id>`), if any."""
+        return next((r for r in self.replies if r.source.id == source), None)
+
+
+def _skip_reason(snapshot: IssueSnapshot, settings: Any) -> str | None:
+    if not workflow.is_job_match(snapshot, settings.workflow):
+        return "not a job-match issue"
+    if snapshot.confidential and not settings.workflow.confidential.handle:
+        return "confidential issue (workflow.confidential.handle is off)"
+    return None
+
+
+def converge_issue(
+    runtime: Any,
+    iid: int,
+    *,
+    event_uuid: str | None = None,
+    api_actions: Sequence[ApiAction] = (),
+) -> ConvergeResult:
+    """Apply what is owed on issue `iid`; safe to run any number of times, from any thread."""
+    gitlab, settings = runtime.gitlab, runtime.settings
+    result = ConvergeResult(iid=iid)
+    with handling_event(event_uuid):
+        snapshot = read_snapshot(gitlab, iid)
+        result.skipped = _skip_reason(snapshot, settings)
+        if result.skipped:
+            logger.info("issue #%s left alone: %s", iid, result.skipped)
+            result.snapshot = snapshot
+            return result
+        access_level = cache(gitlab.access_level)
+        plan = workflow.plan(snapshot, settings.workflow, access_level, api_actions)
+        result.start_state, result.final_state = plan.start_state, plan.final_state
+        for reply in plan.replies:
+            note = gitlab.create_note(iid, history.note_body(reply, snapshot, settings.workflow), internal=reply.internal)
+            result.effects.append(Effect("note", reply.source.id, f"{reply.kind} note {note.get('id')}"))
+            result.replies.append(reply)
+            logger.info(
+                "issue #%s: %s for %s by %s (%s), now %s",
+                iid, reply.kind, reply.source.id, reply.source.actor.name, reply.source.channel, reply.state,
+            )
+        if plan.add_labels or plan.remove_labels:
+            gitlab.update_labels(iid, add=plan.add_labels, remove=plan.remove_labels)
+            detail = f"+{','.join(plan.add_labels)} -{','.join(plan.remove_labels)}"
+            result.effects.append(Effect("labels", None, detail))
+            logger.info("issue #%s: labels %s", iid, detail)
+        result.snapshot = read_snapshot(gitlab, iid) if result.effects else snapshot
+        _notify(runtime, result.snapshot)
+    return result
+
+
+def _notify(runtime: Any, snapshot: IssueSnapshot) -> None:
+    """Hand the issue as it now stands to the notifier; its failures are its own to retry."""
+    notifier = getattr(runtime, "notifier", None)
+    if notifier is None:
+        return
+    try:
+        notifier.on_converged(snapshot)
+    except Exception:
+        logger.exception("notifier failed on issue #%s; the next converge offers it again", snapshot.iid)

@@ -1,0 +1,378 @@
+"""The review workflow, pure: "what GitLab says now" in, "what is owed" out. No I/O.
+
+People ask for a state change in four ways, each a *source* the bot handles exactly once:
+a state label edited by hand (`label_event:<id>`), a comment command (`note:<id>`), an award
+emoji on the issue (`award:<id>`), and a call of the bot's API (`api:<request id>`). Unhandled
+sources are replayed in creation order through the state machine from the last state the bot
+recorded, so two reviewers acting at once end in one state, both recorded, the loser told why.
+
+Every source that changed or refused something gets one note whose marker names it. A source
+that asked for nothing new (a 👍 on an approved match) is *covered* by the next marker written,
+so it is never replayed against a later state. The state labels are then made to show exactly
+the final state, in one call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from itertools import groupby
+
+from bot.commands import MoveTo, Request, ShowHelp, parse_commands
+from bot.markers import source_id
+from bot.settings import ACCESS_LEVELS, WorkflowSettings
+from bot.snapshot import IssueSnapshot, LabelEvent
+
+# Kinds of marker this module writes; only these record that a source was handled.
+HISTORY_KINDS = frozenset({"transition", "refusal", "help"})
+API_ACTIONS = {"approve": "approved", "reject": "rejected", "send": "sent"}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class ApiAction:
+    """A state change asked for through the bot's API or CLI, by a caller we trust by token."""
+
+    request_id: str
+    action: str  # "approve" | "reject" | "send" | "reopen"
+    actor: str
+    reason: str | None = None
+    created_at: datetime = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None  # None for API callers, who are not GitLab users
+    username: str | None
+    name: str
+
+
+@dataclass(frozen=True)
+class LabelsRemoved:
+    """A person took state labels off and put no other state label on."""
+
+    states: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SeveralStates:
+    """A person put several state labels on at once."""
+
+    states: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    channel: str  # "label" | "comment" | "emoji" | "api"
+    actor: Actor
+    at: datetime
+    order: int
+    requests: tuple[Request | LabelsRemoved | SeveralStates, ...]
+    covers: tuple[str, ...] = ()  # further sources handled with this one (label events of one edit)
+    link: str | None = None
+    internal: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the bot did about one request. `kind`: transition, refusal or help."""
+
+    kind: str
+    from_state: str
+    to_state: str
+    why: str = ""  # refusal: forbidden | no_right | already | removed | several | unknown_state
+    text: str | None = None  # the reason or note that came with the request
+    needed: str | None = None  # refusal no_right: the access level needed
+    had: str | None = None  # and the one the person has
+    allowed: tuple[str, ...] = ()  # refusal forbidden: where the match can go from here
+    unknown: str | None = None  # help: the verb we did not understand
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One note owed: the outcomes of one source, and the state after it."""
+
+    source: Source
+    outcomes: tuple[Outcome, ...]
+    state: str
+    covers: tuple[str, ...]
+    internal: bool
+
+    @property
+    def kind(self) -> str:
+        kinds = {o.kind for o in self.outcomes}
+        return next(k for k in ("transition", "refusal", "help") if k in kinds)
+
+    @property
+    def mentions(self) -> bool:
+        """Refusals @mention the person so they learn why; history only names them."""
+        return self.kind == "refusal" and self.source.actor.username is not None
+
+
+@dataclass(frozen=True)
+class Plan:
+    start_state: str
+    final_state: str
+    replies: tuple[Reply, ...]
+    add_labels: tuple[str, ...]
+    remove_labels: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.replies or self.add_labels or self.remove_labels)
+
+
+def access_name(level: int) -> str:
+    return max((n for n, v in ACCESS_LEVELS.items() if v <= level), key=ACCESS_LEVELS.__getitem__)
+
+
+def is_job_match(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> bool:
+    """An issue the bot looks after: staged by it, or labelled as a match."""
+    state_labels = {s.label for s in workflow.states.values()}
+    return (
+        snapshot.match_marker is not None
+        or workflow.marker_label in snapshot.labels
+        or bool(state_labels & set(snapshot.labels))
+    )
+
+
+def handled_sources(snapshot: IssueSnapshot) -> set[str]:
+    handled: set[str] = set()
+    for marker in snapshot.bot_markers:
+        if marker.kind in HISTORY_KINDS:
+            handled.add(marker.source)
+            handled.update(str(s) for s in marker.data.get("covers", ()))
+    return handled
+
+
+def recorded_state(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> str:
+    """The state the bot last wrote down; before any record, what the labels said before people."""
+    for marker in reversed(snapshot.bot_markers):
+        if marker.kind in HISTORY_KINDS and marker.data.get("state") in workflow.states:
+            return marker.data["state"]
+    labels = set(snapshot.labels)
+    for event in reversed(snapshot.label_events):
+        if event.user_id != snapshot.bot_user.id:
+            (labels.discard if event.action == "add" else labels.add)(event.label)
+    states = [workflow.state_of_label(label) for label in sorted(labels)]
+    present = [s for s in states if s is not None]
+    return present[0] if len(present) == 1 else workflow.initial_state
+
+
+# -- sources ------------------------------------------------------------------------------
+
+
+def _label_sources(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> list[Source]:
+    """One source per hand edit: the state label events one person made in one call."""
+    people = [
+        e for e in snapshot.label_events
+        if e.user_id != snapshot.bot_user.id and workflow.state_of_label(e.label) is not None
+    ]
+    sources: list[Source] = []
+    for (_, _), group in groupby(people, key=lambda e: (e.user_id, e.created_at)):
+        events: list[LabelEvent] = list(group)
+        first = events[0]
+        added = tuple(workflow.state_of_label(e.label) for e in events if e.action == "add")
+        removed = tuple(workflow.state_of_label(e.label) for e in events if e.action == "remove")
+        if len(added) == 1:
+            request: MoveTo | LabelsRemoved | SeveralStates = MoveTo(added[0])
+        elif added:
+            request = SeveralStates(tuple(sorted(set(added))))
+        else:
+            request = LabelsRemoved(removed)
+        sources.append(
+            Source(
+                id=source_id("label_event", first.id),
+                channel="label",
+                actor=Actor(first.user_id, first.username, first.user_name),
+                at=first.created_at,
+                order=first.id,
+                requests=(request,),
+                covers=tuple(source_id("label_event", e.id) for e in events[1:]),
+            )
+        )
+    return _drop_removals_followed_by_adds(sources)
+
+
+def _drop_removals_followed_by_adds(sources: list[Source]) -> list[Source]:
+    """Taking a state label off and then putting another on is one change in two clicks."""
+    kept: list[Source] = []
+    for index, source in enumerate(sources):
+        if isinstance(source.requests[0], LabelsRemoved) and any(
+            not isinstance(later.requests[0], LabelsRemoved) for later in sources[index + 1 :]
+        ):
+            kept.append(replace(source, requests=()))
+        else:
+            kept.append(source)
+    return kept
+
+
+def _note_sources(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> list[Source]:
+    sources: list[Source] = []
+    for note in snapshot.notes:
+        if note.system or note.author_id == snapshot.bot_user.id:
+            continue
+        if note.internal and not workflow.confidential.handle:
+            continue
+        commands = parse_commands(note.body, snapshot.bot_user.username)
+        if not commands:
+            continue
+        sources.append(
+            Source(
+                id=source_id("note", note.id),
+                channel="comment",
+                actor=Actor(note.author_id, note.author_username, note.author_name),
+                at=note.created_at,
+                order=note.id,
+                requests=tuple(c.request(workflow) for c in commands),
+                link=snapshot.note_url(note.id),
+                internal=note.internal,
+            )
+        )
+    return sources
+
+
+def _award_sources(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> list[Source]:
+    emoji = workflow.emoji
+    if not emoji.enabled:
+        return []
+    targets = {emoji.approve: "approved", emoji.reject: "rejected"}
+    return [
+        Source(
+            id=source_id("award", award.id),
+            channel="emoji",
+            actor=Actor(award.user_id, award.username, award.user_name),
+            at=award.created_at,
+            order=award.id,
+            requests=(MoveTo(targets[award.name]),),
+        )
+        for award in snapshot.awards
+        if award.name in targets and award.user_id != snapshot.bot_user.id
+    ]
+
+
+def _api_sources(actions: Iterable[ApiAction], workflow: WorkflowSettings) -> list[Source]:
+    sources = []
+    for action in actions:
+        state = workflow.initial_state if action.action == "reopen" else API_ACTIONS.get(action.action)
+        sources.append(
+            Source(
+                id=source_id("api", action.request_id),
+                channel="api",
+                actor=Actor(None, None, action.actor),
+                at=action.created_at,
+                order=0,
+                requests=(MoveTo(state or action.action, action.reason),),
+            )
+        )
+    return sources
+
+
+def pending_sources(
+    snapshot: IssueSnapshot, workflow: WorkflowSettings, api_actions: Sequence[ApiAction] = ()
+) -> list[Source]:
+    """Sources the bot has not handled yet, oldest first."""
+    handled = handled_sources(snapshot)
+    every = (
+        _label_sources(snapshot, workflow)
+        + _note_sources(snapshot, workflow)
+        + _award_sources(snapshot, workflow)
+        + _api_sources(api_actions, workflow)
+    )
+    channels = ("label", "comment", "emoji", "api")
+    unhandled = [s for s in every if s.id not in handled]
+    return sorted(unhandled, key=lambda s: (s.at, channels.index(s.channel), s.order))
+
+
+# -- the state machine --------------------------------------------------------------------
+
+
+def _move(
+    request: MoveTo,
+    current: str,
+    source: Source,
+    workflow: WorkflowSettings,
+    access_level: Callable[[int], int],
+) -> Outcome | None:
+    target = request.state
+
+    def refuse(why: str, **more: object) -> Outcome:
+        return Outcome("refusal", current, target, why, request.text, **more)
+
+    if target not in workflow.states:
+        return refuse("unknown_state")
+    if target == current:
+        # Labels and emoji that match the state ask for nothing; a command deserves an answer.
+        return None if source.channel in ("label", "emoji") else refuse("already")
+    rule = next((t for t in workflow.transitions if (t.from_state, t.to_state) == (current, target)), None)
+    if rule is None:
+        allowed = tuple(t.to_state for t in workflow.transitions if t.from_state == current)
+        return refuse("forbidden", allowed=allowed)
+    if source.actor.user_id is not None:
+        level = access_level(source.actor.user_id)
+        if level < ACCESS_LEVELS[rule.min_access]:
+            return refuse("no_right", needed=rule.min_access, had=access_name(level))
+    return Outcome("transition", current, target, text=request.text)
+
+
+def _outcome(
+    request: Request | LabelsRemoved | SeveralStates,
+    current: str,
+    source: Source,
+    workflow: WorkflowSettings,
+    access_level: Callable[[int], int],
+) -> Outcome | None:
+    if isinstance(request, MoveTo):
+        return _move(request, current, source, workflow, access_level)
+    if isinstance(request, ShowHelp):
+        return Outcome("help", current, current, unknown=request.unknown)
+    if isinstance(request, SeveralStates):
+        return Outcome("refusal", current, current, "several", allowed=request.states)
+    return Outcome("refusal", current, current, "removed") if current in request.states else None
+
+
+def plan(
+    snapshot: IssueSnapshot,
+    workflow: WorkflowSettings,
+    access_level: Callable[[int], int],
+    api_actions: Sequence[ApiAction] = (),
+) -> Plan:
+    """What is owed on this issue: notes for unhandled sources, then one label fix."""
+    start = current = recorded_state(snapshot, workflow)
+    replies: list[Reply] = []
+    quiet: list[str] = []  # handled without a note; covered by the next marker
+    history_internal = snapshot.confidential and workflow.confidential.internal_history
+    for source in pending_sources(snapshot, workflow, api_actions):
+        outcomes: list[Outcome] = []
+        for request in source.requests:
+            outcome = _outcome(request, current, source, workflow, access_level)
+            if outcome is not None:
+                outcomes.append(outcome)
+                current = outcome.to_state if outcome.kind == "transition" else current
+        if not outcomes:
+            quiet.extend((source.id, *source.covers))
+            continue
+        replies.append(
+            Reply(
+                source=source,
+                outcomes=tuple(outcomes),
+                state=current,
+                covers=tuple(quiet) + source.covers,
+                internal=history_internal or source.internal,
+            )
+        )
+        quiet = []
+    wanted = workflow.states[current].label
+    stale = [s.label for s in workflow.states.values() if s.label != wanted and s.label in snapshot.labels]
+    return Plan(
+        start_state=start,
+        final_state=current,
+        replies=tuple(replies),
+        add_labels=() if wanted in snapshot.labels else (wanted,),
+        remove_labels=tuple(stale),
+    )
