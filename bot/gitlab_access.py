@@ -23,12 +23,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import gitlab
 import requests
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from bot import metrics
 from bot.snapshot import Person
 
 logger = logging.getLogger(__name__)
@@ -97,7 +98,13 @@ class _Transport(requests.Session):
         uuid = _event_uuid.get()
         if uuid:
             kwargs["headers"] = {**(kwargs.get("headers") or {}), EVENT_HEADER: uuid}
-        response = super().request(method, url, *args, **kwargs)
+        endpoint = metrics.api_endpoint(urlsplit(url).path)
+        try:
+            response = super().request(method, url, *args, **kwargs)
+        except requests.RequestException:
+            metrics.GITLAB_CALLS.labels(endpoint=endpoint, status="error").inc()
+            raise
+        metrics.GITLAB_CALLS.labels(endpoint=endpoint, status=str(response.status_code)).inc()
         if response.status_code == 429 or response.status_code >= 500:
             raise GitLabError(
                 response.status_code,
@@ -112,6 +119,7 @@ class ProjectInfo:
     id: int
     path: str
     web_url: str
+    default_branch: str | None = None  # None while the repository is empty
 
 
 class GitLabAccess:
@@ -153,6 +161,7 @@ class GitLabAccess:
         return self._backoff(state)
 
     def _log_retry(self, state: Any) -> None:
+        metrics.GITLAB_RETRIES.labels(reason=metrics.retry_reason(state.outcome.exception())).inc()
         logger.warning(
             "GitLab call failed (%s), retry %d of %d in %.1fs",
             state.outcome.exception(), state.attempt_number, self._retries, state.next_action.sleep,
@@ -211,7 +220,8 @@ class GitLabAccess:
     @cached_property
     def project(self) -> ProjectInfo:
         data = self._json("get", self._in_project())
-        return ProjectInfo(id=data["id"], path=data["path_with_namespace"], web_url=data["web_url"])
+        return ProjectInfo(id=data["id"], path=data["path_with_namespace"], web_url=data["web_url"],
+                           default_branch=data.get("default_branch"))
 
     def access_level(self, user_id: int) -> int:
         """The user's effective access level in the project; 0 for non-members and blocked users."""
@@ -363,3 +373,37 @@ class GitLabAccess:
         """The hook's most recent deliveries, newest first (GitLab keeps them for 7 days)."""
         path = self._in_project(f"/hooks/{int(hook_id)}/events")
         return self._json("get", path, query_data={"per_page": per_page}) or []
+
+    # -- added by F (config check, settings kept in the repository) ---------------------------
+
+    def token_info(self) -> dict[str, Any] | None:
+        """The token's own record (`scopes`, `expires_at`); None where GitLab cannot tell (404)."""
+        try:
+            return self._json("get", "/personal_access_tokens/self")
+        except GitLabError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def repository_file(self, path: str, ref: str) -> dict[str, Any] | None:
+        """A file as GitLab's files API shows it (`content` in base64, `last_commit_id`); None if absent."""
+        try:
+            return self._json("get", self._in_project(f"/repository/files/{quote(path, safe='')}"),
+                              query_data={"ref": ref})
+        except GitLabError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def write_repository_file(
+        self, path: str, text: str, *, branch: str, commit_message: str, last_commit_id: str | None = None
+    ) -> dict[str, Any]:
+        """Commit `text` as `path` on `branch`: an update when `last_commit_id` is given (GitLab
+        refuses it if the file changed since), else a new file."""
+        data: dict[str, Any] = {"branch": branch, "content": text, "commit_message": commit_message,
+                                "encoding": "text"}
+        verb = "post"
+        if last_commit_id:
+            data["last_commit_id"] = last_commit_id
+            verb = "put"
+        return self._json(verb, self._in_project(f"/repository/files/{quote(path, safe='')}"), post_data=data)

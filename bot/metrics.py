@@ -106,6 +106,14 @@ def api_endpoint(path: str) -> str:
     return "/".join(segments) or "/"
 
 
+def retry_reason(error: BaseException | None) -> str:
+    """A retried failure as a label value: `429`, `5xx`, or `connection` (nothing came back)."""
+    status = getattr(error, "status", 0) or 0
+    if status == 429:
+        return "429"
+    return "5xx" if status >= 500 else "connection"
+
+
 async def metrics_endpoint(request: Request) -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
