@@ -10,35 +10,58 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import quote, urlsplit
 
-# Zero-width and bidirectional controls: invisible, and able to make text read differently
-# from what it is (e.g. a reversed file extension).
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~@])")
-_LINE_START = re.compile(r"(?m)^([ \t]*)([/=\-+])")
+# Line and paragraph separators other than "\n": GitLab (Ruby) does not see them as line breaks,
+# a browser may; they become ordinary newlines so every line is escaped as a line.
+_LINE_BREAKS = re.compile("\r\n|[\r\u0085\u2028\u2029\x0b\x0c]")
+# Markdown punctuation that can start a link, image, emphasis, code, heading, table cell,
+# strikethrough, math, or a GitLab reference (@user, #issue, !mr, ~label, %milestone, $snippet).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~@$%])")
+# What may start a line and turn it into a quick action, a list, a heading underline or a rule.
+_LINE_START = re.compile(r"(?m)^([ \t]*)([/=\-+]|\d+[.)])")
+# A mention in a single-line field (titles): GitLab renders titles without Markdown, so a
+# backslash does not stop `@all`; a fullwidth at sign reads the same and mentions nobody.
+_TITLE_MENTION = re.compile(r"@(?=[\w.\-])")
+_CUT_NOTE = " … [cut: {} more characters]"
 
 
 def clean_text(text: object) -> str:
-    """Text without control characters (tab and newline kept) or invisible direction marks."""
-    value = unicodedata.normalize("NFC", str(text))
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = _INVISIBLE.sub("", value)
-    return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    """Text without control, format (zero-width, bidirectional) or surrogate characters.
+
+    Tab and newline stay; every other line separator becomes a newline. Lone surrogates (valid
+    in JSON, invalid in UTF-8) would make the text impossible to send at all.
+    """
+    value = _LINE_BREAKS.sub("\n", unicodedata.normalize("NFC", str(text)))
+    return "".join(
+        ch for ch in value if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
+    )
+
+
+def _grapheme_safe(text: str, end: int) -> int:
+    """`end` moved back so that a cut there leaves no combining mark without its base."""
+    while 0 < end < len(text) and (
+        unicodedata.combining(text[end]) or unicodedata.category(text[end]) in ("Mn", "Mc", "Me")
+    ):
+        end -= 1
+    return end
 
 
 def cut(text: str, max_chars: int | None) -> str:
     """Shorten `text` to about `max_chars`, saying visibly how much was cut."""
     if max_chars is None or len(text) <= max_chars:
         return text
-    return f"{text[:max_chars]} … [cut: {len(text) - max_chars} more characters]"
+    end = _grapheme_safe(text, max_chars)
+    return text[:end] + _CUT_NOTE.format(len(text) - end)
 
 
 def escape_markdown(text: object, max_chars: int | None = None) -> str:
     """GitLab-flavoured Markdown that shows `text` literally and does nothing else.
 
-    Backslash escapes stop links, images, emphasis and code; `\\@` is GitLab's own way to write
-    an @ that mentions nobody; a backslash before a leading `/` keeps a line from being a quick
-    action; `<`, `>` and `&` become entities so no HTML renders.
+    Backslash escapes stop links, images, emphasis, code and references; `\\@` is GitLab's own
+    way to write an @ that mentions nobody; a backslash before a leading `/` keeps a line from
+    being a quick action; `<`, `>` and `&` become entities so no HTML renders and no hidden
+    comment (a forged marker) can be opened.
     """
     value = cut(clean_text(text), max_chars)
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -52,11 +75,43 @@ def escape_markdown_cell(text: object, max_chars: int | None = None) -> str:
 
 
 def plain_title(text: object, limit: int = 255) -> str:
-    """A one-line title of at most `limit` characters (GitLab's limit), cut on a character."""
-    value = " ".join(clean_text(text).split())
+    """A one-line title of at most `limit` characters (GitLab's limit), cut on a character.
+
+    Titles are not Markdown and quick actions never run in them, but GitLab does find mentions
+    in them, so `@name` is written with a fullwidth at sign.
+    """
+    value = _TITLE_MENTION.sub("\uff20", " ".join(clean_text(text).split()))
     if len(value) <= limit:
         return value
-    return value[: limit - 1].rstrip() + "…"
+    return value[: _grapheme_safe(value, limit - 1)].rstrip() + "…"
+
+
+def safe_url(url: object) -> str | None:
+    """`url` fit to be a link target, or None when it must stay text.
+
+    Only absolute http(s) URLs with a host qualify (no `javascript:`, `data:`, relative or
+    protocol-relative tricks). Characters that could end a Markdown link target are
+    percent-encoded, so what the link opens is exactly what its visible text says.
+    """
+    value = clean_text(url).strip()
+    if not value or any(ch.isspace() for ch in value):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return quote(value, safe="/:?#[]@!$&*+,;=%~-._")
+
+
+def markdown_link(url: object, max_chars: int | None = None) -> str:
+    """A Markdown link whose visible text is the URL itself, or the escaped text if not a URL."""
+    target = safe_url(url)
+    visible = escape_markdown(url, max_chars).strip()
+    if target is None:
+        return visible
+    return f"[{visible}]({target})"
 
 
 def escape_slack(text: object, max_chars: int | None = None) -> str:

@@ -4,6 +4,9 @@ The template's file name says where its output goes, and so how every value put 
 escaped: `*.md.j2` GitLab Markdown, `*.html.j2` HTML, `*.slack.j2` Slack mrkdwn, `*.txt.j2` plain
 text. Escaping is the environment's `finalize` step, so a template cannot forget it; text the bot
 built itself (a marker, a link it made) is passed as `markupsafe.Markup` or through `|safe`.
+
+A template context may carry `max_field_chars`: every escaped value is then cut to that length
+with a visible note, so one huge field cannot swamp (or overflow) the text it lands in.
 """
 
 from __future__ import annotations
@@ -17,20 +20,24 @@ from markupsafe import Markup
 from bot import escape
 from bot.resources import resource_dir
 
-_ESCAPERS: dict[str, Callable[[object], str]] = {
+_ESCAPERS: dict[str, Callable[[object, int | None], str]] = {
     ".md.j2": escape.escape_markdown,
     ".slack.j2": escape.escape_slack,
     ".txt.j2": escape.escape_plain,
 }
 
 
-def _finalizer(escaper: Callable[[object], str]) -> Callable[[Any], Any]:
-    def finalize(value: Any) -> Any:
+LIMIT_KEY = "max_field_chars"
+
+
+def _finalizer(escaper: Callable[[object, int | None], str]) -> Callable[..., Any]:
+    @jinja2.pass_context
+    def finalize(context: jinja2.runtime.Context, value: Any) -> Any:
         if value is None:
             return ""
         if isinstance(value, Markup):
             return str(value)
-        return escaper(value)
+        return escaper(value, context.get(LIMIT_KEY))
 
     return finalize
 
@@ -39,14 +46,19 @@ def _filters() -> dict[str, Callable[..., Any]]:
     """Filters that do their own escaping and return text marked as already safe."""
 
     def safe_after(fn: Callable[..., str]) -> Callable[..., Markup]:
-        return lambda value, *args: Markup(fn(value, *args))
+        @jinja2.pass_context
+        def apply(context: jinja2.runtime.Context, value: Any) -> Markup:
+            return Markup("" if value is None else fn(value, context.get(LIMIT_KEY)))
+
+        return apply
 
     return {
         "md": safe_after(escape.escape_markdown),
         "md_cell": safe_after(escape.escape_markdown_cell),
+        "link": safe_after(escape.markdown_link),
         "slack": safe_after(escape.escape_slack),
         "plain": safe_after(escape.escape_plain),
-        "title": safe_after(escape.plain_title),
+        "title": lambda value: Markup(escape.plain_title(value)),
     }
 
 
