@@ -1,1 +1,6 @@
-"""One module per GitLab event kind; each registers itself on `handlers.router`."""
+"""One module per GitLab event kind; each registers itself on `handlers.router.router`.
+
+Importing this package registers them all.
+"""
+
+from handlers import emoji, issue, note, push  # noqa: F401

@@ -1,0 +1,75 @@
+"""The bot's web application: the routes of every module in `ROUTE_MODULES`, and a lifespan that
+starts the converge queue, the catch-up loop and the notification flush, and stops them
+gracefully (converges in hand get `server.shutdown_grace_seconds`; the rest is left to catch-up).
+
+A module joins the app by exposing `routes() -> list[BaseRoute]` and being named below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from bot.catch_up import CatchUpLoop
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+ROUTE_MODULES = ["bot.webhook", "bot.health", "bot.metrics", "bot.api"]
+NOTIFY_FLUSH_SECONDS = 30
+
+
+def create_app(runtime: Runtime) -> Starlette:
+    routes = [route for name in ROUTE_MODULES for route in importlib.import_module(name).routes()]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error},
+    )
+    app.state.runtime = runtime
+    app.state.draining = False
+    return app
+
+
+async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+    """Starlette's own 404/405 as JSON, like every other error the bot gives."""
+    return JSONResponse({"error": error.detail, "detail": None}, status_code=error.status_code,
+                        headers=error.headers)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    runtime: Runtime = app.state.runtime
+    await runtime.queue.start()
+    app.state.catch_up = CatchUpLoop(runtime)
+    tasks = [asyncio.create_task(app.state.catch_up.run(), name="catch-up")]
+    if runtime.notifier is not None:
+        flush = lambda: asyncio.to_thread(runtime.notifier.flush_due)  # noqa: E731
+        tasks.append(asyncio.create_task(every(NOTIFY_FLUSH_SECONDS, flush), name="notify-flush"))
+    log.info("bot started: watching %s on %s", runtime.settings.project, runtime.settings.gitlab_url)
+    try:
+        yield
+    finally:
+        app.state.draining = True
+        for task in tasks:
+            task.cancel()
+        left = await runtime.queue.stop(runtime.settings.server.shutdown_grace_seconds)
+        log.info("bot stopped; %d issues left for the next catch-up", len(left))
+
+
+async def every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
+    """Run `job` every `seconds`; a failure is logged and the next round comes anyway."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job()
+        except Exception:
+            log.exception("periodic job %s failed", getattr(job, "__name__", job))

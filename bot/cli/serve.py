@@ -1,0 +1,109 @@
+"""`vorhoelle serve`: receive GitLab's webhooks and keep every job-match issue converged.
+
+Without a configured GitLab (`gitlab_url`), it starts the embedded sandbox GitLab in-process
+with a demo project, a bot user and its token, and installs the webhook there — a way to try the
+bot in a minute, said loudly in the log. With a GitLab configured, the sandbox never starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+DEMO_BOT = "vorhoelle-bot"
+DEMO_PROJECT = "job-matches"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="receive GitLab webhooks and keep job-match issues converged",
+        description=(
+            "Serve POST /webhook, GET /health/live, GET /health/ready, GET /metrics and the API "
+            "under /api/v1. Catches up on start-up and every catch_up.interval_minutes. "
+            "Without gitlab_url configured, starts an embedded sandbox GitLab with a demo "
+            "project and installs the webhook there."
+        ),
+    )
+    parser.add_argument("--host", help="address to listen on (default: server.host, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on; 0 picks a free one (default: server.port, 8080)")
+    parser.set_defaults(func=run)
+
+
+def start_embedded_gitlab(settings: Any) -> tuple[Any, Any]:
+    """Start the sandbox GitLab in this process with a demo project (`root/job-matches`) and a
+    bot user (maintainer there, so it may install its own webhook). Returns the sandbox and the
+    settings pointed at it."""
+    import httpx
+    from pydantic import SecretStr
+
+    from bot.sandbox import start_in_thread
+
+    # A plain random admin token (not glpat-shaped), so the log filter lets the banner show it.
+    sandbox = start_in_thread(root_token=f"demo-{secrets.token_urlsafe(18)}")
+    with httpx.Client(base_url=f"{sandbox.url}/api/v4", headers={"PRIVATE-TOKEN": sandbox.root_token}) as api:
+        def call(method: str, path: str, **body: Any) -> Any:
+            response = api.request(method, path, json=body)
+            response.raise_for_status()
+            return response.json()
+
+        bot = call("POST", "/users", username=DEMO_BOT, name="Vorhölle Bot", email="vorhoelle-bot@example.com",
+                   password=secrets.token_urlsafe(16), skip_confirmation=True)
+        token = call("POST", f"/users/{bot['id']}/personal_access_tokens", name="vorhoelle", scopes=["api"])
+        project = call("POST", "/projects", name="Job matches", path=DEMO_PROJECT, visibility="private")
+        call("POST", f"/projects/{project['id']}/members", user_id=bot["id"], access_level=40)
+    secret = settings.webhook_secret or SecretStr(secrets.token_urlsafe(24))
+    return sandbox, settings.model_copy(update={
+        "gitlab_url": sandbox.url,
+        "gitlab_token": SecretStr(token["token"]),
+        "project": project["path_with_namespace"],
+        "webhook_secret": secret,
+    })
+
+
+def announce_demo(sandbox: Any, settings: Any) -> None:
+    banner = "=" * 78
+    log.warning(
+        "\n%s\nNO GITLAB CONFIGURED: running against the EMBEDDED SANDBOX GitLab (in memory; "
+        "everything is lost on exit).\n  sandbox:  %s  (admin token: %s)\n  project:  %s/%s\n"
+        "Act as a reviewer with the admin token, e.g. python-gitlab or curl -H 'PRIVATE-TOKEN: …'.\n"
+        "To use a real GitLab, set VORHOELLE_GITLAB_URL, VORHOELLE_GITLAB_TOKEN, VORHOELLE_PROJECT "
+        "and VORHOELLE_WEBHOOK_SECRET,\nthen run `vorhoelle hook install --url <this bot's URL>/webhook`.\n%s",
+        banner, sandbox.url, sandbox.root_token, sandbox.url, settings.project, banner,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.app import create_app
+    from bot.hook_admin import install_hook
+    from bot.logs import configure_logging
+    from bot.runtime import build_runtime
+    from bot.server import DrainingServer, listening_socket, url_of
+    from bot.settings import load_settings
+
+    settings = load_settings(args.config)
+    configure_logging(settings)
+    sock = listening_socket(args.host or settings.server.host,
+                            settings.server.port if args.port is None else args.port)
+    url = url_of(sock, settings.public_url)
+    sandbox = None
+    if not settings.gitlab_url:
+        sandbox, settings = start_embedded_gitlab(settings)
+    if settings.webhook_secret is None:
+        log.warning("no webhook_secret: every delivery will be refused (401) until "
+                    "VORHOELLE_WEBHOOK_SECRET is set; catch-up still runs")
+    runtime = build_runtime(settings)
+    app = create_app(runtime)
+    if sandbox is not None:
+        install_hook(runtime.gitlab, f"{url}/webhook", settings.webhook_secret.get_secret_value())
+        announce_demo(sandbox, settings)
+    log.info("listening on %s (webhook: %s/webhook, health: %s/health/ready)", url, url, url)
+    DrainingServer(app, settings).run(sockets=[sock])
+    if sandbox is not None:
+        sandbox.stop()
+    return 0
+

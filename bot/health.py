@@ -1,0 +1,59 @@
+"""`GET /health/live` (the process answers) and `GET /health/ready` (it can do its job).
+
+Ready means: GitLab answers, the bot's token is valid, the project is visible to it, and the
+bot is not shutting down. Otherwise 503 with the reason, so an orchestrator (or a person) sees
+what to fix. Ready also reports the queue and the last catch-up pass (`vorhoelle status` reads it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from bot.gitlab_access import GitLabError
+
+
+def not_ready_reason(error: GitLabError) -> str:
+    if error.status == 0:
+        return "GitLab is not reachable"
+    if error.status == 401:
+        return "the GitLab token is not valid (expired or revoked?)"
+    if error.status in (403, 404):
+        return "the project is not visible to the bot's user"
+    return f"GitLab answered {error.status}"
+
+
+async def live(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "live"})
+
+
+async def ready(request: Request) -> JSONResponse:
+    runtime = request.app.state.runtime
+    if getattr(request.app.state, "draining", False):
+        return JSONResponse({"status": "not ready", "error": "shutting down"}, status_code=503)
+    try:
+        await asyncio.to_thread(runtime.gitlab.ping)
+    except GitLabError as error:
+        return JSONResponse(
+            {"status": "not ready", "error": not_ready_reason(error), "detail": error.message},
+            status_code=503,
+        )
+    catch_up = getattr(request.app.state, "catch_up", None)
+    queue = runtime.queue
+    return JSONResponse({
+        "status": "ready",
+        "gitlab": runtime.gitlab.url,
+        "project": runtime.gitlab.project.path,
+        "queue": {"idle": queue.idle, **queue.stats},
+        "catch_up": catch_up.status() if catch_up else None,
+    })
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/health/live", live, methods=["GET"]),
+        Route("/health/ready", ready, methods=["GET"]),
+    ]

@@ -1,0 +1,223 @@
+"""The per-issue converge queue: one converge at a time per issue, several issues at once.
+
+A webhook or a catch-up pass only says "issue N may have changed". Hints for an issue are run in
+the order they came, never two at once for one issue; a hint for an issue that is already waiting
+joins it (one converge answers both, since converge reads the whole issue afresh). Different
+issues run in parallel up to `max_parallel`. Converge is synchronous (python-gitlab), so it runs in
+a worker thread. A failed converge is logged and tried once more after `retry_delay`; after that
+the issue is left to the next catch-up pass, which finds it because it is still "updated since".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
+
+from bot import metrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Hint:
+    """Why an issue should be converged, carried along for the log line and recursion header."""
+
+    iid: int
+    event: str
+    event_uuid: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass
+class _Entry:
+    hint: Hint
+    waiters: list[asyncio.Future[bool]] = field(default_factory=list)
+    attempt: int = 1
+
+
+Converge = Callable[[Hint], Any]
+
+
+class ConvergeQueue:
+    def __init__(self, converge: Converge, *, max_parallel: int, retry_delay: float = 30.0):
+        self._converge = converge
+        self._max_parallel = max_parallel
+        self._retry_delay = retry_delay
+        self._waiting: dict[int, _Entry] = {}
+        self._running: set[int] = set()
+        self._retries: dict[int, tuple[asyncio.TimerHandle, _Entry]] = {}
+        self._ready: asyncio.Queue[int | None] | None = None
+        self._workers: list[asyncio.Task[None]] = []
+        self._accepting = False
+        self.stats: collections.Counter[str] = collections.Counter()
+
+    async def start(self) -> None:
+        self._ready = asyncio.Queue()
+        self._accepting = True
+        self._workers = [
+            asyncio.create_task(self._work(), name=f"converge-worker-{n}")
+            for n in range(self._max_parallel)
+        ]
+
+    @property
+    def accepting(self) -> bool:
+        return self._accepting
+
+    @property
+    def idle(self) -> bool:
+        """Nothing waiting, running or due for a retry (tests poll this)."""
+        return not (self._waiting or self._running or self._retries)
+
+    def submit(self, hint: Hint) -> asyncio.Future[bool]:
+        """Ask for a converge of `hint.iid`. The future says whether the converge that covered
+        this hint succeeded; nobody has to wait for it."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        if not self._accepting:
+            future.set_result(False)
+            return future
+        self.stats["submitted"] += 1
+        self._enqueue(_Entry(hint, [future]))
+        return future
+
+    def _enqueue(self, entry: _Entry) -> None:
+        iid = entry.hint.iid
+        waiting = self._waiting.get(iid)
+        if waiting is not None:
+            self.stats["coalesced"] += 1
+            # The newest hint names the newest event chain; a retry keeps its attempt count only
+            # when no fresh hint is waiting.
+            waiting.hint = entry.hint if entry.attempt == 1 else waiting.hint
+            waiting.waiters.extend(entry.waiters)
+            return
+        self._waiting[iid] = entry
+        metrics.QUEUE_DEPTH.set(len(self._waiting))
+        if iid not in self._running:
+            self._ready.put_nowait(iid)
+
+    async def _work(self) -> None:
+        while (iid := await self._ready.get()) is not None:
+            entry = self._waiting.pop(iid, None)
+            metrics.QUEUE_DEPTH.set(len(self._waiting))
+            if entry is None:
+                continue
+            self._running.add(iid)
+            try:
+                await self._run(entry)
+            finally:
+                self._running.discard(iid)
+                if iid in self._waiting and self._accepting:
+                    self._ready.put_nowait(iid)
+
+    async def _run(self, entry: _Entry) -> None:
+        hint = entry.hint
+        context = {"event": hint.event, "issue": hint.iid, "idempotency_key": hint.idempotency_key}
+        started = time.perf_counter()
+        try:
+            result = await _in_daemon_thread(self._converge, hint)
+        except Exception as exc:
+            metrics.CONVERGE_DURATION.labels(outcome="error").observe(time.perf_counter() - started)
+            self.stats["failed"] += 1
+            self._after_failure(entry, exc, context)
+            return
+        metrics.CONVERGE_DURATION.labels(outcome="ok").observe(time.perf_counter() - started)
+        self.stats["converged"] += 1
+        log.info(
+            "converged issue #%s after %s: %s", hint.iid, hint.event, describe(result),
+            extra={**context, "outcome": "converged"},
+        )
+        _resolve(entry.waiters, True)
+
+    def _after_failure(self, entry: _Entry, exc: Exception, context: dict[str, Any]) -> None:
+        iid = entry.hint.iid
+        if entry.attempt == 1 and self._accepting:
+            log.warning(
+                "converge of issue #%s failed (%s: %s); trying again in %ss",
+                iid, type(exc).__name__, exc, self._retry_delay,
+                extra={**context, "outcome": "retry"},
+            )
+            retry = replace(entry.hint, event=f"retry of {entry.hint.event}")
+            again = _Entry(retry, entry.waiters, attempt=2)
+            handle = asyncio.get_running_loop().call_later(self._retry_delay, self._retry, again)
+            self._retries[iid] = (handle, again)
+            return
+        log.error(
+            "converge of issue #%s failed again (%s: %s); left for the next catch-up pass",
+            iid, type(exc).__name__, exc, exc_info=exc, extra={**context, "outcome": "failed"},
+        )
+        _resolve(entry.waiters, False)
+
+    def _retry(self, entry: _Entry) -> None:
+        self._retries.pop(entry.hint.iid, None)
+        self.stats["retried"] += 1
+        self._enqueue(entry)
+
+    async def stop(self, grace: float) -> list[int]:
+        """Take no more hints, let converges in hand finish within `grace` seconds, and return
+        the issues given up on (the next catch-up pass covers them)."""
+        self._accepting = False
+        for handle, _ in self._retries.values():
+            handle.cancel()
+        left = set(self._waiting) | set(self._retries)
+        for entry in [*self._waiting.values(), *(entry for _, entry in self._retries.values())]:
+            _resolve(entry.waiters, False)
+        self._waiting.clear()
+        self._retries.clear()
+        metrics.QUEUE_DEPTH.set(0)
+        for _ in self._workers:
+            self._ready.put_nowait(None)
+        if self._workers:
+            _, unfinished = await asyncio.wait(self._workers, timeout=grace)
+            left |= self._running  # still converging when the grace ran out
+            for task in unfinished:
+                task.cancel()
+        if left:
+            log.warning("stopped with issues %s not converged; catch-up will cover them", sorted(left))
+        return sorted(left)
+
+
+def describe(result: Any) -> str:
+    """One line about a `ConvergeResult` (bot/converge.py), for logs and the CLI."""
+    if getattr(result, "skipped", None):
+        return f"left alone: {result.skipped}"
+    effects = getattr(result, "effects", None)
+    if effects is None:
+        return str(result)
+    state = f"state {result.final_state}" if getattr(result, "final_state", None) else "no state"
+    if not effects:
+        return f"nothing owed, {state}"
+    return f"{state} after {len(effects)} writes: " + "; ".join(e.detail for e in effects)
+
+
+def _resolve(waiters: list[asyncio.Future[bool]], ok: bool) -> None:
+    for future in waiters:
+        if not future.done():
+            future.set_result(ok)
+
+
+def _in_daemon_thread(fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+    """Like asyncio.to_thread, but in a daemon thread: a converge still running when the shutdown
+    grace ends must not hold the process (converge is safe to abandon half-way)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(setter: Callable[[Any], None], value: Any) -> None:
+        if not future.done():
+            setter(value)
+
+    def run() -> None:
+        try:
+            outcome = (future.set_result, fn(*args))
+        except BaseException as exc:  # handed to the awaiting task, not swallowed
+            outcome = (future.set_exception, exc)
+        try:
+            loop.call_soon_threadsafe(settle, *outcome)
+        except RuntimeError:  # the loop closed while we ran: nobody is waiting any more
+            pass
+
+    threading.Thread(target=run, name="converge", daemon=True).start()
+    return future

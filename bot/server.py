@@ -1,0 +1,42 @@
+"""Serving the bot's app with uvicorn, for `vorhoelle serve` and for tests alike."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+
+from bot.settings import Settings
+
+
+class DrainingServer(uvicorn.Server):
+    """On SIGTERM/SIGINT, first mark the app as draining (webhooks get 503), then let uvicorn stop
+    as usual; the app's lifespan gives converges in hand their grace."""
+
+    def __init__(self, app: Starlette, settings: Settings):
+        super().__init__(uvicorn.Config(
+            app, log_config=None, access_log=False, lifespan="on",
+            timeout_graceful_shutdown=max(1, round(settings.server.shutdown_grace_seconds)),
+        ))
+        self.app = app
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self.app.state.draining = True
+        super().handle_exit(sig, frame)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """Bound before serving, so the URL (port 0: a free port) is known before the first request."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family)
+
+
+def url_of(sock: socket.socket, public_url: str | None = None) -> str:
+    if public_url:
+        return public_url.rstrip("/")
+    host, port = sock.getsockname()[:2]
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

@@ -1,0 +1,224 @@
+"""`POST /webhook`: GitLab's deliveries in, "queued" or "ignored" out, within milliseconds.
+
+A delivery is only a hint that one issue changed; the converge that follows reads the issue
+afresh. So the receiver checks who sent it and whether it is well formed, asks the handler for
+that event kind what it means, queues the issue, and answers 2xx — also for events it ignores,
+because GitLab counts any 4xx as a failure and disables a hook after four of them. It never
+waits for GitLab, except once to learn who the bot is.
+
+Errors are JSON `{"error": ..., "detail": ...}`: 401 bad or missing token (or signature), 413
+too large, 400 not a JSON object, 503 while shutting down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import collections
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+import handlers  # noqa: F401 - importing the package registers every handler on the router
+from bot import metrics
+from bot.queue import Hint
+from bot.runtime import Runtime
+from handlers.router import Converge, HookContext, router
+
+log = logging.getLogger(__name__)
+
+RECENT_KEYS = 4096
+
+
+class Refused(Exception):
+    def __init__(self, status: int, error: str, detail: Any = None, outcome: str = "invalid"):
+        super().__init__(error)
+        self.status, self.error, self.detail, self.outcome = status, error, detail, outcome
+
+
+class RecentKeys:
+    """The last `size` Idempotency-Keys seen: a manual resend of one delivery is dropped cheaply.
+    Only a shortcut — a converge that runs twice changes nothing the second time."""
+
+    def __init__(self, size: int = RECENT_KEYS):
+        self._keys: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._size = size
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._keys
+
+    def add(self, key: str) -> None:
+        self._keys[key] = None
+        self._keys.move_to_end(key)
+        while len(self._keys) > self._size:
+            self._keys.popitem(last=False)
+
+    def clear(self) -> None:
+        self._keys.clear()
+
+
+@dataclass
+class ReceiverState:
+    recent: RecentKeys = field(default_factory=RecentKeys)
+    stats: collections.Counter[str] = field(default_factory=collections.Counter)
+    context: HookContext | None = None
+
+
+def receiver_state(app: Starlette) -> ReceiverState:
+    if not hasattr(app.state, "receiver"):
+        app.state.receiver = ReceiverState()
+    return app.state.receiver
+
+
+def hook_context(runtime: Runtime) -> HookContext:
+    """What handlers must know about the bot; asks GitLab (once) who the bot and project are."""
+    workflow = runtime.settings.workflow
+    return HookContext(
+        project_id=runtime.gitlab.project.id,
+        bot_user_id=runtime.gitlab.bot_user.id,
+        bot_username=runtime.gitlab.bot_user.username,
+        watched_labels=frozenset({workflow.marker_label, *(s.label for s in workflow.states.values())}),
+        handle_confidential=workflow.confidential.handle,
+        emoji_enabled=workflow.emoji.enabled,
+        emoji_names=frozenset({workflow.emoji.approve, workflow.emoji.reject}),
+    )
+
+
+def check_token(headers: Mapping[str, str], runtime: Runtime) -> None:
+    secret = runtime.settings.webhook_secret
+    if secret is None:
+        raise Refused(401, "the bot has no webhook secret", "set VORHOELLE_WEBHOOK_SECRET and run "
+                      "`vorhoelle hook install`", outcome="unauthorized")
+    given = headers.get("x-gitlab-token")
+    if given is None:
+        raise Refused(401, "missing X-Gitlab-Token", outcome="unauthorized")
+    if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+        raise Refused(401, "wrong X-Gitlab-Token", outcome="unauthorized")
+
+
+def check_signature(headers: Mapping[str, str], body: bytes, runtime: Runtime) -> None:
+    """GitLab's optional signing (Standard Webhooks): `webhook-signature: v1,<base64 HMAC-SHA256
+    of "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64 part of `whsec_…`.
+    Checked only when a key is configured; then it is required. A replayed signed delivery is
+    harmless (converge is idempotent), so the timestamp is not checked for age."""
+    key = runtime.settings.webhook_signing_key
+    if key is None:
+        return
+    names = ("webhook-id", "webhook-timestamp", "webhook-signature")
+    msg_id, timestamp, signatures = (headers.get(name) for name in names)
+    if not (msg_id and timestamp and signatures):
+        raise Refused(401, "missing webhook signature", f"expected headers {', '.join(names)}",
+                      outcome="unauthorized")
+    try:
+        secret = base64.b64decode(key.get_secret_value().removeprefix("whsec_"), validate=True)
+    except binascii.Error:
+        raise Refused(503, "the bot's webhook_signing_key is not whsec_<base64>",
+                      "fix the setting; catch-up covers what is missed", outcome="unavailable") from None
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    expected = base64.b64encode(hmac.new(secret, signed, hashlib.sha256).digest()).decode()
+    offered = [sig for version, _, sig in (p.partition(",") for p in signatures.split()) if version == "v1"]
+    if not any(hmac.compare_digest(sig.encode(), expected.encode()) for sig in offered):
+        raise Refused(401, "webhook-signature does not match", outcome="unauthorized")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it is known to exceed `limit` — from its
+    Content-Length, or while it streams in when the length is missing."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise Refused(400, "Content-Length is not a number", declared)
+        if int(declared) > limit:
+            raise Refused(413, "body too large", {"limit_bytes": limit, "content_length": int(declared)})
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Refused(413, "body too large", {"limit_bytes": limit})
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_payload(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise Refused(400, "body is not valid JSON", str(error)) from None
+    if not isinstance(payload, dict):
+        raise Refused(400, "body must be a JSON object", f"got {type(payload).__name__}")
+    return payload
+
+
+async def context_for(request: Request) -> HookContext:
+    state = receiver_state(request.app)
+    if state.context is None:
+        runtime = request.app.state.runtime
+        try:
+            state.context = await asyncio.to_thread(hook_context, runtime)
+        except Exception as error:
+            raise Refused(503, "GitLab is not reachable to learn who the bot is", str(error),
+                          outcome="unavailable") from None
+    return state.context
+
+
+def _answer(status: int, event: str, key: str | None, outcome: str, body: dict[str, Any],
+            issue: int | None = None) -> JSONResponse:
+    metric_event = event if event in router.events() else "other"
+    metrics.DELIVERIES.labels(event=metric_event, outcome=outcome).inc()
+    reason = body.get("reason") or body.get("error")
+    log.info(
+        "webhook %s: %s%s", event or "(no X-Gitlab-Event)", outcome, f" ({reason})" if reason else "",
+        extra={"event": event, "issue": issue, "idempotency_key": key, "outcome": outcome},
+    )
+    return JSONResponse(body, status_code=status)
+
+
+async def receive(request: Request) -> JSONResponse:
+    runtime: Runtime = request.app.state.runtime
+    state = receiver_state(request.app)
+    event = request.headers.get("x-gitlab-event", "")
+    key = request.headers.get("idempotency-key")
+    state.stats["deliveries"] += 1
+    try:
+        if getattr(request.app.state, "draining", False) or not runtime.queue.accepting:
+            raise Refused(503, "shutting down", "catch-up will cover this event after the restart",
+                          outcome="unavailable")
+        check_token(request.headers, runtime)
+        if key is not None and key in state.recent:
+            state.stats["duplicates"] += 1
+            metrics.DUPLICATES_DROPPED.inc()
+            return _answer(202, event, key, "duplicate",
+                           {"status": "duplicate", "reason": "this Idempotency-Key was already handled"})
+        body = await read_body(request, runtime.settings.server.max_body_bytes)
+        check_signature(request.headers, body, runtime)
+        payload = parse_payload(body)
+        context = await context_for(request)
+    except Refused as refused:
+        return _answer(refused.status, event, key, refused.outcome,
+                       {"error": refused.error, "detail": refused.detail})
+    decision = router.dispatch(event, payload, context)
+    if key is not None:
+        state.recent.add(key)
+    if not isinstance(decision, Converge):
+        return _answer(202, event, key, "ignored", {"status": "ignored", "reason": decision.reason})
+    runtime.queue.submit(Hint(
+        iid=decision.iid, event=event,
+        event_uuid=request.headers.get("x-gitlab-event-uuid"), idempotency_key=key,
+    ))
+    state.stats["queued"] += 1
+    return _answer(202, event, key, "queued",
+                   {"status": "queued", "issue": decision.iid, "reason": decision.reason},
+                   issue=decision.iid)
+
+
+def routes() -> list[BaseRoute]:
+    return [Route("/webhook", receive, methods=["POST"])]
