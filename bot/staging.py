@@ -25,6 +25,7 @@ from bot.escape import plain_title
 from bot.markers import Marker, parse_markers, render_marker, source_id
 from bot.match import Attachment, Match, StageResult
 from bot.settings import Settings
+from bot.snapshot import read_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -313,5 +314,13 @@ def stage_cycle(runtime: Any, matches: list[Match]) -> list[StageResult]:
         extra={"event": "cycle_staged", "created": len(created)},
     )
     if created and runtime.notifier is not None:
-        runtime.notifier.on_staged(created)
+        _notify(runtime, created)
     return results
+
+
+def _notify(runtime: Any, iids: list[int]) -> None:
+    """Tell the notifier what was staged; its failure must not undo (or hide) the staging."""
+    try:
+        runtime.notifier.on_staged([read_snapshot(runtime.gitlab, iid) for iid in iids])
+    except Exception:
+        logger.exception("notifier failed for staged issues %s", iids)

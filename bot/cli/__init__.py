@@ -16,6 +16,8 @@ from bot import __version__
 # Modules under bot/cli/, in the order `--help` lists them.
 COMMANDS = [
     "serve",
+    "stage",
+    "list",
     "catch_up",
     "hook",
     "sandbox",
