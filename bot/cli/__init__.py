@@ -20,6 +20,8 @@ COMMANDS = [
     "list",
     "catch_up",
     "hook",
+    "actions",
+    "labels",
     "sandbox",
 ]
 
