@@ -145,12 +145,13 @@ class GitLabAccess:
         self._backoff = wait_random_exponential(multiplier=0.5, max=max_wait)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "GitLabAccess":
-        """Build from `bot.settings.Settings` (gitlab_url, gitlab_token, project)."""
+    def from_settings(cls, settings: Any, **options: Any) -> "GitLabAccess":
+        """Build from `bot.settings.Settings` (gitlab_url, gitlab_token, project); `options`
+        are the keyword arguments of the constructor (timeout, retries, max_wait)."""
         missing = [name for name in ("gitlab_url", "gitlab_token", "project") if not getattr(settings, name)]
         if missing:
             raise GitLabError(0, f"settings lack {', '.join(missing)} (VORHOELLE_{missing[0].upper()})")
-        return cls(settings.gitlab_url, settings.gitlab_token.get_secret_value(), settings.project)
+        return cls(settings.gitlab_url, settings.gitlab_token.get_secret_value(), settings.project, **options)
 
     # -- plumbing ---------------------------------------------------------------------------
 
