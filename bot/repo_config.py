@@ -1,0 +1,235 @@
+"""Settings kept in the project itself: `.vorhoelle.yml` on the default branch.
+
+The people who review matches can tune the workflow, staging and notifications where they work,
+with GitLab's history as the record of who changed what. The file is one more settings layer
+(bot/settings.py: above the bot's own file, below the environment) and may only hold the
+settings in `ALLOWED`: never a secret, and nothing that names a host, a file or an endpoint the
+bot would send credentials to, since anyone with push access could otherwise redirect them.
+
+It is read at start, re-read on a Push Hook to the default branch that touches it, and written
+back (`PUT /api/v1/config`) as a commit through GitLab's repository files API. A file that does
+not validate is never applied: the bot keeps its previous settings and logs every problem.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import yaml
+
+from bot import metrics
+from bot.runtime import Runtime
+from bot.settings import ENV_PREFIX, SECRET_ENV, ConfigError, Settings, YamlLayer, is_secret_path, parse_yaml
+
+log = logging.getLogger(__name__)
+
+PROJECT_FILE = ".vorhoelle.yml"
+
+# What the project file may set; "*" stands for any one key (a channel's name).
+ALLOWED: tuple[tuple[str, ...], ...] = (
+    ("workflow",),
+    ("staging", "threshold"),
+    ("staging", "title_template"),
+    ("staging", "score_labels"),
+    ("staging", "reviewer"),
+    ("staging", "max_field_chars"),
+    ("catch_up",),
+    ("notify", "batch"),
+    ("notify", "batch_seconds"),
+    ("notify", "quiet_hours"),
+    ("notify", "admin_channel"),
+    ("notify", "max_age_days"),
+    ("notify", "notes_per_minute"),
+    ("notify", "owed_label"),
+    ("notify", "events"),
+    ("notify", "retry"),
+    ("notify", "channels", "*", "enabled"),
+    ("notify", "channels", "*", "to"),
+    ("notify", "channels", "*", "channel"),
+    ("notify", "channels", "*", "sender"),
+    ("notify", "channels", "*", "from_number"),
+    ("notify", "channels", "*", "mode"),
+    ("notify", "channels", "*", "content_sid"),
+    ("notify", "channels", "*", "reviewer"),
+    ("notify", "channels", "email", "send_application"),
+)
+
+
+@dataclass(frozen=True)
+class ProjectFile:
+    """The project's settings file as found on its default branch."""
+
+    layer: YamlLayer
+    last_commit_id: str
+    branch: str
+
+
+def _allowed(loc: tuple[str, ...]) -> bool:
+    return any(
+        len(loc) >= len(rule) and all(r in ("*", part) for r, part in zip(rule, loc)) for rule in ALLOWED
+    )
+
+
+def _leaves(data: Any, loc: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every key path in `data` that is either allowed as a whole or has no keys below it."""
+    if _allowed(loc) or not isinstance(data, dict) or not data:
+        return [loc]
+    return [path for key, value in data.items() for path in _leaves(value, loc + (str(key),))]
+
+
+def _refusal(loc: tuple[str, ...]) -> str:
+    dotted = ".".join(loc)
+    if is_secret_path(loc):
+        names = [f"{ENV_PREFIX}{name}" for name, path in SECRET_ENV.items() if path == loc]
+        where = names[0] if names else f"{ENV_PREFIX}{'__'.join(loc).upper()}"
+        return f"{dotted} is a secret and must not be in the repository; give it to the bot as {where}"
+    return (
+        f"{dotted} cannot be set from the project (it is the bot's deployment, not its workflow); "
+        "set it in the bot's own settings file or environment"
+    )
+
+
+def parse_project_file(text: str, name: str = PROJECT_FILE) -> YamlLayer:
+    """Parse the file and refuse what it may not set, every problem at `name:line`."""
+    layer = parse_yaml(text, name)
+    refused = [
+        f"{name}:{layer.line_of(loc) or 1}: {_refusal(loc)}"
+        for loc in _leaves(layer.data)
+        # Unknown names are left to the settings model, which suggests the likely spelling.
+        if loc and not _allowed(loc) and loc[0] in Settings.model_fields
+    ]
+    if refused:
+        raise ConfigError(refused)
+    return layer
+
+
+def default_branch(gitlab: Any) -> str:
+    """GitLab reports no default branch while the repository is empty; its first push makes one,
+    named `main` unless the instance says otherwise."""
+    return gitlab.project.default_branch or "main"
+
+
+def _fetch_text(gitlab: Any) -> tuple[str, str, str] | None:
+    """(text, last_commit_id, branch) of the file on the default branch, None without one."""
+    branch = default_branch(gitlab)
+    found = gitlab.repository_file(PROJECT_FILE, branch)
+    if found is None:
+        return None
+    return base64.b64decode(found["content"]).decode("utf-8"), found["last_commit_id"], branch
+
+
+def fetch(gitlab: Any) -> ProjectFile | None:
+    """The file on the default branch, parsed and checked; None when there is none."""
+    found = _fetch_text(gitlab)
+    if found is None:
+        return None
+    text, last_commit_id, branch = found
+    return ProjectFile(parse_project_file(text), last_commit_id, branch)
+
+
+def reload(runtime: Runtime) -> str:
+    """Re-read the project file and apply it; on any problem keep the settings the bot has.
+
+    Returns the outcome: `applied`, `removed` (no file: back to the bot's own settings) or
+    `invalid`.
+    """
+    try:
+        found = fetch(runtime.gitlab)
+        settings = runtime.settings.with_project_file(found.layer if found else None)
+    except ConfigError as error:
+        metrics.CONFIG_RELOADS.labels(outcome="invalid").inc()
+        log.error(
+            "%s not applied, the bot keeps its settings: %s", PROJECT_FILE, "; ".join(error.problems),
+            extra={"event": "config_reload", "outcome": "invalid"},
+        )
+        return "invalid"
+    outcome = "applied" if found else "removed"
+    runtime.settings = settings
+    metrics.CONFIG_RELOADS.labels(outcome=outcome).inc()
+    log.info(
+        "%s %s%s", PROJECT_FILE, outcome, f" (commit {found.last_commit_id[:8]})" if found else "",
+        extra={"event": "config_reload", "outcome": outcome},
+    )
+    return outcome
+
+
+def push_touches_file(payload: Mapping[str, Any]) -> bool:
+    """Whether a Push Hook changed the project file on the default branch.
+
+    GitLab lists at most 20 commits per push; when it left some out, assume the file changed.
+    """
+    branch = (payload.get("project") or {}).get("default_branch")
+    if not branch or payload.get("ref") != f"refs/heads/{branch}":
+        return False
+    commits = payload.get("commits") or []
+    if int(payload.get("total_commits_count") or 0) > len(commits):
+        return True
+    return any(
+        PROJECT_FILE in (commit.get(kind) or [])
+        for commit in commits
+        for kind in ("added", "modified", "removed")
+    )
+
+
+def _changed_keys(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Dotted names of the allowed settings that differ between two files."""
+    old_leaves = {loc: _at(old, loc) for loc in _leaves(old)}
+    new_leaves = {loc: _at(new, loc) for loc in _leaves(new)}
+    return sorted(
+        ".".join(loc) for loc in old_leaves.keys() | new_leaves.keys()
+        if old_leaves.get(loc) != new_leaves.get(loc)
+    )
+
+
+def _at(data: Any, loc: tuple[str, ...]) -> Any:
+    for key in loc:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def commit_message(old: dict[str, Any], new: dict[str, Any], author: str) -> str:
+    changed = _changed_keys(old, new)
+    if not changed:
+        title = f"Rewrite {PROJECT_FILE} (no setting changed)"
+    elif len(changed) <= 3:
+        title = f"Vorhölle settings: change {', '.join(changed)}"
+    else:
+        title = f"Vorhölle settings: change {len(changed)} settings"
+    lines = "\n".join(f"- {key}" for key in changed)
+    return f"{title}\n\nWritten through PUT /api/v1/config by {author}.\n\n{lines}".rstrip() + "\n"
+
+
+def write(runtime: Runtime, data: dict[str, Any], author: str) -> dict[str, Any]:
+    """Validate `data` as the whole project file and commit it to the default branch.
+
+    Nothing is written unless the result is valid settings (ConfigError otherwise); a broken
+    file already in the repository can be replaced this way. The new settings apply at once,
+    and the Push Hook that follows re-reads the same file.
+    """
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    layer = parse_project_file(text)
+    settings = runtime.settings.with_project_file(layer)
+    current = _fetch_text(runtime.gitlab)
+    old = _readable(current[0]) if current else {}
+    message = commit_message(old, layer.data, author)
+    branch = current[2] if current else default_branch(runtime.gitlab)
+    answer = runtime.gitlab.write_repository_file(
+        PROJECT_FILE, text, branch=branch, commit_message=message,
+        last_commit_id=current[1] if current else None,
+    )
+    runtime.settings = settings
+    log.info("%s written: %s", PROJECT_FILE, message.splitlines()[0],
+             extra={"event": "config_write", "outcome": "committed"})
+    return {"file_path": answer.get("file_path", PROJECT_FILE), "branch": branch, "message": message}
+
+
+def _readable(text: str) -> dict[str, Any]:
+    """The old file's settings for the commit message; a broken file counts as empty."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
