@@ -7,6 +7,7 @@ messages, a line of text. Every channel renders the same message from its own te
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
@@ -48,6 +49,33 @@ class Item:
     @property
     def event_title(self) -> str:
         return event_title(self.event)
+
+
+def match_title(issue_title: str, title_template: str) -> str:
+    """The match's own title inside an issue title made from `staging.title_template`."""
+    pattern = re.escape(title_template).replace(r"\{score\}", r"\d+").replace(r"\{title\}", "(?P<title>.+)")
+    found = re.fullmatch(pattern, issue_title) if "(?P<title>" in pattern else None
+    return found["title"] if found else issue_title
+
+
+def item_of(snapshot: Any, owed: Any, title_template: str) -> Item:
+    """One owed event (`bot.notify.owed.Owed`) on an `IssueSnapshot`, as a reader sees it."""
+    match = snapshot.match_marker.data if snapshot.match_marker else {}
+    event = owed.event.data if owed.event.name != "staged" else {}
+    score = match.get("score")
+    return Item(
+        event=owed.event.name,
+        source=owed.event.source,
+        iid=snapshot.iid,
+        title=str(match.get("title") or match_title(snapshot.title, title_template)),
+        web_url=snapshot.web_url,
+        score=int(score) if isinstance(score, (int, float)) else None,
+        provider=match.get("provider"),
+        location=match.get("location"),
+        actor=event.get("actor"),
+        reason=event.get("text"),
+        possible_repeat=owed.possible_repeat,
+    )
 
 
 @dataclass(frozen=True)

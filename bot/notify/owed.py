@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
-from bot.markers import Marker
+from bot.markers import Marker, parse_markers
 from bot.settings import EventRule
 
 NOTIFIED = "notified"
@@ -49,6 +49,23 @@ class Owed:
     event: Event
     channel: str
     possible_repeat: bool = False
+
+
+def recorded_in(snapshot: Any) -> list[Recorded]:
+    """The bot's own markers in an `IssueSnapshot`, each with the time of the text holding it.
+
+    A marker's own `at` (the time of the source it names) wins over the time of its note.
+    """
+    texts = [(snapshot.description, snapshot.created_at)] if snapshot.author.id == snapshot.bot_user.id else []
+    texts += [(n.body, n.created_at) for n in snapshot.notes if n.author_id == snapshot.bot_user.id and not n.system]
+    return [Recorded(marker, _marker_time(marker) or at) for body, at in texts for marker in parse_markers(body)]
+
+
+def _marker_time(marker: Marker) -> datetime | None:
+    try:
+        return datetime.fromisoformat(marker.data["at"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def event_of(marker: Marker) -> str | None:

@@ -1,0 +1,81 @@
+"""Notifications: one module per channel, and the dispatcher that decides what goes where.
+
+`build_dispatcher(settings, gitlab)` is what the running bot calls; each channel's SDK is
+imported only when that channel is enabled. With no channel enabled, the console channel
+(print + JSON-lines outbox) is used, so a message is never silently dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.notify.channel import Channel
+from bot.notify.clock import Clock, system_clock
+from bot.notify.dispatcher import Dispatcher
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+__all__ = ["build_channels", "build_dispatcher", "Dispatcher"]
+
+
+def _email(settings: Settings) -> Channel:
+    from bot.notify.mail import Email
+
+    email = settings.notify.channels.email
+    if email.transport == "gmail":
+        from bot.notify.email_gmail import Gmail
+
+        transport: Any = Gmail(email)
+    else:
+        from bot.notify.email_smtp import Smtp
+
+        transport = Smtp(email.smtp)
+    return Email(transport, sender=email.sender, to=email.to)
+
+
+def _slack(settings: Settings) -> Channel:
+    from bot.notify.slack import Slack
+
+    return Slack(settings.notify.channels.slack)
+
+
+def _whatsapp(settings: Settings) -> Channel:
+    from bot.notify.whatsapp import WhatsApp
+
+    return WhatsApp(settings.notify.channels.whatsapp)
+
+
+def build_channels(settings: Settings, gitlab: Any, clock: Clock = system_clock) -> tuple[dict[str, Channel], dict[str, str]]:
+    """The enabled channels, and for each enabled one that could not be built, why not."""
+    configured = settings.notify.channels
+    channels: dict[str, Channel] = {}
+    problems: dict[str, str] = {}
+    for name, build in (("slack", _slack), ("email", _email), ("whatsapp", _whatsapp)):
+        if getattr(configured, name).enabled:
+            try:
+                channels[name] = build(settings)
+            except Exception as exc:  # a missing token file, an SDK not installed, ...
+                problems[name] = f"{type(exc).__name__}: {exc}"
+                log.error("notification channel %s is enabled but cannot start: %s", name, exc)
+    if configured.gitlab_todo.enabled:
+        reviewer = configured.gitlab_todo.reviewer or settings.staging.reviewer
+        if reviewer and gitlab is not None:
+            from bot.notify.gitlab_todo import GitLabTodo
+
+            channels["gitlab_todo"] = GitLabTodo(gitlab, reviewer)
+        else:
+            problems["gitlab_todo"] = "no reviewer: set notify.channels.gitlab_todo.reviewer or staging.reviewer"
+            log.warning("GitLab to-do notifications are off: %s", problems["gitlab_todo"])
+    if configured.console.enabled or not channels:
+        from bot.notify.console import Console
+
+        channels["console"] = Console.from_settings(configured.console, clock)
+    return channels, problems
+
+
+def build_dispatcher(settings: Settings, gitlab: Any, *, clock: Clock = system_clock, **options: Any) -> Dispatcher:
+    channels, problems = build_channels(settings, gitlab, clock)
+    log.info("notifications: %s", ", ".join(channels) or "none")
+    return Dispatcher(settings, gitlab, channels, clock=clock, problems=problems, **options)

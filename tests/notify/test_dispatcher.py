@@ -1,0 +1,126 @@
+"""The dispatcher on the sandbox GitLab with a fake clock: batches, holds, outages, restarts."""
+
+from __future__ import annotations
+
+from bot.markers import render_marker
+from tests.fakes.http import Answer
+
+
+def test_a_staged_cycle_is_one_summary_per_channel_recorded_in_gitlab(make_bot):
+    bot = make_bot()
+    iids = bot.stage(97, 88, 75)
+
+    (message,) = bot.slack.messages()
+    assert message["text"] == "[Vorhölle] 3 new job matches — top: 97% Cloud Architect 1"
+    assert len(bot.slack_items()) == 3
+    (printed,) = bot.outbox_entries()
+    assert printed["subject"] == message["text"] and len(printed["items"]) == 3
+    for iid in iids:
+        assert bot.notified(iid) == [("staged", "console"), ("staged", "slack")]
+        (note,) = bot.delivery_notes(iid)
+        assert "- slack: sent — ok" in note.body and note.internal
+        assert not bot.has_owed_label(iid)
+
+
+def test_nothing_repeats_after_a_restart_or_a_second_converge(make_bot):
+    bot = make_bot()
+    iids = bot.stage(91, 82)
+    bot.clock.advance(minutes=5)
+
+    bot.start()   # a new process: only GitLab remembers
+    for iid in iids:
+        bot.notifier.on_converged(bot.snapshot(iid))
+    bot.notifier.flush_due()
+
+    assert len(bot.slack.messages()) == 1 and len(bot.outbox_entries()) == 1
+    assert all(len(bot.delivery_notes(iid)) == 1 for iid in iids)
+
+
+def test_a_fresh_match_seen_by_converge_waits_for_its_cycle_then_goes_out_alone(make_bot):
+    bot = make_bot(batch_seconds=60)
+    bot.runtime.notifier, notifier = None, bot.notifier   # staging without a notifier
+    (iid,) = bot.stage(93)
+    bot.runtime.notifier = notifier
+
+    bot.notifier.on_converged(bot.snapshot(iid))
+    bot.notifier.flush_due()
+    assert bot.slack.messages() == [] and bot.has_owed_label(iid)
+
+    bot.clock.advance(seconds=61)
+    bot.notifier.flush_due()
+    assert bot.slack.messages()[0]["text"] == "[Vorhölle] New job match: 93% Cloud Architect 1"
+    assert not bot.has_owed_label(iid)
+
+
+def test_a_state_change_is_announced_with_who_and_why(make_bot):
+    bot = make_bot()
+    (iid,) = bot.stage(88)
+    marker = render_marker("transition", "note:4242", to="rejected", actor="Rita Reviewer", text="too junior")
+    bot.runtime.gitlab.create_note(iid, f"Rejected by Rita Reviewer.\n\n{marker}")
+
+    bot.notifier.on_converged(bot.snapshot(iid))
+
+    last = bot.slack.messages()[-1]
+    assert last["text"] == "[Vorhölle] Rejected: 88% Cloud Architect 1"
+    assert "by Rita Reviewer: too junior" in last["blocks"][1]["text"]["text"]
+    assert bot.notified(iid) == [("rejected", "console"), ("rejected", "slack"), ("staged", "console"), ("staged", "slack")]
+
+
+def test_event_rules_choose_channels_and_minimum_scores(make_bot):
+    bot = make_bot(events={"staged": {"channels": ["slack"], "min_score": 90}, "approved": ["console"]})
+    low, high = bot.stage(80, 95)
+
+    assert len(bot.slack_items()) == 1 and "95%" in bot.slack_items()[0]
+    assert bot.outbox_entries() == []
+    assert bot.notified(low) == [] and bot.notified(high) == [("staged", "slack")]
+
+
+def test_possible_repeat_after_a_crash_between_sending_and_recording(make_bot):
+    bot = make_bot()
+    bot.runtime.notifier, notifier = None, bot.notifier
+    (iid,) = bot.stage(90)
+    bot.runtime.notifier = notifier
+    snap = bot.snapshot(iid)
+    source = snap.match_marker.source
+    intent = render_marker("sending", source, event="staged", channel="slack")
+    bot.runtime.gitlab.create_note(iid, f"Sending notifications: slack…\n\n{intent}", internal=True)
+
+    bot.notifier.on_staged([bot.snapshot(iid)])
+
+    (message,) = bot.slack.messages()
+    assert "may repeat an earlier message" in message["blocks"][0]["text"]["text"]
+    assert "may repeat" not in bot.outbox_entries()[0]["text"]
+    repeat = [m for m in bot.snapshot(iid).bot_markers if m.kind == "notified" and m.data["channel"] == "slack"]
+    assert repeat[0].data["possible_repeat"] is True
+
+
+def test_a_channel_down_for_a_while_is_retried_reported_and_caught_up(make_bot):
+    bot = make_bot(admin_channel="console", retry={"attempts": 2, "max_wait_seconds": 0, "report_after_rounds": 2})
+    bot.slack.fail_next(2 * 3, Answer(500, "rollup_error"))   # three rounds of two attempts
+    iids = bot.stage(96, 85)
+
+    assert bot.slack.messages() == []
+    assert len(bot.outbox_entries()) == 1   # console is not held back by Slack
+    assert all(bot.has_owed_label(iid) for iid in iids)
+    assert "slack: failed" in bot.delivery_notes(iids[0])[0].body
+
+    bot.notifier.flush_due()                 # Slack rests: not even tried
+    assert len(bot.slack.requests) == 2
+    bot.clock.advance(minutes=2)
+    bot.notifier.flush_due()                 # second failed round: reported to the admin
+    assert len(bot.slack.requests) == 4
+    health = [e for e in bot.outbox_entries() if e["kind"] == "health"]
+    assert len(health) == 1 and "slack keeps failing (2 rounds)" in health[0]["text"]
+
+    bot.start()                              # restart: the label finds the held issues
+    bot.notifier.flush_due()                 # third failure
+    bot.notifier.flush_due()                 # resting
+    bot.clock.advance(minutes=5)
+    bot.notifier.flush_due()                 # Slack is back
+
+    assert len(bot.slack.messages()) == 1 and len(bot.slack_items()) == 2
+    assert [e["kind"] for e in bot.outbox_entries()].count("news") == 1
+    for iid in iids:
+        assert bot.notified(iid) == [("staged", "console"), ("staged", "slack")]
+        assert len(bot.delivery_notes(iid)) == 2   # the first round, and one edited while failing
+        assert not bot.has_owed_label(iid)
