@@ -1,0 +1,145 @@
+"""The converge queue on its own: order per issue, coalescing, bounded parallelism, one retry,
+graceful stop. The converge here is a recording function whose progress the test controls."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+
+from bot.queue import ConvergeQueue, Hint
+
+
+async def until(predicate, timeout: float = 10) -> None:
+    async def poll():
+        while not predicate():
+            await asyncio.sleep(0.005)
+    await asyncio.wait_for(poll(), timeout)
+
+
+class Recorder:
+    """A converge that records what ran, can be held at a gate, and can fail on request."""
+
+    def __init__(self, fail_times: int = 0):
+        self.gate = threading.Event()
+        self.gate.set()
+        self.calls: list[Hint] = []
+        self.running: Counter[int] = Counter()
+        self.most_at_once = 0
+        self.overlap_on_one_issue = False
+        self.fail_times = fail_times
+        self._lock = threading.Lock()
+
+    def __call__(self, hint: Hint) -> str:
+        with self._lock:
+            self.calls.append(hint)
+            self.running[hint.iid] += 1
+            self.overlap_on_one_issue |= self.running[hint.iid] > 1
+            self.most_at_once = max(self.most_at_once, sum(self.running.values()))
+        try:
+            assert self.gate.wait(10), "test never opened the gate"
+            with self._lock:
+                if self.fail_times:
+                    self.fail_times -= 1
+                    raise RuntimeError("GitLab answered 502")
+            return f"converged #{hint.iid}"
+        finally:
+            with self._lock:
+                self.running[hint.iid] -= 1
+
+
+def run(coroutine):
+    return asyncio.run(asyncio.wait_for(coroutine, 30))
+
+
+def test_hints_for_a_waiting_issue_coalesce_and_one_issue_never_runs_twice_at_once():
+    async def scenario():
+        converge = Recorder()
+        queue = ConvergeQueue(converge, max_parallel=4)
+        await queue.start()
+        converge.gate.clear()
+        first = queue.submit(Hint(1, "Issue Hook", event_uuid="a"))
+        await until(lambda: converge.running[1] == 1)
+        later = [queue.submit(Hint(1, "Note Hook", event_uuid=u)) for u in "bcd"]
+        converge.gate.set()
+        assert await first is True and all(await asyncio.gather(*later))
+        await queue.stop(1)
+        return converge, queue
+
+    converge, queue = run(scenario())
+    assert [h.event_uuid for h in converge.calls] == ["a", "d"]  # the newest hint names the chain
+    assert not converge.overlap_on_one_issue
+    assert queue.stats["coalesced"] == 2 and queue.stats["converged"] == 2
+
+
+def test_different_issues_run_in_parallel_up_to_the_bound():
+    async def scenario():
+        converge = Recorder()
+        queue = ConvergeQueue(converge, max_parallel=2)
+        await queue.start()
+        converge.gate.clear()
+        futures = [queue.submit(Hint(iid, "Issue Hook")) for iid in range(1, 6)]
+        await until(lambda: sum(converge.running.values()) == 2)
+        assert not queue.idle
+        converge.gate.set()
+        assert all(await asyncio.gather(*futures))
+        assert queue.idle
+        await queue.stop(1)
+        return converge
+
+    converge = run(scenario())
+    assert converge.most_at_once == 2
+    assert sorted(h.iid for h in converge.calls) == [1, 2, 3, 4, 5]
+
+
+def test_a_failed_converge_is_retried_once_then_left_for_catch_up():
+    async def scenario(fail_times):
+        converge = Recorder(fail_times=fail_times)
+        queue = ConvergeQueue(converge, max_parallel=1, retry_delay=0.01)
+        await queue.start()
+        ok = await queue.submit(Hint(3, "Emoji Hook"))
+        await until(lambda: queue.idle)
+        await queue.stop(1)
+        return ok, converge, queue
+
+    ok, converge, queue = run(scenario(fail_times=1))
+    assert ok is True and len(converge.calls) == 2 and converge.calls[1].event == "retry of Emoji Hook"
+    ok, converge, queue = run(scenario(fail_times=5))
+    assert ok is False and len(converge.calls) == 2
+    assert queue.stats["failed"] == 2 and queue.stats["retried"] == 1
+
+
+def test_stop_gives_up_on_waiting_issues_and_on_converges_past_the_grace():
+    async def scenario():
+        converge = Recorder()
+        queue = ConvergeQueue(converge, max_parallel=1)
+        await queue.start()
+        converge.gate.clear()
+        running = queue.submit(Hint(1, "Issue Hook"))
+        await until(lambda: converge.running[1] == 1)
+        waiting = queue.submit(Hint(2, "Issue Hook"))
+        left = await queue.stop(grace=0.05)
+        refused = queue.submit(Hint(3, "Issue Hook"))
+        converge.gate.set()
+        return left, await waiting, await refused, running
+
+    left, waiting_ok, refused_ok, running = run(scenario())
+    assert left == [1, 2]
+    assert waiting_ok is False and refused_ok is False
+
+
+def test_stop_waits_for_the_converge_in_hand_within_the_grace():
+    async def scenario():
+        converge = Recorder()
+        queue = ConvergeQueue(converge, max_parallel=1)
+        await queue.start()
+        converge.gate.clear()
+        running = queue.submit(Hint(1, "Issue Hook"))
+        await until(lambda: converge.running[1] == 1)
+        stopping = asyncio.create_task(queue.stop(grace=10))
+        await asyncio.sleep(0)
+        converge.gate.set()
+        return await stopping, await running
+
+    left, ok = run(scenario())
+    assert left == [] and ok is True
