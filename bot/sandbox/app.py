@@ -23,12 +23,23 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount
 
 from bot.sandbox import (
-    routes_users,
-    routes_projects,
+    routes_awards,
+    routes_hooks,
+    routes_issues,
+    routes_label_events,
+    routes_labels,
     routes_members,
+    routes_notes,
+    routes_projects,
     routes_repository,
+    routes_todos,
+    routes_uploads,
+    routes_users,
 )
+from bot.sandbox.auth import optional_user
 from bot.sandbox.context import GITLAB_VERSION, Sandbox
+from bot.sandbox.control import ControlMiddleware, ControlState, control_routes
+from bot.sandbox.delivery import DeferDeliveries, HookDeliverer, HookState
 from bot.sandbox.errors import ApiError, render_api_error
 from bot.sandbox.routing import KeepEncodedSlashes, route
 from bot.sandbox.routes_users import create_token, create_user
@@ -41,6 +52,14 @@ API_ROUTE_MODULES = (
     routes_projects,
     routes_members,
     routes_repository,
+    routes_labels,
+    routes_issues,
+    routes_notes,
+    routes_label_events,
+    routes_awards,
+    routes_todos,
+    routes_uploads,
+    routes_hooks,
 )
 
 
@@ -52,7 +71,13 @@ def build_sandbox(
     A fresh world has only `root` (id 1, administrator). A reloaded one keeps its tokens; a
     `root_token` given anyway is added to root's tokens, so both keep working.
     """
-    sandbox = Sandbox(store=Store(state_file), base_url=base_url.rstrip("/"))
+    base_url = base_url.rstrip("/")
+    sandbox = Sandbox(
+        store=Store(state_file),
+        base_url=base_url,
+        deliverer=HookDeliverer(base_url, version=GITLAB_VERSION),
+        control=ControlState(),
+    )
     store = sandbox.store
     if store.load():
         root = store.get("users", 1)
@@ -95,6 +120,12 @@ async def metadata(request: Request) -> JSONResponse:
     )
 
 
+def is_admin(request: Request) -> bool | None:
+    """For the control surface: None without a token (401), else whether root-like."""
+    user = optional_user(request)
+    return None if user is None else user.is_admin
+
+
 async def not_found_route(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     return JSONResponse({"error": f"{exc.status_code} {exc.detail}"}, status_code=exc.status_code)
@@ -114,14 +145,24 @@ def create_app(
     for module in API_ROUTE_MODULES:
         api_routes += module.routes
 
+    def find_hook(hook_id: int) -> HookState | None:
+        return sandbox.store.get("hooks", hook_id)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         log.info("sandbox GitLab serving at %s", sandbox.base_url)
         yield
+        await sandbox.deliverer.aclose()
 
     app = Starlette(
-        routes=[Mount("/api/v4", routes=api_routes)],
+        routes=[
+            Mount("/api/v4", routes=api_routes),
+            *control_routes(is_admin, find_hook, sandbox.control),
+            *routes_uploads.web_routes,
+        ],
         middleware=[
+            Middleware(ControlMiddleware, state=sandbox.control),
+            Middleware(DeferDeliveries),
             Middleware(SaveAfterWrite, store=sandbox.store),
             Middleware(KeepEncodedSlashes),
         ],

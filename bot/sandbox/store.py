@@ -17,6 +17,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.sandbox.delivery import HookState
+
 log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
@@ -163,24 +165,6 @@ class Upload:
     created_at: str
 
 
-@dataclass
-class Hook:
-    id: int
-    project_id: int
-    url: str
-    created_at: str
-    token: str | None = None
-    name: str = ""
-    description: str = ""
-    push_events: bool = True
-    issues_events: bool = False
-    confidential_issues_events: bool = False
-    note_events: bool = False
-    confidential_note_events: bool = False
-    emoji_events: bool = False
-    enable_ssl_verification: bool = True
-
-
 TABLES: dict[str, type] = {
     "users": User,
     "tokens": Token,
@@ -193,8 +177,24 @@ TABLES: dict[str, type] = {
     "awards": Award,
     "todos": Todo,
     "uploads": Upload,
-    "hooks": Hook,
+    "hooks": HookState,
 }
+
+# A hook's delivery bookkeeping (log, failures, back-off) lives only in memory, as it would
+# mean nothing to a restarted instance; its settings are saved.
+HOOK_SETTINGS = (
+    "id",
+    "project_id",
+    "url",
+    "token",
+    "issues_events",
+    "note_events",
+    "confidential_issues_events",
+    "confidential_note_events",
+    "emoji_events",
+    "push_events",
+    "enable_ssl_verification",
+)
 
 R = TypeVar("R")
 
@@ -228,6 +228,22 @@ class Clock:
 def new_token() -> str:
     """A personal access token shaped like GitLab's (`glpat-` and 20 URL-safe characters)."""
     return "glpat-" + secrets.token_urlsafe(15)[:20]
+
+
+def _dump(record: Any) -> dict[str, Any]:
+    if isinstance(record, HookState):
+        return {key: getattr(record, key) for key in HOOK_SETTINGS} | {
+            "created_at": record.created_at.isoformat()
+        }
+    return asdict(record)
+
+
+def _restore(kind: type, row: dict[str, Any]) -> Any:
+    known = {f.name for f in fields(kind)}
+    values = {key: value for key, value in row.items() if key in known}
+    if kind is HookState:
+        values["created_at"] = parse_time(values["created_at"])
+    return kind(**values)
 
 
 class Store:
@@ -312,7 +328,7 @@ class Store:
             "version": STATE_VERSION,
             "next_ids": self.next_ids,
             "tables": {
-                name: [asdict(record) for record in rows.values()]
+                name: [_dump(record) for record in rows.values()]
                 for name, rows in self.tables.items()
             },
         }
@@ -321,11 +337,8 @@ class Store:
         if document.get("version") != STATE_VERSION:
             raise ValueError(f"unsupported sandbox state version {document.get('version')!r}")
         for name, kind in TABLES.items():
-            known = {f.name for f in fields(kind)}
             rows = document["tables"].get(name, [])
-            self.tables[name] = {
-                row["id"]: kind(**{k: v for k, v in row.items() if k in known}) for row in rows
-            }
+            self.tables[name] = {row["id"]: _restore(kind, row) for row in rows}
             self.next_ids[name] = int(document["next_ids"].get(name, 1))
 
     def save(self) -> None:

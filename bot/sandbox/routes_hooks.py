@@ -1,0 +1,183 @@
+"""Project webhooks (maintainers only): CRUD, the delivery log, and resending a delivery.
+
+The secret `token` is stored but never returned. `alert_status` and `disabled_until` come from
+the deliverer's bookkeeping (bot/sandbox/delivery.py): 4 failures in a row disable a hook for a
+while, and events are dropped meanwhile, as on GitLab.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.sandbox.auth import MAINTAINER, current_user, find_project, require_level
+from bot.sandbox.context import Sandbox, sandbox_of
+from bot.sandbox.delivery import DeliveryLog, HookState
+from bot.sandbox.errors import not_found, unprocessable
+from bot.sandbox.pagination import paginate
+from bot.sandbox.params import Params, read_params
+from bot.sandbox.routing import route
+from bot.sandbox.store import Project, format_time, parse_time
+
+log = logging.getLogger(__name__)
+
+FLAGS = (
+    "push_events",
+    "issues_events",
+    "confidential_issues_events",
+    "note_events",
+    "confidential_note_events",
+    "emoji_events",
+    "enable_ssl_verification",
+)
+UNSUPPORTED_FLAGS = (
+    "merge_requests_events",
+    "tag_push_events",
+    "job_events",
+    "pipeline_events",
+    "wiki_page_events",
+    "deployment_events",
+    "releases_events",
+    "repository_update_events",
+)
+
+
+def hook_json(hook: HookState) -> dict[str, Any]:
+    return (
+        {
+            "id": hook.id,
+            "url": hook.url,
+            "name": "",
+            "description": "",
+            "project_id": hook.project_id,
+            "created_at": format_time(hook.created_at),
+            "push_events_branch_filter": "",
+            "branch_filter_strategy": "wildcard",
+            "alert_status": hook.alert_status(),
+            "disabled_until": format_time(hook.disabled_until) if hook.disabled_until else None,
+            "url_variables": [],
+            "custom_webhook_template": None,
+            "custom_headers": [],
+        }
+        | {flag: getattr(hook, flag) for flag in FLAGS}
+        | {flag: False for flag in UNSUPPORTED_FLAGS}
+    )
+
+
+def delivery_json(entry: DeliveryLog) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "url": entry.url,
+        "trigger": entry.trigger,
+        "request_headers": entry.request_headers,
+        "request_data": entry.request_data,
+        "response_headers": {},
+        "response_body": entry.response_body,
+        "execution_duration": entry.execution_duration,
+        "response_status": entry.response_status,
+        "created_at": format_time(entry.created_at),
+    }
+
+
+def _project(request: Request) -> tuple[Sandbox, Project]:
+    user = current_user(request)
+    sandbox = sandbox_of(request)
+    project = find_project(sandbox.store, user, request.path_params["project_id"])
+    require_level(sandbox.store, user, project, MAINTAINER)
+    return sandbox, project
+
+
+def _hook(request: Request) -> tuple[Sandbox, HookState]:
+    sandbox, project = _project(request)
+    wanted = request.path_params["hook_id"]
+    hook = sandbox.store.get("hooks", int(wanted)) if wanted.isdigit() else None
+    if hook is None or hook.project_id != project.id:
+        raise not_found("Hook")
+    return sandbox, hook
+
+
+def _apply(hook: HookState, params: Params) -> None:
+    if (url := params.str("url")) is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise unprocessable({"url": ["is blocked: Only allowed schemes are http, https"]})
+        hook.url = url
+    if "token" in params:
+        hook.token = params.str("token") or None
+    for flag in FLAGS:
+        if (value := params.bool(flag)) is not None:
+            setattr(hook, flag, value)
+
+
+async def list_hooks(request: Request) -> JSONResponse:
+    sandbox, project = _project(request)
+    params = await read_params(request)
+    hooks = sorted((h for h in sandbox.store.all("hooks") if h.project_id == project.id), key=lambda h: h.id)
+    return paginate(request, params, hooks, hook_json)
+
+
+async def get_hook(request: Request) -> JSONResponse:
+    _, hook = _hook(request)
+    return JSONResponse(hook_json(hook))
+
+
+async def post_hook(request: Request) -> JSONResponse:
+    sandbox, project = _project(request)
+    params = await read_params(request)
+    params.required("url")
+    store = sandbox.store
+    hook = HookState(
+        id=store.new_id("hooks"),
+        project_id=project.id,
+        url="",
+        created_at=parse_time(store.now()),
+    )
+    _apply(hook, params)
+    store.add("hooks", hook)
+    log.info("hook %s added to %s: %s", hook.id, project.path_with_namespace, hook.url)
+    return JSONResponse(hook_json(hook), status_code=201)
+
+
+async def put_hook(request: Request) -> JSONResponse:
+    _, hook = _hook(request)
+    _apply(hook, await read_params(request))
+    return JSONResponse(hook_json(hook))
+
+
+async def delete_hook(request: Request) -> Response:
+    sandbox, hook = _hook(request)
+    sandbox.store.delete("hooks", hook.id)
+    log.info("hook %s deleted", hook.id)
+    return Response(status_code=204)
+
+
+async def list_deliveries(request: Request) -> JSONResponse:
+    _, hook = _hook(request)
+    params = await read_params(request)
+    entries = sorted((e for e in hook.log if e.attempted), key=lambda e: e.id, reverse=True)
+    return paginate(request, params, entries, delivery_json)
+
+
+async def resend(request: Request) -> JSONResponse:
+    sandbox, hook = _hook(request)
+    wanted = request.path_params["event_id"]
+    if not wanted.isdigit() or not any(e.id == int(wanted) for e in hook.log if e.attempted):
+        raise not_found("Hook Log")
+    entry = await sandbox.deliverer.resend(hook, int(wanted))
+    return JSONResponse({"response_status": entry.response_status}, status_code=201)
+
+
+_HOOKS = "/projects/{project_id:seg}/hooks"
+routes = [
+    route(_HOOKS, list_hooks),
+    route(_HOOKS, post_hook, "POST"),
+    route(f"{_HOOKS}/{{hook_id:seg}}", get_hook),
+    route(f"{_HOOKS}/{{hook_id:seg}}", put_hook, "PUT"),
+    route(f"{_HOOKS}/{{hook_id:seg}}", delete_hook, "DELETE"),
+    route(f"{_HOOKS}/{{hook_id:seg}}/events", list_deliveries),
+    route(f"{_HOOKS}/{{hook_id:seg}}/events/{{event_id:seg}}/resend", resend, "POST"),
+]
