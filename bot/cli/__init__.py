@@ -19,6 +19,8 @@ COMMANDS = [
     "stage",
     "list",
     "catch_up",
+    "import_csv",
+    "export",
     "hook",
     "actions",
     "labels",

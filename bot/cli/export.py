@@ -1,0 +1,129 @@
+"""`vorhoelle export`: the application history, computed from GitLab, as CSV, JSON, a static
+dashboard or a Google Sheet."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="export the applications as CSV, dashboard.json, a static HTML dashboard or Google Sheets",
+        description=(
+            "Read every job-match issue (labels, label events, the bot's notes) from GitLab and "
+            "write the application tracker: --csv (17 columns), --json (dashboard.json, schema in "
+            "docs/dashboard.schema.json), --site (index.html with charts and a searchable table, "
+            "plus dashboard.json; ready for GitLab Pages), --sheets (Google Sheets). Give one or "
+            "more. Exit status: 0 done, 1 GitLab or Google failed, 2 invalid options."
+        ),
+        epilog="example: vorhoelle export --site public --csv applications.csv --since 2025-01-01",
+    )
+    out = parser.add_argument_group("outputs")
+    out.add_argument("--csv", metavar="FILE", help="the 17-column tracker table as CSV (- for standard output)")
+    out.add_argument("--json", metavar="FILE", help="dashboard.json (- for standard output)")
+    out.add_argument("--site", metavar="DIR", help="a static dashboard: DIR/index.html and DIR/dashboard.json")
+    out.add_argument("--sheets", metavar="SPREADSHEET_ID", help="write the table to this Google spreadsheet")
+    which = parser.add_argument_group("filters")
+    which.add_argument("--state", action="append", default=[], help="only this state (repeatable)")
+    which.add_argument("--provider", action="append", default=[], help="only this provider (repeatable, any case)")
+    which.add_argument("--since", metavar="DATE", help="only applications staged on or after DATE (2025-01-31)")
+    which.add_argument("--until", metavar="DATE", help="only applications staged on or before DATE")
+    google = parser.add_argument_group("Google Sheets (extra 'sheets')")
+    google.add_argument("--sheets-range", default="Applications!A1", metavar="A1",
+                        help="where the table starts (default Applications!A1; the sheet must exist)")
+    google.add_argument("--sheets-input", choices=["RAW", "USER_ENTERED"], default="RAW",
+                        help="RAW keeps every cell as text (default); USER_ENTERED lets Sheets parse dates and numbers")
+    google.add_argument("--sheets-token", metavar="FILE", default=os.environ.get("VORHOELLE_SHEETS_TOKEN_FILE"),
+                        help="OAuth user token file (authorized-user JSON; env VORHOELLE_SHEETS_TOKEN_FILE)")
+    google.add_argument("--sheets-service-account", metavar="FILE",
+                        default=os.environ.get("VORHOELLE_SHEETS_SERVICE_ACCOUNT_FILE"),
+                        help="service account key file (env VORHOELLE_SHEETS_SERVICE_ACCOUNT_FILE)")
+    google.add_argument("--sheets-endpoint", metavar="URL", default=os.environ.get("VORHOELLE_SHEETS_ENDPOINT"),
+                        help="another Sheets API endpoint (tests, proxies; env VORHOELLE_SHEETS_ENDPOINT)")
+    parser.set_defaults(func=run)
+
+
+def _filters(args: argparse.Namespace, states: list[str]) -> Any:
+    from bot.tracker.dates import parse_date
+    from bot.tracker.table import Filters
+
+    unknown = [s for s in args.state if s not in states]
+    if unknown:
+        raise ValueError(f"unknown state {', '.join(unknown)}; known states: {', '.join(states)}")
+    return Filters(
+        states=tuple(args.state),
+        providers=tuple(args.provider),
+        since=parse_date(args.since) if args.since else None,
+        until=parse_date(args.until) if args.until else None,
+    )
+
+
+def _described(args: argparse.Namespace) -> dict[str, Any]:
+    """The filters as dashboard.json records them."""
+    given = {"state": args.state, "provider": args.provider, "since": args.since, "until": args.until}
+    return {key: value for key, value in given.items() if value}
+
+
+def _write(target: str, text: str, *, encoding: str = "utf-8") -> None:
+    if target == "-":
+        sys.stdout.write(text)
+        return
+    Path(target).write_text(text, encoding=encoding, newline="")
+    print(f"wrote {target}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.cli.stage import EXIT_FAILED, EXIT_INVALID
+    from bot.gitlab_access import GitLabAccess, GitLabError
+    from bot.logs import configure_logging
+    from bot.settings import load_settings
+    from bot.tracker.export import read_applications
+    from bot.tracker.report import build_dashboard, to_json
+    from bot.tracker.sheets import SheetsError, SheetsTarget, write_table
+    from bot.tracker.site import write_site
+    from bot.tracker.table import csv_text, table_values
+
+    if not (args.csv or args.json or args.site or args.sheets):
+        print("vorhoelle export: say what to write: --csv, --json, --site and/or --sheets", file=sys.stderr)
+        return EXIT_INVALID
+    settings = load_settings(args.config)
+    configure_logging(settings)
+    workflow = settings.workflow
+    try:
+        filters = _filters(args, list(workflow.states))
+        gitlab = GitLabAccess.from_settings(settings)
+    except (ValueError, GitLabError) as error:
+        print(f"vorhoelle export: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        apps = read_applications(gitlab, workflow, filters)
+        dashboard = build_dashboard(apps, list(workflow.states), gitlab.project.path, _described(args))
+    except GitLabError as error:
+        print(f"vorhoelle export: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{len(apps)} applications from {gitlab.project.path}", file=sys.stderr)
+    if args.csv:
+        # With a byte-order mark, Excel opens UTF-8 as UTF-8 (umlauts intact).
+        _write(args.csv, csv_text(apps), encoding="utf-8-sig")
+    if args.json:
+        _write(args.json, to_json(dashboard))
+    if args.site:
+        print(f"wrote {write_site(Path(args.site), dashboard, workflow)}", file=sys.stderr)
+    if args.sheets:
+        target = SheetsTarget(
+            spreadsheet_id=args.sheets, range=args.sheets_range, value_input=args.sheets_input,
+            token_file=args.sheets_token, service_account_file=args.sheets_service_account,
+            endpoint=args.sheets_endpoint,
+        )
+        try:
+            answer = write_table(target, table_values(apps))
+        except SheetsError as error:
+            print(f"vorhoelle export: {error}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"wrote {answer.get('updatedCells', 0)} cells to {answer.get('updatedRange', args.sheets)}", file=sys.stderr)
+    return 0

@@ -1,0 +1,183 @@
+"""`vorhoelle import-csv`: the reviewers' spreadsheet becomes one job-match issue per row.
+
+Each issue carries two markers in its description: the `match` marker staging writes too (score,
+key, job facts), so a later staging of the same posting finds it, and an `imported` marker naming
+the row (`import:<row key>`) with its dates and notes. Re-running the import asks GitLab which
+rows are there already and skips them: no local state, and a grown spreadsheet imports only
+its new rows. Every row is checked before anything is written; a bad row is reported and the
+import goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from markupsafe import Markup
+
+from bot import render
+from bot.gitlab_access import GitLabError
+from bot.markers import parse_markers, render_marker, source_id
+from bot.match import Match
+from bot.settings import Settings
+from bot.staging import MATCH_KIND, _ensure_labels, issue_title, match_marker, score_label
+from bot.tracker.csvfile import Sheet
+from bot.tracker.mapping import ImportMapping
+from bot.tracker.records import IMPORTED_KIND
+from bot.tracker.rows import ImportRow, RowFailure, plan_sheet
+
+logger = logging.getLogger(__name__)
+
+IMPORT_SOURCE = "import"
+MARKER_NOTES_CHARS = 2000
+
+
+@dataclass
+class ImportSummary:
+    rows: int = 0
+    created: list[tuple[int, int]] = field(default_factory=list)  # (row, issue iid)
+    planned: list[int] = field(default_factory=list)  # rows a dry run would create
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (row, why)
+    failed: list[RowFailure] = field(default_factory=list)
+    ignored_headers: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Known:
+    """What GitLab already holds: the sources of the bot's import and match markers."""
+
+    sources: dict[str, int]  # marker source -> issue iid
+
+    def issue_for(self, row: ImportRow, as_match: Match) -> int | None:
+        by_row = self.sources.get(source_id(IMPORT_SOURCE, row.key))
+        if by_row is None and row.url:
+            return self.sources.get(source_id(MATCH_KIND, as_match.key))
+        return by_row
+
+
+def as_match(row: ImportRow) -> Match:
+    """The row in staging's terms, for its key and title; unvalidated, as a row may lack a score."""
+    score = row.score.text if row.score else "?"
+    return Match.model_construct(title=row.title, provider=row.provider or None, url=row.url or None,
+                                 location=row.location or None, score=score)
+
+
+def known_sources(gitlab: Any, marker_label: str) -> Known:
+    """Every import and match marker the bot wrote into a job-match issue, open or closed."""
+    bot_id = gitlab.bot_user.id
+    sources: dict[str, int] = {}
+    for issue in gitlab.iter_issues(labels=[marker_label], state="all"):
+        if (issue.get("author") or {}).get("id") != bot_id:
+            continue
+        match = match_marker(issue, bot_id)
+        if match is not None:
+            sources[match.source] = issue["iid"]
+        for marker in parse_markers(issue.get("description")):
+            if marker.kind == IMPORTED_KIND:
+                sources[marker.source] = issue["iid"]
+    return Known(sources)
+
+
+def _facts(row: ImportRow) -> list[tuple[str, str]]:
+    rows = [
+        ("Company", row.company),
+        ("Provider", row.provider),
+        ("Location", row.location),
+        ("Employment type", row.employment_type),
+        ("Rate", row.rate),
+        ("Match score", f"{row.score.text} %" if row.score else ""),
+        ("Applied", row.applied.isoformat() if row.applied else ""),
+        ("Decided", row.decided.isoformat() if row.decided else ""),
+    ]
+    return [(label, value) for label, value in rows if value]
+
+
+def render_description(settings: Settings, row: ImportRow, source_name: str) -> str:
+    match = as_match(row)
+    job = {
+        "title": row.title, "company": row.company, "provider": row.provider, "url": row.url,
+        "location": row.location, "employment_type": row.employment_type, "rate": row.rate,
+    }
+    score = {"score": row.score.low, "score_max": row.score.high} if row.score else {}
+    markers = "\n".join([
+        render_marker(MATCH_KIND, source_id(MATCH_KIND, match.key), token=match.key_hash,
+                      **score, **{k: v for k, v in job.items() if v}),
+        render_marker(IMPORTED_KIND, source_id(IMPORT_SOURCE, row.key), row=row.number,
+                      file=source_name, status=row.status_text,
+                      applied=row.applied.isoformat() if row.applied else None,
+                      decided=row.decided.isoformat() if row.decided else None,
+                      notes=row.notes[:MARKER_NOTES_CHARS]),
+    ])
+    return render.render(
+        "tracker/imported.md.j2",
+        row=row,
+        source=source_name,
+        facts=_facts(row),
+        markers=Markup(markers),
+        max_field_chars=settings.staging.max_field_chars,
+    )
+
+
+def issue_labels(settings: Settings, row: ImportRow) -> list[str]:
+    workflow = settings.workflow
+    labels = [workflow.marker_label, workflow.states[row.state].label]
+    scored = score_label(settings, row.score.low) if row.score else None
+    return labels + ([scored] if scored else [])
+
+
+Progress = Callable[[int, str], None]
+
+
+def import_sheet(
+    settings: Settings,
+    gitlab: Any | None,
+    sheet: Sheet,
+    mapping: ImportMapping,
+    *,
+    source_name: str,
+    dry_run: bool = False,
+    progress: Progress = lambda row, text: None,
+) -> ImportSummary:
+    """Create an issue for every new, valid row of `sheet`; `gitlab=None` checks the rows only."""
+    planned, failed, columns = plan_sheet(sheet, mapping, settings.workflow.initial_state)
+    summary = ImportSummary(rows=len(sheet.rows), failed=failed, ignored_headers=columns.ignored_headers)
+    for failure in failed:
+        progress(failure.number, f"failed: {failure.reason}")
+    known = known_sources(gitlab, settings.workflow.marker_label) if gitlab else Known({})
+    if gitlab and not dry_run:
+        _ensure_labels(settings, gitlab)
+    seen: dict[str, int] = {}
+    for row in planned:
+        match = as_match(row)
+        existing = known.issue_for(row, match)
+        skip = f"already imported as #{existing}" if existing is not None else None
+        if skip is None and row.key in seen:
+            skip = f"same application as row {seen[row.key]}"
+        if skip:
+            summary.skipped.append((row.number, skip))
+            progress(row.number, f"skipped: {skip}")
+        elif dry_run:
+            summary.planned.append(row.number)
+            progress(row.number, f"would create: {row.title} [{row.state}]")
+        else:
+            _create(settings, gitlab, row, match, source_name, summary, progress)
+        seen.setdefault(row.key, row.number)
+    summary.failed.sort(key=lambda f: f.number)
+    return summary
+
+
+def _create(settings: Settings, gitlab: Any, row: ImportRow, match: Match, source_name: str,
+            summary: ImportSummary, progress: Progress) -> None:
+    try:
+        issue = gitlab.create_issue(
+            issue_title(settings, match), render_description(settings, row, source_name), issue_labels(settings, row)
+        )
+    except GitLabError as error:
+        summary.failed.append(RowFailure(row.number, f"GitLab refused the issue: {error}"))
+        progress(row.number, f"failed: {error}")
+        return
+    summary.created.append((row.number, issue["iid"]))
+    logger.info("imported row %d as issue #%s", row.number, issue["iid"],
+                extra={"event": "imported", "row": row.number, "issue": issue["iid"]})
+    progress(row.number, f"created #{issue['iid']}: {row.title} [{row.state}]")
