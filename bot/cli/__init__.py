@@ -24,6 +24,7 @@ COMMANDS = [
     "hook",
     "actions",
     "labels",
+    "notify",
     "sandbox",
 ]
 
