@@ -1,0 +1,71 @@
+"""`vorhoelle notify test|flush`: check the channels, deliver what is held.
+
+`test` sends a test message on each enabled channel (or one) and prints, per channel, the
+service's receipt or why it failed — exit status 1 when any failed. `flush` delivers every
+message GitLab says is owed and due now (what a running bot does every minute).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+CHANNELS = ("console", "gitlab_todo", "slack", "email", "whatsapp")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "notify",
+        help="test notification channels, deliver held messages",
+        description="Notifications: Slack, e-mail, WhatsApp, GitLab to-do and the console outbox.",
+    )
+    actions = parser.add_subparsers(dest="notify_command", metavar="ACTION", required=True)
+    test = actions.add_parser(
+        "test",
+        help="send a test message on each enabled channel",
+        description=(
+            "Send a test message on each enabled channel (settings.notify.channels) and print "
+            "one line per channel: 'ok' with the service's receipt, or 'FAILED' and why. "
+            "Exit status 1 when a channel failed."
+        ),
+    )
+    test.add_argument("--channel", choices=CHANNELS, help="test only this channel")
+    test.set_defaults(func=run_test)
+    flush = actions.add_parser(
+        "flush",
+        help="deliver messages held back (quiet hours, a failing channel) that are due now",
+        description=(
+            "Find the issues labelled notify.owed_label, work out from the bot's notes what "
+            "each still owes, and deliver what is due now. Safe to run at any time: nothing "
+            "already recorded as delivered is sent again."
+        ),
+    )
+    flush.set_defaults(func=run_flush)
+
+
+def _dispatcher(args: argparse.Namespace, *, need_gitlab: bool):
+    from bot.gitlab_access import GitLabAccess, GitLabError
+    from bot.logs import configure_logging
+    from bot.notify import build_dispatcher
+    from bot.settings import load_settings
+
+    settings = load_settings(args.config)
+    configure_logging(settings)
+    try:
+        gitlab = GitLabAccess.from_settings(settings)
+    except GitLabError:
+        if need_gitlab:
+            raise
+        gitlab = None   # the channels that need no GitLab can still be tested
+    return build_dispatcher(settings, gitlab)
+
+
+def run_test(args: argparse.Namespace) -> int:
+    outcomes = _dispatcher(args, need_gitlab=False).test(args.channel)
+    for name, outcome in outcomes.items():
+        print(f"{name:<12} {'ok' if outcome.ok else 'FAILED':<7} {outcome.detail}")
+    return 0 if all(o.ok for o in outcomes.values()) else 1
+
+
+def run_flush(args: argparse.Namespace) -> int:
+    _dispatcher(args, need_gitlab=True).flush_due()
+    return 0
