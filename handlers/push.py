@@ -3,9 +3,12 @@ a push itself never changes a job match."""
 
 from __future__ import annotations
 
-from handlers.router import Decision, HookContext, Ignore, Payload, router
+from bot.repo_config import PROJECT_FILE, push_touches_file
+from handlers.router import Decision, HookContext, Ignore, Payload, ReloadSettings, router
 
 
 @router.register("Push Hook")
 def pushed(payload: Payload, context: HookContext) -> Decision:
+    if push_touches_file(payload):
+        return ReloadSettings(f"a push to the default branch changed {PROJECT_FILE}")
     return Ignore("a push changes no job match")

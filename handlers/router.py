@@ -24,7 +24,14 @@ class Ignore:
     reason: str
 
 
-Decision = Converge | Ignore
+@dataclass(frozen=True)
+class ReloadSettings:
+    """The project's `.vorhoelle.yml` changed: re-read it (bot/repo_config.py::reload)."""
+
+    reason: str
+
+
+Decision = Converge | Ignore | ReloadSettings
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.sandbox import events
 from bot.sandbox.auth import MAINTAINER, REPORTER, current_user, find_project, require_level
 from bot.sandbox.context import Sandbox, sandbox_of
 from bot.sandbox.errors import ApiError, bad_request, forbidden, missing, not_found
@@ -368,9 +369,7 @@ def push_payload(
 
 
 def fire_push(sandbox: Sandbox, project: Project, user: User, before: Commit | None, after: Commit) -> None:
-    if sandbox.deliverer is None:
-        return
-    raise NotImplementedError  # to be wired to S2's deliverer
+    events.deliver(sandbox, project, PUSH_HOOK, push_payload(sandbox, project, user, before, after))
 
 
 routes = [
