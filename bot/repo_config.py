@@ -160,12 +160,15 @@ def push_touches_file(payload: Mapping[str, Any]) -> bool:
     """Whether a Push Hook changed the project file on the default branch.
 
     GitLab lists at most 20 commits per push; when it left some out, assume the file changed.
+    Odd payloads (a field missing or of another type) are "no".
     """
-    branch = (payload.get("project") or {}).get("default_branch")
+    project = payload.get("project")
+    branch = project.get("default_branch") if isinstance(project, dict) else None
     if not branch or payload.get("ref") != f"refs/heads/{branch}":
         return False
-    commits = payload.get("commits") or []
-    if int(payload.get("total_commits_count") or 0) > len(commits):
+    commits = [c for c in payload.get("commits") or [] if isinstance(c, dict)]
+    total = payload.get("total_commits_count")
+    if isinstance(total, int) and total > len(commits):
         return True
     return any(
         PROJECT_FILE in (commit.get(kind) or [])
