@@ -86,7 +86,7 @@ CATCH_UP_LAST_SUCCESS = Gauge(
 )
 CONFIG_RELOADS = Counter(
     "vorhoelle_config_reloads",
-    "Reloads of the project's .vorhoelle.yml, by outcome (ok, invalid, missing).",
+    "Reloads of the project's .vorhoelle.yml, by outcome (applied, removed, invalid, unavailable).",
     ["outcome"],
     registry=REGISTRY,
 )

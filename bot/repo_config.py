@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -27,6 +28,7 @@ from bot.settings import ENV_PREFIX, SECRET_ENV, ConfigError, Settings, YamlLaye
 log = logging.getLogger(__name__)
 
 PROJECT_FILE = ".vorhoelle.yml"
+_one_at_a_time = threading.Lock()
 
 # What the project file may set; "*" stands for any one key (a channel's name).
 ALLOWED: tuple[tuple[str, ...], ...] = (
@@ -133,26 +135,34 @@ def fetch(gitlab: Any) -> ProjectFile | None:
 def reload(runtime: Runtime) -> str:
     """Re-read the project file and apply it; on any problem keep the settings the bot has.
 
-    Returns the outcome: `applied`, `removed` (no file: back to the bot's own settings) or
-    `invalid`.
+    Returns the outcome: `applied`, `removed` (no file: back to the bot's own settings),
+    `invalid`, or `unavailable` (GitLab did not answer). One reload at a time, so that two
+    pushes in a row cannot apply the older file last.
     """
-    try:
-        found = fetch(runtime.gitlab)
-        settings = runtime.settings.with_project_file(found.layer if found else None)
-    except ConfigError as error:
-        metrics.CONFIG_RELOADS.labels(outcome="invalid").inc()
-        log.error(
-            "%s not applied, the bot keeps its settings: %s", PROJECT_FILE, "; ".join(error.problems),
-            extra={"event": "config_reload", "outcome": "invalid"},
-        )
-        return "invalid"
-    outcome = "applied" if found else "removed"
-    runtime.settings = settings
+    from bot.gitlab_access import GitLabError
+
+    with _one_at_a_time:
+        try:
+            found = fetch(runtime.gitlab)
+            settings = runtime.settings.with_project_file(found.layer if found else None)
+        except ConfigError as error:
+            return _not_applied("invalid", "; ".join(error.problems))
+        except GitLabError as error:
+            return _not_applied("unavailable", str(error))
+        outcome = "applied" if found else "removed"
+        runtime.settings = settings
     metrics.CONFIG_RELOADS.labels(outcome=outcome).inc()
     log.info(
         "%s %s%s", PROJECT_FILE, outcome, f" (commit {found.last_commit_id[:8]})" if found else "",
         extra={"event": "config_reload", "outcome": outcome},
     )
+    return outcome
+
+
+def _not_applied(outcome: str, why: str) -> str:
+    metrics.CONFIG_RELOADS.labels(outcome=outcome).inc()
+    log.error("%s not applied, the bot keeps its settings: %s", PROJECT_FILE, why,
+              extra={"event": "config_reload", "outcome": outcome})
     return outcome
 
 
