@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from bot import repo_config
 from bot.catch_up import CatchUpLoop
 from bot.runtime import Runtime
 
@@ -48,6 +49,7 @@ async def http_error(request: Request, error: HTTPException) -> JSONResponse:
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     runtime: Runtime = app.state.runtime
+    await asyncio.to_thread(repo_config.reload, runtime)  # the project's .vorhoelle.yml, if any
     await runtime.queue.start()
     app.state.catch_up = CatchUpLoop(runtime)
     tasks = [asyncio.create_task(app.state.catch_up.run(), name="catch-up")]

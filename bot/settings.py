@@ -516,6 +516,12 @@ class Settings(BaseSettings):
     _config_file: Path | None = PrivateAttr(None)
     _overrides: dict[str, Any] = PrivateAttr(default_factory=dict)
 
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> "Settings":
+        """A copy whose `update` survives `with_project_file` (e.g. the demo's sandbox GitLab)."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy._overrides = {**self._overrides, **(update or {})}
+        return copy
+
     def with_project_file(self, project_file: YamlLayer | None) -> "Settings":
         """The same layers again, with `project_file` (the project's .vorhoelle.yml) in place."""
         return load_settings(self._config_file, project_file=project_file, **self._overrides)
