@@ -25,6 +25,8 @@ COMMANDS = [
     "actions",
     "labels",
     "notify",
+    "config",
+    "status",
     "sandbox",
 ]
 
@@ -47,10 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from bot.settings import ConfigError
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as error:  # any command: say what is wrong with the settings, no traceback
+        print("vorhoelle: the settings cannot be used:", *error.problems, sep="\n  ", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

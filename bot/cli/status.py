@@ -1,0 +1,33 @@
+"""`vorhoelle status`: the webhook, the last catch-up, owed notifications and matches per state."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "status",
+        help="show the webhook, the last catch-up, owed notifications and matches per state",
+        description=(
+            "Ask GitLab whether the project webhook is installed and executable, how many job "
+            "matches are in each state, and which issues still owe a notification; ask the "
+            "running bot (--url) when it last finished a catch-up pass."
+        ),
+    )
+    parser.add_argument("--url", metavar="BOT_URL",
+                        help="the running bot, e.g. http://127.0.0.1:8080 (default: public_url)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.gitlab_access import GitLabAccess
+    from bot.settings import load_settings
+    from bot.status import gather, render
+
+    settings = load_settings(args.config)
+    status = gather(settings, GitLabAccess.from_settings(settings), args.url or settings.public_url)
+    print(json.dumps(status.as_dict(), indent=2) if args.json else render(status))
+    return 0
