@@ -66,8 +66,8 @@ def build_channels(settings: Settings, gitlab: Any, clock: Clock = system_clock)
 
             channels["gitlab_todo"] = GitLabTodo(gitlab, reviewer)
         else:
-            problems["gitlab_todo"] = "no reviewer: set notify.channels.gitlab_todo.reviewer or staging.reviewer"
-            log.warning("GitLab to-do notifications are off: %s", problems["gitlab_todo"])
+            log.info("GitLab to-do notifications are off: no reviewer (notify.channels.gitlab_todo.reviewer "
+                     "or staging.reviewer)")
     if configured.console.enabled or not channels:
         from bot.notify.console import Console
 

@@ -30,7 +30,7 @@ PERMANENT_ERRORS = {
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, MAX_SECTION_CHARS - 60)}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text.strip(), MAX_SECTION_CHARS - 60)}}
 
 
 def build_blocks(message: Message) -> list[dict[str, Any]]:
