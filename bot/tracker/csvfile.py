@@ -50,9 +50,9 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def sniff_delimiter(text: str) -> str:
-    """The separator used most in the header line, outside quotes."""
+    """The separator used most in the first line (the header), outside quotes."""
     counts, quoted = dict.fromkeys(DELIMITERS, 0), False
-    for ch in text:
+    for ch in text.lstrip("\r\n"):
         if ch == '"':
             quoted = not quoted
         elif ch in "\r\n" and not quoted:
@@ -75,7 +75,7 @@ def read_sheet(data: bytes) -> Sheet:
     while headers and not headers[-1]:
         headers.pop()
     rows = [
-        SheetRow(number=i + 1, cells=cells)
+        SheetRow(number=i + 1, cells=[cell.replace("\r\n", "\n").replace("\r", "\n") for cell in cells])
         for i, cells in enumerate(records)
         if i > header_index and any(c.strip() for c in cells)
     ]

@@ -76,6 +76,10 @@ def _read(path: Path) -> dict[str, Any]:
 def _word_lists(section: Any, name: str) -> dict[str, tuple[str, ...]]:
     if not isinstance(section, dict) or not all(isinstance(v, list) for v in section.values()):
         raise MappingError(f"`{name}` must map each name to a list of words")
+    for key, words in section.items():
+        odd = [word for word in words if not isinstance(word, (str, int)) or isinstance(word, bool)]
+        if odd:
+            raise MappingError(f"`{name}.{key}`: {odd} are not words; quote them (YAML reads no/yes/on/off as true/false)")
     return {key: tuple(normalise(str(word)) for word in words) for key, words in section.items()}
 
 

@@ -29,8 +29,6 @@ from bot.tracker.scores import ScoreRange
 
 DECISIONS = ("approved", "rejected", "sent")
 IMPORTED_KIND = "imported"
-# A label event this close to the issue's creation is the issue being made with its labels.
-_CREATION_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -105,12 +103,14 @@ def _row_day(value: Any) -> datetime | None:
 
 
 def _state_events(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> list[Event]:
+    """State labels added after creation: the labels the issue was made with are no move."""
+    events = snapshot.label_events
+    first = events[0] if events else None
+    made_with = {e.id for e in events if first and e.created_at == first.created_at and e.user_id == snapshot.author.id}
     return [
         Event(at=e.created_at, kind=state, actor=e.username)
-        for e in snapshot.label_events
-        if e.action == "add"
-        and (state := workflow.state_of_label(e.label)) is not None
-        and (e.created_at - snapshot.created_at).total_seconds() > _CREATION_SECONDS
+        for e in events
+        if e.action == "add" and e.id not in made_with and (state := workflow.state_of_label(e.label)) is not None
     ]
 
 
