@@ -29,10 +29,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 import handlers  # noqa: F401 - importing the package registers every handler on the router
-from bot import metrics
+from bot import metrics, repo_config
 from bot.queue import Hint
 from bot.runtime import Runtime
-from handlers.router import Converge, HookContext, router
+from handlers.router import Converge, HookContext, ReloadSettings, router
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +69,10 @@ class RecentKeys:
 @dataclass
 class ReceiverState:
     recent: RecentKeys = field(default_factory=RecentKeys)
-    stats: collections.Counter[str] = field(default_factory=collections.Counter)
+    stats: collections.Counter[str] = field(default_factory=collections.Counter)    # by outcome
+    ignored: collections.Counter[str] = field(default_factory=collections.Counter)  # by reason
     context: HookContext | None = None
+    reloads: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 def receiver_state(app: Starlette) -> ReceiverState:
@@ -170,8 +172,16 @@ async def context_for(request: Request) -> HookContext:
     return state.context
 
 
-def _answer(status: int, event: str, key: str | None, outcome: str, body: dict[str, Any],
-            issue: int | None = None) -> JSONResponse:
+async def reload_settings(state: ReceiverState, runtime: Runtime) -> None:
+    await asyncio.to_thread(repo_config.reload, runtime)
+    state.context = None  # the labels and emoji handlers watch may have changed
+
+
+def _answer(state: ReceiverState, status: int, event: str, key: str | None, outcome: str,
+            body: dict[str, Any], issue: int | None = None) -> JSONResponse:
+    state.stats[outcome] += 1
+    if outcome == "ignored":
+        state.ignored[body["reason"]] += 1
     metric_event = event if event in router.events() else "other"
     metrics.DELIVERIES.labels(event=metric_event, outcome=outcome).inc()
     reason = body.get("reason") or body.get("error")
@@ -194,28 +204,31 @@ async def receive(request: Request) -> JSONResponse:
                           outcome="unavailable")
         check_token(request.headers, runtime)
         if key is not None and key in state.recent:
-            state.stats["duplicates"] += 1
             metrics.DUPLICATES_DROPPED.inc()
-            return _answer(202, event, key, "duplicate",
+            return _answer(state, 202, event, key, "duplicate",
                            {"status": "duplicate", "reason": "this Idempotency-Key was already handled"})
         body = await read_body(request, runtime.settings.server.max_body_bytes)
         check_signature(request.headers, body, runtime)
         payload = parse_payload(body)
         context = await context_for(request)
     except Refused as refused:
-        return _answer(refused.status, event, key, refused.outcome,
+        return _answer(state, refused.status, event, key, refused.outcome,
                        {"error": refused.error, "detail": refused.detail})
     decision = router.dispatch(event, payload, context)
     if key is not None:
         state.recent.add(key)
+    if isinstance(decision, ReloadSettings):
+        reload = asyncio.create_task(reload_settings(state, runtime))
+        state.reloads.add(reload)
+        reload.add_done_callback(state.reloads.discard)
+        return _answer(state, 202, event, key, "reloading", {"status": "reloading", "reason": decision.reason})
     if not isinstance(decision, Converge):
-        return _answer(202, event, key, "ignored", {"status": "ignored", "reason": decision.reason})
+        return _answer(state, 202, event, key, "ignored", {"status": "ignored", "reason": decision.reason})
     runtime.queue.submit(Hint(
         iid=decision.iid, event=event,
         event_uuid=request.headers.get("x-gitlab-event-uuid"), idempotency_key=key,
     ))
-    state.stats["queued"] += 1
-    return _answer(202, event, key, "queued",
+    return _answer(state, 202, event, key, "queued",
                    {"status": "queued", "issue": decision.iid, "reason": decision.reason},
                    issue=decision.iid)
 

@@ -5,7 +5,9 @@
         wait_until(lambda: bot.queue.idle)
 
 `bot.app`, `bot.runtime` and `bot.queue` are the live objects, for assertions; the server listens
-on a free port and stops (gracefully, through the app's lifespan) when the block ends.
+on a free port (or `port`, to come back where a webhook expects it) and stops gracefully, through
+the app's lifespan, when the block ends. `install_hook_for(bot, world)` points the world's project
+webhook at it, as `vorhoelle hook install` would.
 """
 
 from __future__ import annotations
@@ -19,10 +21,15 @@ from typing import Any
 from starlette.applications import Starlette
 
 from bot.app import create_app
+from bot.gitlab_access import GitLabAccess
+from bot.hook_admin import install_hook
 from bot.runtime import Runtime, build_runtime
 from bot.server import DrainingServer, listening_socket, url_of
 from bot.settings import Settings
+from tests.support.bot import bot_settings
 from tests.support.waiting import wait_until
+
+WEBHOOK_SECRET = "made-up-webhook-secret"
 
 
 @dataclass
@@ -53,11 +60,16 @@ class RunningBot:
         self.thread.join(timeout)
 
 
+def served_bot_settings(world: Any, **over: Any) -> Settings:
+    """`bot_settings` plus the webhook secret the receiver checks."""
+    return bot_settings(world, webhook_secret=WEBHOOK_SECRET, **over)
+
+
 @contextmanager
-def running_bot(settings: Settings, *, runtime: Runtime | None = None) -> Iterator[RunningBot]:
+def running_bot(settings: Settings, *, port: int = 0, runtime: Runtime | None = None) -> Iterator[RunningBot]:
     runtime = runtime or build_runtime(settings)
     app = create_app(runtime)
-    sock = listening_socket("127.0.0.1", 0)
+    sock = listening_socket("127.0.0.1", port)
     server = DrainingServer(app, settings)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="bot", daemon=True)
     thread.start()
@@ -69,3 +81,11 @@ def running_bot(settings: Settings, *, runtime: Runtime | None = None) -> Iterat
         yield bot
     finally:
         bot.stop()
+
+
+def install_hook_for(bot: RunningBot, world: Any) -> int:
+    """Install the bot's webhook on the world's project (as its maintainer); returns the hook id."""
+    maintainer = GitLabAccess(world.url, world.users["maintainer"]["token"], world.path)
+    secret = bot.runtime.settings.webhook_secret.get_secret_value()
+    hook, _ = install_hook(maintainer, bot.webhook_url, secret)
+    return hook["id"]

@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
-from tests.support.botserver import running_bot
+from tests.support.botserver import WEBHOOK_SECRET as SECRET, running_bot, served_bot_settings
 from tests.support.waiting import wait_until
-from tests.webhook.conftest import SECRET, settings_for
+from tests.webhook.conftest import LIMIT
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "gitlab_payloads"
 EVENT_OF_KIND = {"issue": "Issue Hook", "note": "Note Hook", "emoji": "Emoji Hook"}
@@ -73,14 +74,14 @@ def test_a_declared_huge_body_is_refused_before_it_is_sent(bot):
     head = {**headers(), "Content-Length": str(1024**3)}
     status, body = raw_post(bot.webhook_url, head)  # no body at all: the answer must not wait for it
     assert status == 413
-    assert body == {"error": "body too large", "detail": {"limit_bytes": 65536, "content_length": 1024**3}}
+    assert body == {"error": "body too large", "detail": {"limit_bytes": LIMIT, "content_length": 1024**3}}
 
 
 def test_a_streamed_body_is_refused_once_it_passes_the_limit(bot):
     piece = b"x" * 4096
     chunks = (f"{len(piece):x}\r\n".encode() + piece + b"\r\n" for _ in range(2000))  # 8 MB, chunked
     status, body = raw_post(bot.webhook_url, {**headers(), "Transfer-Encoding": "chunked"}, chunks)
-    assert status == 413 and body["detail"] == {"limit_bytes": 65536}
+    assert status == 413 and body["detail"] == {"limit_bytes": LIMIT}
 
 
 def test_a_content_length_shorter_than_the_body_gets_no_further_than_its_length(bot):
@@ -172,7 +173,7 @@ def sign(key: bytes, msg_id: str, timestamp: str, body: bytes) -> str:
 
 def test_signed_deliveries_are_checked_when_a_signing_key_is_set(world):
     key = b"made-up signing key for tests"
-    settings = settings_for(world, webhook_signing_key="whsec_" + base64.b64encode(key).decode())
+    settings = served_bot_settings(world, webhook_signing_key="whsec_" + base64.b64encode(key).decode())
     body = json.dumps({"object_kind": "push"}).encode()
     with running_bot(settings) as bot:
         def deliver(signature: str | None) -> httpx.Response:
@@ -204,7 +205,8 @@ def test_health_says_live_and_ready_with_the_catch_up_state(bot, world):
 
 
 def test_ready_names_the_reason_when_the_token_is_bad(world):
-    with running_bot(settings_for(world, gitlab_token="made-up-and-invalid")) as bot:
+    settings = served_bot_settings(world).model_copy(update={"gitlab_token": SecretStr("made-up-and-invalid")})
+    with running_bot(settings) as bot:
         ready = httpx.get(f"{bot.url}/health/ready")
     assert ready.status_code == 503
     assert ready.json()["error"] == "the GitLab token is not valid (expired or revoked?)"
