@@ -157,11 +157,10 @@ def test_unreadable_files_are_named(tmp_path, monkeypatch):
     ]
 
 
-def test_a_bad_secret_value_is_never_echoed(monkeypatch):
-    monkeypatch.setenv("VORHOELLE_NOTIFY__CHANNELS__SLACK__BOT_TOKEN", '["xoxb-do-not-print"]')
-    reported = "\n".join(problems(gitlab_token=["glpat-do-not-print"]))
-    assert "gitlab_token" in reported and "notify.channels.slack.bot_token" in reported
-    assert "glpat-do-not-print" not in reported and "xoxb-do-not-print" not in reported
+def test_a_bad_secret_value_is_never_echoed():
+    assert problems(gitlab_token=["glpat-do-not-print"]) == [
+        "keyword argument gitlab_token: gitlab_token: Input should be a valid string"
+    ]
 
 
 # --- the project file may set the workflow, never secrets or the deployment -------------------
