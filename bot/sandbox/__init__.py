@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 
 from bot.sandbox.app import create_app
 
-__all__ = ["RunningSandbox", "bind", "create_app", "serve", "start_in_thread"]
+__all__ = ["RunningSandbox", "bind", "create_app", "server_for", "start_in_thread", "url_of"]
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -80,10 +80,3 @@ def start_in_thread(
     if not server.started:
         raise RuntimeError(f"sandbox at {url} failed to start")
     return RunningSandbox(url, app.state.root_token, app, server, thread)
-
-
-def serve(host: str, port: int, root_token: str | None, state_file: str | None) -> None:
-    """Serve in the foreground until interrupted (the CLI's entry point)."""
-    sock = bind(host, port)
-    app = create_app(url_of(sock), root_token=root_token, state_file=state_file)
-    server_for(app).run(sockets=[sock])

@@ -1,0 +1,130 @@
+"""Comments, discussions and quick actions through python-gitlab, as GitLab treats them."""
+
+from __future__ import annotations
+
+import gitlab
+import httpx
+import pytest
+
+
+def new_issue(world, role="bot", **extra):
+    return world.project(role).issues.create({"title": "t", **extra})
+
+
+def test_note_crud_sort_and_internal(world):
+    issue = new_issue(world)
+    mine = world.project("reviewer").issues.get(issue.iid, lazy=True)
+    first = mine.notes.create({"body": "first"})
+    second = mine.notes.create({"body": "second"})
+    assert [n.body for n in mine.notes.list(sort="asc", get_all=True)] == ["first", "second"]
+    assert [n.body for n in mine.notes.list(get_all=True)] == ["second", "first"]
+    first.body = "first, edited"
+    first.save()
+    assert mine.notes.get(first.id).body == "first, edited"
+    mine.notes.delete(second.id)
+    internal = world.project("bot").issues.get(issue.iid, lazy=True).notes.create({"body": "[bot] secret", "internal": True})
+    assert internal.internal and internal.confidential
+    guest_view = world.project("guest").issues.get(issue.iid, lazy=True)
+    assert [n.id for n in guest_view.notes.list(get_all=True)] == [first.id]
+    with pytest.raises(gitlab.GitlabUpdateError) as caught:
+        world.project("maintainer").issues.get(issue.iid, lazy=True).notes.update(first.id, {"body": "not mine"})
+    assert caught.value.response_code == 403
+
+
+def test_note_moves_issue_updated_at_and_counts(world):
+    issue = new_issue(world)
+    world.project("reviewer").issues.get(issue.iid, lazy=True).notes.create({"body": "hello"})
+    again = world.project("bot").issues.get(issue.iid)
+    assert again.updated_at > issue.updated_at and again.user_notes_count == 1
+
+
+def test_note_body_limit(world):
+    issue = new_issue(world)
+    with pytest.raises(gitlab.GitlabCreateError) as caught:
+        issue.notes.create({"body": "x" * 1_000_001})
+    assert caught.value.response_code == 422
+
+
+def test_discussions(world):
+    issue = new_issue(world)
+    thread = issue.discussions.create({"body": "start"})
+    thread.notes.create({"body": "reply"})
+    issue.notes.create({"body": "plain"})
+    found = issue.discussions.list(get_all=True)
+    assert [[n["body"] for n in d.attributes["notes"]] for d in found] == [["start", "reply"], ["plain"]]
+    assert [d.individual_note for d in found] == [False, True]
+    assert issue.discussions.get(thread.id).attributes["notes"][1]["type"] == "DiscussionNote"
+
+
+def test_approve_alone_is_not_saved(sandbox, world):
+    issue = new_issue(world)
+    answer = httpx.post(
+        f"{sandbox.url}/api/v4/projects/{world.project_id}/issues/{issue.iid}/notes",
+        headers={"PRIVATE-TOKEN": world.users["reviewer"]["token"]},
+        json={"body": "/approve"},
+    )
+    assert answer.status_code == 400
+    assert "Could not apply approve command." in answer.json()["message"]
+    assert issue.notes.list() == []
+
+
+def test_approve_beside_text_is_removed_and_reject_stays_verbatim(world):
+    issue = world.project("reviewer").issues.get(new_issue(world).iid, lazy=True)
+    assert issue.notes.create({"body": "looks good\n/approve"}).body == "looks good"
+    assert issue.notes.create({"body": "/reject too junior"}).body == "/reject too junior"
+    assert issue.notes.create({"body": "/accept"}).body == "/accept"
+
+
+def test_label_command_alone_answers_202_and_changes_labels(sandbox, world):
+    issue = new_issue(world, labels="job-match/pending")
+    answer = httpx.post(
+        f"{sandbox.url}/api/v4/projects/{world.project_id}/issues/{issue.iid}/notes",
+        headers={"PRIVATE-TOKEN": world.users["reviewer"]["token"]},
+        json={"body": '/label ~"job-match/approved"\n/unlabel ~"job-match/pending"'},
+    )
+    assert answer.status_code == 202
+    assert set(answer.json()) == {"commands_changes", "summary"}
+    assert world.project("bot").issues.get(issue.iid).labels == ["job-match/approved"]
+    assert issue.notes.list() == []
+    events = world.project("bot").issues.get(issue.iid, lazy=True).resourcelabelevents.list(get_all=True)
+    assert events[-1].user["username"] == world.users["reviewer"]["username"]
+
+
+def test_guest_label_command_is_refused(sandbox, world):
+    issue = new_issue(world)
+    answer = httpx.post(
+        f"{sandbox.url}/api/v4/projects/{world.project_id}/issues/{issue.iid}/notes",
+        headers={"PRIVATE-TOKEN": world.users["guest"]["token"]},
+        json={"body": "/label ~approved"},
+    )
+    assert answer.status_code == 400
+    assert "Could not apply label command." in answer.json()["message"]
+    assert world.project("bot").issues.get(issue.iid).labels == []
+
+
+def test_description_quick_actions_on_create_and_update(world):
+    project = world.project("bot")
+    issue = project.issues.create({"title": "t", "description": "Scraped title\n/close"})
+    again = project.issues.get(issue.iid)
+    assert (again.state, again.description) == ("closed", "Scraped title")
+    reviewer = world.users["reviewer"]
+    project.issues.update(issue.iid, {"description": f"text\n/reopen\n/assign @{reviewer['username']}\n/title New"})
+    again = project.issues.get(issue.iid)
+    assert (again.state, again.title, again.description) == ("opened", "New", "text")
+    assert [a["id"] for a in again.assignees] == [reviewer["id"]]
+
+
+def test_commands_inside_code_are_kept(world):
+    body = "```\n/close\n```"
+    issue = new_issue(world)
+    assert issue.notes.create({"body": body}).body == body
+    assert world.project("bot").issues.get(issue.iid).state == "opened"
+
+
+def test_award_command(world):
+    issue = new_issue(world)
+    reviewer_issue = world.project("reviewer").issues.get(issue.iid, lazy=True)
+    reviewer_issue.notes.create({"body": "nice\n/award :thumbsup:"})
+    assert [(a.name, a.user["username"]) for a in reviewer_issue.awardemojis.list()] == [
+        ("thumbsup", world.users["reviewer"]["username"])
+    ]
