@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.sandbox.auth import current_user, require_admin
+from bot.sandbox.auth import current_user, require_admin, token_of
 from bot.sandbox.context import Sandbox, sandbox_of
 from bot.sandbox.errors import conflict, invalid, not_found
 from bot.sandbox.pagination import paginate
@@ -159,25 +160,34 @@ async def post_token(request: Request) -> JSONResponse:
         raise invalid("scopes")
     token = create_token(sandbox, user, name, scopes)
     token.expires_at = params.str("expires_at")
-    return JSONResponse(
-        {
-            "id": token.id,
-            "name": token.name,
-            "revoked": False,
-            "created_at": token.created_at,
-            "scopes": token.scopes,
-            "user_id": user.id,
-            "last_used_at": None,
-            "active": True,
-            "expires_at": token.expires_at,
-            "token": token.token,
-        },
-        status_code=201,
-    )
+    return JSONResponse(token_json(token) | {"token": token.token}, status_code=201)
+
+
+def token_json(token: Token) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "name": token.name,
+        "revoked": False,
+        "created_at": token.created_at,
+        "scopes": token.scopes,
+        "user_id": token.user_id,
+        "last_used_at": None,
+        "active": True,
+        "expires_at": token.expires_at,
+    }
+
+
+async def get_own_token(request: Request) -> JSONResponse:
+    """`GET /personal_access_tokens/self`: the calling token's record (never its value)."""
+    user = current_user(request)
+    given = token_of(request)
+    token = next(t for t in sandbox_of(request).store.all("tokens") if t.user_id == user.id and t.token == given)
+    return JSONResponse(token_json(token))
 
 
 routes = [
     route("/user", get_me),
+    route("/personal_access_tokens/self", get_own_token),
     route("/users", list_users),
     route("/users", post_user, "POST"),
     route("/users/{user_id:seg}", get_user),
