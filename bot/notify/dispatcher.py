@@ -264,6 +264,9 @@ class Dispatcher:
         return results
 
     def _message(self, items: list[Item]) -> Message:
+        """The message for `items`, with a link to every match waiting when some are new."""
+        if not any(item.event == STAGED for item in items):
+            return Message(items=tuple(items))
         pending = self.settings.workflow.states[self.settings.workflow.initial_state].label
         review = f"{self.gitlab.project.web_url}/-/issues?label_name[]={pending}"
         return Message(items=tuple(items), review_url=review)

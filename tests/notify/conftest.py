@@ -13,6 +13,7 @@ import pytest
 from bot.match import Match
 from bot.markers import parse_markers
 from bot.notify import build_dispatcher
+from bot.settings import deep_merge
 from bot.snapshot import read_snapshot
 from bot.staging import stage_cycle
 from tests.fakes.slack import FakeSlack
@@ -46,16 +47,15 @@ class Bot:
 
     def start(self) -> "Bot":
         """(Re)build the runtime and its dispatcher: nothing survives but what GitLab holds."""
-        notify = {
+        defaults = {
             "channels": {
                 "console": {"enabled": True, "outbox": str(self.outbox)},
                 "slack": {"enabled": True, "webhook_url": self.slack.webhook_url, "timeout_seconds": 5},
                 "gitlab_todo": {"enabled": False},
             },
             "retry": {"attempts": 2, "max_wait_seconds": 0},
-            **self.notify,
         }
-        self.runtime = bot_runtime(self.world, notify=notify)
+        self.runtime = bot_runtime(self.world, notify=deep_merge(defaults, self.notify))
         self.runtime.notifier = build_dispatcher(
             self.runtime.settings, self.runtime.gitlab, clock=self.clock, sleep=lambda seconds: None
         )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.markers import render_marker
 from tests.fakes.http import Answer
+from tests.notify.conftest import FakeClock
 
 
 def test_a_staged_cycle_is_one_summary_per_channel_recorded_in_gitlab(make_bot):
@@ -124,3 +127,52 @@ def test_a_channel_down_for_a_while_is_retried_reported_and_caught_up(make_bot):
         assert bot.notified(iid) == [("staged", "console"), ("staged", "slack")]
         assert len(bot.delivery_notes(iid)) == 2   # the first round, and one edited while failing
         assert not bot.has_owed_label(iid)
+
+
+def zone_where_it_is_late_evening(now: datetime) -> str:
+    """A fixed-offset zone in which `now` is between 23:00 and midnight."""
+    offset = (23 - now.hour) % 24
+    offset = offset - 24 if offset > 14 else offset
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+def test_quiet_hours_across_midnight_hold_everything_for_one_digest_even_across_a_restart(make_bot):
+    clock = FakeClock()
+    quiet = {"start": "22:00", "end": "07:00", "timezone": zone_where_it_is_late_evening(clock.now)}
+    bot = make_bot(clock, quiet_hours=quiet)
+    first, second = bot.stage(94, 81)
+    marker = render_marker("transition", "award:77", to="approved", actor="Rita Reviewer")
+    bot.runtime.gitlab.create_note(first, f"Approved by Rita Reviewer.\n\n{marker}")
+    bot.notifier.on_converged(bot.snapshot(first))
+
+    assert bot.slack.requests == [] and bot.outbox_entries() == []
+    assert bot.has_owed_label(first) and bot.has_owed_label(second)
+
+    clock.advance(hours=1, minutes=30)   # after midnight, still quiet; the bot restarts
+    bot.start()
+    bot.notifier.flush_due()
+    assert bot.slack.requests == []
+
+    clock.advance(hours=7)               # morning
+    bot.notifier.flush_due()
+    bot.notifier.flush_due()
+
+    (digest,) = bot.slack.messages()
+    assert digest["text"] == "[Vorhölle] 2 new job matches, 1 approved — top: 94% Cloud Architect 1"
+    assert len(bot.slack_items()) == 3 and len(bot.outbox_entries()) == 1
+    assert bot.notified(first) == [("approved", "console"), ("approved", "slack"), ("staged", "console"), ("staged", "slack")]
+    assert not bot.has_owed_label(first) and not bot.has_owed_label(second)
+
+
+def test_gitlab_todo_assigns_the_reviewer_then_mentions_them(make_bot, world):
+    reviewer = world.users["reviewer"]["username"]
+    bot = make_bot(channels={"gitlab_todo": {"enabled": True, "reviewer": reviewer}, "slack": {"enabled": False}})
+    (iid,) = bot.stage(95)
+    marker = render_marker("transition", "note:99", to="approved", actor="Max Maintainer")
+    bot.runtime.gitlab.create_note(iid, f"Approved.\n\n{marker}")
+    bot.notifier.on_converged(bot.snapshot(iid))
+
+    assert bot.snapshot(iid).assignees == (reviewer,)
+    todos = world.clients["reviewer"].todos.list(get_all=True)
+    assert sorted(t.action_name for t in todos if t.target["iid"] == iid) == ["assigned", "directly_addressed"]
+    assert bot.notified(iid) == [("approved", "console"), ("approved", "gitlab_todo"), ("staged", "console"), ("staged", "gitlab_todo")]
