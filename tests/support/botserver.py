@@ -12,6 +12,7 @@ webhook at it, as `vorhoelle hook install` would.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from bot.hook_admin import install_hook
 from bot.runtime import Runtime, build_runtime
 from bot.server import DrainingServer, listening_socket, url_of
 from bot.settings import Settings
+from bot.webhook import ReceiverState, receiver_state
 from tests.support.bot import bot_settings
 from tests.support.waiting import wait_until
 
@@ -43,6 +45,11 @@ class RunningBot:
     @property
     def queue(self) -> Any:
         return self.runtime.queue
+
+    @property
+    def receiver(self) -> ReceiverState:
+        """Counts of deliveries by outcome (`stats`) and of ignored ones by reason (`ignored`)."""
+        return receiver_state(self.app)
 
     @property
     def webhook_url(self) -> str:
@@ -89,3 +96,18 @@ def install_hook_for(bot: RunningBot, world: Any) -> int:
     secret = bot.runtime.settings.webhook_secret.get_secret_value()
     hook, _ = install_hook(maintainer, bot.webhook_url, secret)
     return hook["id"]
+
+
+def settle(sandbox: Any, bot: RunningBot, timeout: float = 30) -> None:
+    """Wait until the sandbox has nothing left to deliver and the bot nothing left to converge,
+    with no delivery arriving meanwhile (each can set the other off again)."""
+    deliverer = sandbox.app.state.sandbox.deliverer
+
+    def calm() -> bool:
+        before = bot.receiver.stats["deliveries"]
+        asyncio.run(deliverer.drain(timeout))
+        wait_until(lambda: bot.queue.idle, timeout, message="the bot's queue to empty")
+        asyncio.run(deliverer.drain(timeout))
+        return bot.queue.idle and bot.receiver.stats["deliveries"] == before
+
+    wait_until(calm, timeout, message="deliveries and converges to settle")
