@@ -46,9 +46,9 @@ def error(text: str) -> Finding:
 
 def check_deployment(settings: Settings) -> list[Finding]:
     """What a bot talking to a real GitLab needs besides valid settings."""
-    found: list[Finding] = []
+    found = _missing_files(settings)
     if not settings.gitlab_url:
-        return [warning(
+        return found + [warning(
             f"gitlab_url is not set: `vorhoelle serve` will start the embedded sandbox GitLab; "
             f"set {ENV_PREFIX}GITLAB_URL (e.g. https://gitlab.com) to use a real one"
         )]
@@ -73,7 +73,6 @@ def check_deployment(settings: Settings) -> list[Finding]:
             "public_url is not set: `vorhoelle hook install` needs --url, or set "
             f"{ENV_PREFIX}PUBLIC_URL to the address GitLab reaches the bot at"
         ))
-    found += _missing_files(settings)
     return found
 
 
@@ -124,6 +123,8 @@ def check_gitlab(settings: Settings, gitlab: Any) -> list[Finding]:
         raise
     found.append(ok(f"project {project.path} is visible"))
     found += _check_role(gitlab.access_level(user.id), user.username)
+    if found[-1].level == "error":
+        return found  # too little access to read anything more
     if settings.staging.reviewer and gitlab.user_by_username(settings.staging.reviewer) is None:
         found.append(warning(f"staging.reviewer @{settings.staging.reviewer} is not a GitLab user here"))
     try:
