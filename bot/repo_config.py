@@ -189,8 +189,8 @@ def push_touches_file(payload: Mapping[str, Any]) -> bool:
 
 def _changed_keys(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """Dotted names of the allowed settings that differ between two files."""
-    old_leaves = {loc: _at(old, loc) for loc in _leaves(old)}
-    new_leaves = {loc: _at(new, loc) for loc in _leaves(new)}
+    old_leaves = {loc: _at(old, loc) for loc in _leaves(old) if loc}
+    new_leaves = {loc: _at(new, loc) for loc in _leaves(new) if loc}
     return sorted(
         ".".join(loc) for loc in old_leaves.keys() | new_leaves.keys()
         if old_leaves.get(loc) != new_leaves.get(loc)
