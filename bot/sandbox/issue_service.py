@@ -147,7 +147,8 @@ def apply_change(
         record("last_edited_at", hook_time(issue.last_edited_at), hook_time(now))
         record("last_edited_by_id", issue.last_edited_by_id, actor.id)
         issue.last_edited_at, issue.last_edited_by_id = now, actor.id
-    record("updated_at", hook_time(issue.updated_at), hook_time(now))
+    # Always present, even when both fall in the same second of the hook's timestamp style.
+    changes["updated_at"] = {"previous": hook_time(issue.updated_at), "current": hook_time(now)}
     record("updated_by_id", issue.updated_by_id, actor.id)
     issue.updated_at, issue.updated_by_id = now, actor.id
     action = {"closed": "close", "opened": "reopen"}[state] if "state_id" in changes else "update"
