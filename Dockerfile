@@ -1,0 +1,37 @@
+# Vorhölle: the GitLab bot, as a small non-root image.
+#   docker build -t vorhoelle .
+#   docker run -p 8080:8080 -e VORHOELLE_GITLAB_URL=https://gitlab.example.org \
+#     -e VORHOELLE_PROJECT=group/jobs -e VORHOELLE_GITLAB_TOKEN_FILE=/run/secrets/gitlab_token ... vorhoelle
+# Settings: see `docker run vorhoelle config show`; secrets as VORHOELLE_<NAME> or VORHOELLE_<NAME>_FILE.
+
+# --- build: install the bot and the channels the image ships (Slack, e-mail) into a venv --------
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/vorhoelle
+WORKDIR /src
+COPY pyproject.toml setup.py README.md ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY templates ./templates
+COPY config ./config
+RUN /opt/vorhoelle/bin/pip install '.[slack,email]' \
+ && /opt/vorhoelle/bin/pip uninstall --yes pip setuptools wheel \
+ && find /opt/vorhoelle -name '__pycache__' -prune -exec rm -rf {} +
+
+# --- run: the venv on a clean base, as an unprivileged user ----------------------------------------
+FROM python:3.11-slim
+RUN useradd --system --create-home --home-dir /data --uid 10001 vorhoelle
+COPY --from=build /opt/vorhoelle /opt/vorhoelle
+ENV PATH=/opt/vorhoelle/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    VORHOELLE_SERVER__HOST=0.0.0.0 \
+    VORHOELLE_SERVER__PORT=8080 \
+    VORHOELLE_LOGGING__FORMAT=json
+USER vorhoelle
+WORKDIR /data
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health/live', timeout=4)"]
+ENTRYPOINT ["vorhoelle"]
+CMD ["serve"]
