@@ -2,12 +2,14 @@
 
 `test` sends a test message on each enabled channel (or one) and prints, per channel, the
 service's receipt or why it failed — exit status 1 when any failed. `flush` delivers every
-message GitLab says is owed and due now (what a running bot does every minute).
+message GitLab says is owed and due now (what a running bot does every minute). `application`
+mails the application of a sent match (see bot/notify/send_application.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 CHANNELS = ("console", "gitlab_todo", "slack", "email", "whatsapp")
 
@@ -40,6 +42,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     flush.set_defaults(func=run_flush)
+    application = actions.add_parser(
+        "application",
+        help="mail the application of a sent match (draft + CV) to its contact",
+        description=(
+            "Mail the cover-letter draft of ISSUE, with notify.channels.email.send_application."
+            "attachment, to the contact named in the match; the issue gets a preview note that "
+            "becomes the receipt. Needs the match to be in the 'sent' state. Sends at most once "
+            "per 'sent' transition. --dry-run prints what would be sent and writes nothing."
+        ),
+    )
+    application.add_argument("issue", type=int, metavar="ISSUE", help="the issue's number (iid)")
+    application.add_argument("--dry-run", action="store_true", help="only show what would be sent")
+    application.set_defaults(func=run_application)
 
 
 def _dispatcher(args: argparse.Namespace, *, need_gitlab: bool):
@@ -69,3 +84,21 @@ def run_test(args: argparse.Namespace) -> int:
 def run_flush(args: argparse.Namespace) -> int:
     _dispatcher(args, need_gitlab=True).flush_due()
     return 0
+
+
+def run_application(args: argparse.Namespace) -> int:
+    from bot.notify.send_application import send_application
+    from bot.snapshot import read_snapshot
+
+    dispatcher = _dispatcher(args, need_gitlab=True)
+    snapshot = read_snapshot(dispatcher.gitlab, args.issue)
+    sent = [m for m in snapshot.bot_markers if m.kind == "transition" and m.data.get("to") == "sent"]
+    if not sent:
+        print(f"issue #{args.issue} has no recorded 'sent' transition: send the match first", file=sys.stderr)
+        return 1
+    result = send_application(dispatcher.settings, dispatcher.gitlab, snapshot, sent[-1].source, dry_run=args.dry_run)
+    print(f"{result.status}: {result.detail}")
+    if result.application is not None and args.dry_run:
+        app = result.application
+        print(f"To: {app.to}\nSubject: {app.subject}\nAttachments: {', '.join(a.filename for a in app.attachments) or 'none'}\n\n{app.draft}")
+    return 0 if result.status in ("sent", "already_sent", "dry_run") else 1

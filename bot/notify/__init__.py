@@ -17,22 +17,26 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["build_channels", "build_dispatcher", "Dispatcher"]
+__all__ = ["build_channels", "build_dispatcher", "mail_transport", "Dispatcher"]
+
+
+def mail_transport(settings: Settings) -> Any:
+    """The configured e-mail transport (Gmail API or SMTP), for notifications and applications."""
+    email = settings.notify.channels.email
+    if email.transport == "gmail":
+        from bot.notify.email_gmail import Gmail
+
+        return Gmail(email)
+    from bot.notify.email_smtp import Smtp
+
+    return Smtp(email.smtp)
 
 
 def _email(settings: Settings) -> Channel:
     from bot.notify.mail import Email
 
     email = settings.notify.channels.email
-    if email.transport == "gmail":
-        from bot.notify.email_gmail import Gmail
-
-        transport: Any = Gmail(email)
-    else:
-        from bot.notify.email_smtp import Smtp
-
-        transport = Smtp(email.smtp)
-    return Email(transport, sender=email.sender, to=email.to)
+    return Email(mail_transport(settings), sender=email.sender, to=email.to)
 
 
 def _slack(settings: Settings) -> Channel:

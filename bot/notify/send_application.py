@@ -1,0 +1,139 @@
+"""Sending the application: the reviewed draft, mailed to the posting's contact with the CV.
+
+Off by default (`notify.channels.email.send_application.enabled`). When on, the `sent`
+transition of a match whose issue names a contact e-mail mails the cover-letter draft from the
+configured sender (the reviewer's Gmail account, or SMTP) with the configured attachment (e.g.
+`staging.attachments.cv`). The issue shows a preview note first (the intent), which becomes the
+receipt with the message id once the mail is out: a second call finds the receipt and sends
+nothing. Without a contact nothing is mailed; the transition note already records that the
+application went out.
+
+The draft and the contact are read back from the issue the bot staged (templates/issue.md.j2):
+the bot's own description is the only copy GitLab keeps.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+
+from bot.markers import parse_markers, render_marker
+from bot.notify.mail import Attachment, MailTransport, compose
+from bot.notify.message import match_title
+from bot.render import render
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PREVIEW, SENT = "application_preview", "application_sent"
+_DRAFT = re.compile(r"<details><summary>Draft \(click to open\)</summary>\n\n(?P<draft>.*?)\n\n</details>", re.S)
+_CONTACT = re.compile(r"^\| Contact \| (?P<contact>.*) \|$", re.M)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#!|~@/=+\-])")
+
+
+def unescape_markdown(text: str) -> str:
+    """The inverse of bot.escape.escape_markdown: the text as the match engine sent it."""
+    return html.unescape(_ESCAPED.sub(r"\1", text.replace("<br>", "\n")))
+
+
+@dataclass(frozen=True)
+class Application:
+    to: str | None
+    subject: str
+    draft: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApplicationResult:
+    status: str            # off | no_contact | no_draft | dry_run | sent | already_sent
+    detail: str = ""
+    message_id: str | None = None
+    application: Application | None = None
+
+
+def read_application(settings: Settings, snapshot: Any) -> Application:
+    """Contact, subject, draft and attachment of the match staged in `snapshot`."""
+    description = snapshot.description if snapshot.author.id == snapshot.bot_user.id else ""
+    contact = _CONTACT.search(description)
+    email = _EMAIL.search(unescape_markdown(contact["contact"])) if contact else None
+    draft = _DRAFT.search(description)
+    title = match_title(snapshot.title, settings.staging.title_template)
+    name = settings.notify.channels.email.send_application.attachment
+    path = settings.staging.attachments.get(name) if name else None
+    attachments = (Attachment(path.name, path.read_bytes()),) if path is not None else ()
+    return Application(
+        to=email.group(0) if email else None,
+        subject=" ".join(render("notify/application_subject.txt.j2", title=title).split()),
+        draft=unescape_markdown(draft["draft"]) if draft else "",
+        attachments=attachments,
+    )
+
+
+def _receipt(snapshot: Any, source: str) -> str | None:
+    for note in snapshot.notes:
+        if note.author_id == snapshot.bot_user.id:
+            for marker in parse_markers(note.body):
+                if marker.kind == SENT and marker.source == source:
+                    return str(marker.data.get("message_id"))
+    return None
+
+
+def _note(application: Application, kind: str, source: str, message_id: str | None = None) -> str:
+    return render(
+        "notify/application.md.j2",
+        to=application.to,
+        subject=application.subject,
+        draft=application.draft,
+        attachments=[a.filename for a in application.attachments],
+        message_id=message_id,
+        marker=Markup(render_marker(kind, source, **({"message_id": message_id} if message_id else {}))),
+    )
+
+
+def send_application(
+    settings: Settings,
+    gitlab: Any,
+    snapshot: Any,
+    source: str,
+    *,
+    transport: MailTransport | None = None,
+    dry_run: bool = False,
+) -> ApplicationResult:
+    """Mail the application for the `sent` transition named by `source` (its marker source).
+
+    Converge calls this when it records a `sent` transition; `dry_run` only says what would go.
+    """
+    email = settings.notify.channels.email
+    if not (email.enabled and email.send_application.enabled) and not dry_run:
+        return ApplicationResult("off", "notify.channels.email.send_application is off")
+    existing = _receipt(snapshot, source)
+    if existing is not None:
+        return ApplicationResult("already_sent", f"message id {existing}", existing)
+    application = read_application(settings, snapshot)
+    if application.to is None:
+        return ApplicationResult("no_contact", "the match names no contact e-mail; nothing mailed", application=application)
+    if not application.draft:
+        return ApplicationResult("no_draft", "the match has no cover-letter draft; nothing mailed", application=application)
+    if dry_run:
+        return ApplicationResult("dry_run", f"would mail {application.subject!r} to {application.to}", application=application)
+    mail = compose(
+        sender=email.sender, to=[application.to], subject=application.subject,
+        text=render("notify/application.txt.j2", draft=application.draft),
+        attachments=application.attachments,
+    )
+    note = gitlab.create_note(snapshot.iid, _note(application, PREVIEW, source), internal=True)
+    if transport is None:
+        from bot.notify import mail_transport
+
+        transport = mail_transport(settings)
+    message_id = transport.deliver(mail)
+    gitlab.edit_note(snapshot.iid, note["id"], _note(application, SENT, source, message_id))
+    log.info("issue #%d: application mailed to %s, message id %s", snapshot.iid, application.to, message_id)
+    return ApplicationResult("sent", f"mailed to {application.to}", message_id, application)

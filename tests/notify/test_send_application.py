@@ -1,0 +1,58 @@
+"""Sending the application: the draft read back from the staged issue, mailed over real SMTP."""
+
+from __future__ import annotations
+
+from bot.markers import source_id
+from bot.match import Match
+from bot.notify.email_smtp import Smtp
+from bot.notify.send_application import send_application
+from bot.snapshot import read_snapshot
+from bot.staging import stage_cycle
+from tests.fakes.smtp import PASSWORD, USER, FakeSmtp
+from tests.support.bot import bot_runtime
+
+DRAFT = "Dear Ms. Example,\n\nI *really* like <this> role & team — see @skills below.\n/close is not a command here.\n\nBest,\nRita"
+
+
+def staged_runtime(world, tmp_path, port, *, contact=True):
+    cv = tmp_path / "cv.pdf"
+    cv.write_bytes(b"%PDF-1.4 made-up CV")
+    email = {"enabled": True, "transport": "smtp", "sender": "rita@example.com", "to": ["rita@example.com"],
+             "smtp": {"host": "127.0.0.1", "port": port, "starttls": False, "username": USER, "password": PASSWORD},
+             "send_application": {"enabled": True, "attachment": "cv"}}
+    runtime = bot_runtime(world, notify={"channels": {"email": email}}, staging={"attachments": {"cv": str(cv)}})
+    match = Match(title="Platform Engineer", score=91, provider="Blauwal AG", url=f"https://jobs.example.com/{world.project_id}",
+                  draft=DRAFT, contact={"name": "Erika Example", "email": "erika@example.org"} if contact else None)
+    (result,) = stage_cycle(runtime, [match])
+    return runtime, runtime.gitlab, result.iid
+
+
+def test_the_draft_is_mailed_once_with_the_cv_and_recorded(world, tmp_path):
+    with FakeSmtp() as smtp:
+        runtime, gitlab, iid = staged_runtime(world, tmp_path, smtp.port)
+        transport = Smtp(runtime.settings.notify.channels.email.smtp)
+        first = send_application(runtime.settings, gitlab, read_snapshot(gitlab, iid), source_id("note", 1), transport=transport)
+        again = send_application(runtime.settings, gitlab, read_snapshot(gitlab, iid), source_id("note", 1), transport=transport)
+
+    ((recipients, mail),) = smtp.inbox.mails
+    assert first.status == "sent" and again.status == "already_sent" and again.message_id == first.message_id
+    assert recipients == ["erika@example.org"] and mail["From"] == "rita@example.com"
+    assert mail["Subject"] == "Application: Platform Engineer"
+    assert mail.get_body(("plain",)).get_content().replace("\r\n", "\n").rstrip("\n") == DRAFT   # SMTP sends CRLF
+    (cv,) = list(mail.iter_attachments())
+    assert cv.get_filename() == "cv.pdf" and cv.get_content() == b"%PDF-1.4 made-up CV"
+    snapshot = read_snapshot(gitlab, iid)
+    (note,) = [n.body for n in snapshot.notes if "Application sent" in n.body]
+    assert "Application sent to erika\\@example.org" in note   # shown, not a mention
+    (receipt,) = [m for m in snapshot.bot_markers if m.kind == "application_sent"]
+    assert receipt.data["message_id"] == first.message_id
+
+
+def test_dry_run_and_missing_contact_mail_nothing(world, tmp_path):
+    with FakeSmtp() as smtp:
+        runtime, gitlab, iid = staged_runtime(world, tmp_path, smtp.port, contact=False)
+        snapshot = read_snapshot(gitlab, iid)
+        result = send_application(runtime.settings, gitlab, snapshot, "note:2")
+        preview = send_application(runtime.settings, gitlab, snapshot, "note:2", dry_run=True)
+    assert result.status == "no_contact" and preview.status == "no_contact"
+    assert smtp.inbox.mails == [] and len(read_snapshot(gitlab, iid).notes) == len(snapshot.notes)
