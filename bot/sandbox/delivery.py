@@ -237,7 +237,7 @@ class HookDeliverer:
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait until every queued delivery has been attempted (TimeoutError otherwise)."""
-        if self._loop is not None:
+        if self._loop is not None or self._held:
             await asyncio.wait_for(self._on_loop(self._wait_idle()), timeout)
 
     async def aclose(self) -> None:
@@ -314,20 +314,22 @@ class HookDeliverer:
         future = asyncio.run_coroutine_threadsafe(coroutine, self._ensure_loop())
         return await asyncio.wrap_future(future)
 
-    def _submit(self, delivery: _Delivery) -> None:
-        self._ensure_loop().call_soon_threadsafe(self._put, delivery)
+    def _submit(self, delivery: _Delivery, *, held: bool = False) -> None:
+        self._ensure_loop().call_soon_threadsafe(self._put, delivery, held)
 
     def _release(self, delivery: _Delivery) -> None:
-        with self._lock:
-            self._held -= 1
-        self._submit(delivery)
+        self._submit(delivery, held=True)
 
-    def _put(self, delivery: _Delivery) -> None:
+    def _put(self, delivery: _Delivery, held: bool) -> None:
+        """Queue `delivery` (on the loop, so that `_wait_idle` never sees it in neither count)."""
         hook_id = delivery.hook.id
         if hook_id not in self._queues:
             self._queues[hook_id] = asyncio.Queue()
             self._workers[hook_id] = asyncio.create_task(self._work(self._queues[hook_id]))
         self._pending += 1
+        if held:
+            with self._lock:
+                self._held -= 1
         self._idle_event().clear()
         self._queues[hook_id].put_nowait(delivery)
 
