@@ -14,8 +14,11 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY templates ./templates
 COPY config ./config
+# googleapiclient ships the discovery documents of every Google API (~110 MB); the bot builds
+# only the Gmail client, offline, from gmail.v1.json.
 RUN /opt/vorhoelle/bin/pip install '.[slack,email]' \
  && /opt/vorhoelle/bin/pip uninstall --yes pip setuptools wheel \
+ && find /opt/vorhoelle -path '*/googleapiclient/discovery_cache/documents/*.json' ! -name 'gmail.v1.json' -delete \
  && find /opt/vorhoelle -name '__pycache__' -prune -exec rm -rf {} +
 
 # --- run: the venv on a clean base, as an unprivileged user ----------------------------------------
