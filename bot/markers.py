@@ -40,8 +40,10 @@ def source_id(kind: str, ident: object) -> str:
 def render_marker(kind: str, source: str, **data: Any) -> str:
     payload = {"kind": kind, "source": source, **data}
     text = json.dumps(payload, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
-    # `--` may not appear inside an HTML comment; `<` and `>` could end it early.
+    # `--` may not appear inside an HTML comment; `<` and `>` could end it early; `@` keeps any
+    # text-based mention scanner from pinging `@all` out of a marker.
     text = text.replace("--", "\\u002d\\u002d").replace("<", "\\u003c").replace(">", "\\u003e")
+    text = text.replace("@", "\\u0040")
     return f"<!-- vorhoelle:{VERSION} {text} -->"
 
 
