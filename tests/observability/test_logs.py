@@ -1,0 +1,78 @@
+"""Log lines: JSON for machines, text for people, the caller's extras as fields, secrets never."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from bot.logs import configure_logging
+from bot.settings import load_settings
+
+TOKEN = "glpat-Zx9qWm4TtY7uPa2bKc1d"
+SLACK = "xoxb-made-up-slack-token-000"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture(autouse=True)
+def restore_root_logger():
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_json_lines_carry_the_extras_and_hide_every_secret(monkeypatch):
+    monkeypatch.setenv("VORHOELLE_SLACK_TOKEN", SLACK)
+    stream = io.StringIO()  # not a terminal: "auto" means JSON
+    configure_logging(load_settings(gitlab_token=TOKEN), stream)
+    log = logging.getLogger("bot.converge")
+    log.info("converged issue %s", 12, extra={"event": "converge", "issue": 12, "idempotency_key": "k-1",
+                                               "outcome": "ok"})
+    log.warning("GitLab said no to %s", f"PRIVATE-TOKEN: {TOKEN}", extra={"header": f"Bearer {SLACK}"})
+    try:
+        raise RuntimeError(f"request with {TOKEN} failed")
+    except RuntimeError:
+        log.exception("converge failed", extra={"issue": 13, "outcome": "error"})
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert len(lines) == 3
+    first = lines[0]
+    assert (first["level"], first["logger"], first["message"]) == ("INFO", "bot.converge", "converged issue 12")
+    assert {k: first[k] for k in ("event", "issue", "idempotency_key", "outcome")} == {
+        "event": "converge", "issue": 12, "idempotency_key": "k-1", "outcome": "ok"}
+    assert lines[1]["message"] == "GitLab said no to PRIVATE-TOKEN: **********"
+    assert lines[1]["header"] == "Bearer **********"
+    assert "RuntimeError: request with ********** failed" in lines[2]["exception"]
+    assert TOKEN not in stream.getvalue() and SLACK not in stream.getvalue()
+
+
+def test_gitlab_shaped_tokens_are_hidden_even_when_not_configured():
+    stream = io.StringIO()
+    configure_logging(load_settings(), stream)
+    logging.getLogger("bot.test").info("someone pasted glpat-AAAAbbbbCCCCdddd1234 here")
+    assert json.loads(stream.getvalue())["message"] == "someone pasted ********** here"
+
+
+def test_a_terminal_gets_readable_lines_and_the_level_is_honoured():
+    stream = Terminal()
+    configure_logging(load_settings(logging={"level": "warning"}), stream)
+    log = logging.getLogger("bot.webhook")
+    log.info("not shown")
+    log.warning("webhook Note Hook: refused", extra={"event": "Note Hook", "outcome": "unauthorized"})
+    [line] = stream.getvalue().splitlines()
+    assert line.endswith("WARNING bot.webhook  webhook Note Hook: refused  event=Note Hook outcome=unauthorized")
+
+
+def test_configuring_twice_keeps_one_handler():
+    first, second = io.StringIO(), io.StringIO()
+    configure_logging(load_settings(), first)
+    configure_logging(load_settings(logging={"format": "text"}), second)
+    logging.getLogger("bot.test").warning("once")
+    assert first.getvalue() == "" and second.getvalue().count("once") == 1
