@@ -4,6 +4,9 @@
         httpx.post(f"{bot.url}/webhook", ...)
         wait_until(lambda: bot.queue.idle)
 
+`LoggedProcess` runs `vorhoelle sandbox` or `vorhoelle serve` as a real process instead, for
+tests that kill one.
+
 `bot.app`, `bot.runtime` and `bot.queue` are the live objects, for assertions; the server listens
 on a free port (or `port`, to come back where a webhook expects it) and stops gracefully, through
 the app's lifespan, when the block ends. `install_hook_for(bot, world)` points the world's project
@@ -13,12 +16,19 @@ webhook at it, as `vorhoelle hook install` would.
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 
 from bot.app import create_app
@@ -90,11 +100,12 @@ def running_bot(settings: Settings, *, port: int = 0, runtime: Runtime | None = 
         bot.stop()
 
 
-def install_hook_for(bot: RunningBot, world: Any) -> int:
-    """Install the bot's webhook on the world's project (as its maintainer); returns the hook id."""
+def install_hook_for(bot: Any, world: Any) -> int:
+    """Point the world's project webhook at `bot` (anything with `.url`: a RunningBot or a serve
+    process), as `vorhoelle hook install` does — with the maintainer's token, since managing hooks
+    needs that role. Returns the hook id."""
     maintainer = GitLabAccess(world.url, world.users["maintainer"]["token"], world.path)
-    secret = bot.runtime.settings.webhook_secret.get_secret_value()
-    hook, _ = install_hook(maintainer, bot.webhook_url, secret)
+    hook, _ = install_hook(maintainer, f"{bot.url}/webhook", WEBHOOK_SECRET)
     return hook["id"]
 
 
@@ -111,3 +122,74 @@ def settle(sandbox: Any, bot: RunningBot, timeout: float = 30) -> None:
         return bot.queue.idle and bot.receiver.stats["deliveries"] == before
 
     wait_until(calm, timeout, message="deliveries and converges to settle")
+
+
+class LoggedProcess:
+    """A `vorhoelle …` subprocess whose output (stdout and stderr) is collected line by line."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None, cwd: str | None = None):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", *args], env={**os.environ, **(env or {})}, cwd=cwd,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+        )
+        self.lines: list[str] = []
+        self.url: str | None = None
+        threading.Thread(target=self._collect, daemon=True).start()
+
+    def _collect(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for(self, pattern: str, timeout: float = 30) -> re.Match[str]:
+        """The first output line matching `pattern` (fails early if the process died)."""
+        regex = re.compile(pattern)
+
+        def found() -> re.Match[str] | None:
+            match = next((m for m in map(regex.search, list(self.lines)) if m), None)
+            if match is None and self.process.poll() is not None:
+                raise AssertionError(f"process exited {self.process.returncode}:\n" + "\n".join(self.lines[-30:]))
+            return match
+
+        return wait_until(found, timeout, message=f"a line matching {pattern!r}")
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self, timeout: float = 30) -> int:
+        """SIGTERM, as a process manager stops the bot; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=5).status_code < 500
+    except httpx.TransportError:
+        return False
+
+
+def sandbox_process() -> tuple[LoggedProcess, Any]:
+    """`vorhoelle sandbox` on a free port; returns it and an object with `.url` and `.root_token`
+    (what `new_world` needs)."""
+    token = f"made-up-root-{secrets.token_hex(8)}"
+    process = LoggedProcess("sandbox", "--port", "0", "--root-token", token)
+    url = process.wait_for(r"Sandbox GitLab at (\S+)").group(1)
+    wait_until(lambda: answers(f"{url}/api/v4/version"), message="the sandbox to accept connections")
+    return process, type("SandboxProcess", (), {"url": url, "root_token": token})()
+
+
+def serve_process(settings: Settings, *, port: int = 0, cwd: str | None = None) -> LoggedProcess:
+    """`vorhoelle serve` configured through the environment, as in production; its `.url` is
+    read from its log."""
+    env = {
+        "VORHOELLE_GITLAB_URL": settings.gitlab_url,
+        "VORHOELLE_GITLAB_TOKEN": settings.gitlab_token.get_secret_value(),
+        "VORHOELLE_PROJECT": settings.project,
+        "VORHOELLE_WEBHOOK_SECRET": settings.webhook_secret.get_secret_value(),
+        "VORHOELLE_LOGGING__FORMAT": "text",
+    }
+    process = LoggedProcess("serve", "--port", str(port), env=env, cwd=cwd)
+    process.url = process.wait_for(r"listening on (http://\S+)").group(1)
+    return process
