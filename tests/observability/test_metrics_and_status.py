@@ -1,0 +1,117 @@
+"""A scripted review on the sandbox, then what an operator sees: `/metrics` (parsed with
+prometheus-client's own parser), `vorhoelle status`, and no secret anywhere along the way."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.logs import configure_logging
+from bot.status import gather, render
+from tests.support.botserver import install_hook_for, running_bot, served_bot_settings, settle
+from tests.support.waiting import wait_until
+from tests.support.world import new_world
+
+API_TOKEN = "made-up-api-token-for-metrics"
+
+
+def scrape(bot) -> dict[tuple[str, tuple], float]:
+    answer = httpx.get(f"{bot.url}/metrics", timeout=10)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(answer.text)
+        for sample in family.samples
+    }
+
+
+def delta(before, after, name, **labels):
+    key = (name, tuple(sorted(labels.items())))
+    return after.get(key, 0) - before.get(key, 0)
+
+
+@pytest.fixture
+def world(sandbox):
+    return new_world(sandbox, bot_access=40)
+
+
+@pytest.fixture
+def captured_logs(world):
+    stream = io.StringIO()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield stream
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_a_review_shows_in_metrics_logs_and_status(sandbox, world, captured_logs):
+    settings = served_bot_settings(world, api_token=API_TOKEN)
+    configure_logging(settings, captured_logs)
+    secrets = [world.users["bot"]["token"], API_TOKEN, settings.webhook_secret.get_secret_value()]
+    with running_bot(settings) as bot:
+        install_hook_for(bot, world)
+        before = scrape(bot)
+        reviewer = world.project("reviewer")
+        issue = reviewer.issues.create({"title": "Backend engineer at Example GmbH",
+                                        "labels": "job-match,job-match/pending"})
+        settle(sandbox, bot)
+        reviewer.issues.update(issue.iid, {"add_labels": "job-match/approved", "remove_labels": "job-match/pending"})
+        settle(sandbox, bot)
+        after = scrape(bot)
+
+        assert delta(before, after, "vorhoelle_webhook_deliveries_total", event="Issue Hook", outcome="queued") >= 2
+        assert delta(before, after, "vorhoelle_converge_duration_seconds_count", outcome="ok") >= 2
+        assert delta(before, after, "vorhoelle_gitlab_api_calls_total",
+                     endpoint="/projects/:id/issues/:id/notes", status="200") >= 1
+        assert delta(before, after, "vorhoelle_gitlab_api_calls_total",
+                     endpoint="/projects/:id/issues/:id/resource_label_events", status="200") >= 2
+        assert after[("vorhoelle_queue_depth", ())] == 0
+        endpoints = {dict(labels)["endpoint"] for name, labels in after if name == "vorhoelle_gitlab_api_calls_total"}
+        assert endpoints and not any(part.isdigit() for endpoint in endpoints for part in endpoint.split("/"))
+
+        config = httpx.get(f"{bot.url}/api/v1/config", headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=10)
+        assert config.status_code == 200 and config.json()["gitlab_token"] == "**********"
+
+        status = gather(bot.runtime.settings, bot.runtime.gitlab, bot.url)
+        assert status.states == {"pending": 0, "approved": 1, "rejected": 0, "sent": 0} and status.total == 1
+        [hook] = status.hooks
+        assert (hook["url"], hook["state"], hook["missing_events"]) == (bot.webhook_url, "executable", [])
+        wait_until(lambda: gather(bot.runtime.settings, bot.runtime.gitlab, bot.url).last_catch_up != "none yet",
+                   message="the start-up catch-up pass")
+        text = render(status)
+        assert f"webhook #{hook['id']}: {bot.webhook_url} — executable (all events the bot needs)" in text
+        assert "matches: 1 (pending 0, approved 1, rejected 0, sent 0)" in text
+
+        logs = captured_logs.getvalue()
+        assert '"outcome": "queued"' in logs
+        for secret in secrets:
+            assert secret not in logs
+            assert secret not in config.text
+            assert secret not in httpx.get(f"{bot.url}/metrics", timeout=10).text
+
+
+def test_status_command_without_a_running_bot(world):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VORHOELLE_")} | {
+        "VORHOELLE_GITLAB_URL": world.url, "VORHOELLE_GITLAB_TOKEN": world.users["bot"]["token"],
+        "VORHOELLE_PROJECT": world.path,
+    }
+    world.project("reviewer").issues.create({"title": "Data engineer", "labels": "job-match,job-match/pending,vorhoelle/notify-owed"})
+    run = subprocess.run([sys.executable, "-m", "bot", "status"], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        f"project: {world.path}",
+        "webhook: none installed (run `vorhoelle hook install`); only catch-up sees changes",
+        "last catch-up: unknown (give --url of the running bot)",
+        "notifications owed: 1 issue (#1)",
+        "matches: 1 (pending 1, approved 0, rejected 0, sent 0)",
+    ]
+    assert world.users["bot"]["token"] not in run.stdout + run.stderr
