@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
             endpoint=args.sheets_endpoint,
         )
         try:
-            answer = write_table(target, table_values(apps))
+            answer = write_table(target, table_values(apps, guard_formulas=args.sheets_input != "RAW"))
         except SheetsError as error:
             print(f"vorhoelle export: {error}", file=sys.stderr)
             return EXIT_FAILED

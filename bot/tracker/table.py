@@ -85,10 +85,12 @@ def inert_cell(text: str) -> str:
     return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
-def table_values(apps: list[Application]) -> list[list[str]]:
-    """Header and rows as a grid of inert strings (for CSV files and Google Sheets)."""
+def table_values(apps: list[Application], *, guard_formulas: bool = True) -> list[list[str]]:
+    """Header and rows as a grid of strings. `guard_formulas=False` only where nothing is ever
+    evaluated (Google Sheets' RAW input), since there the guard would show as a stray quote."""
     header = [title for _, title in COLUMNS]
-    return [header] + [[inert_cell(row_of(app)[key]) for key, _ in COLUMNS] for app in apps]
+    guard = inert_cell if guard_formulas else str
+    return [header] + [[guard(row_of(app)[key]) for key, _ in COLUMNS] for app in apps]
 
 
 def csv_text(apps: list[Application]) -> str:

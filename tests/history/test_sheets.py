@@ -1,0 +1,141 @@
+"""`vorhoelle export --sheets` against a local server speaking the Sheets API's values.update."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+
+from bot.tracker.table import COLUMNS
+from tests.history.conftest import FIXTURES
+
+SPREADSHEET = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
+ACCESS_TOKEN = "ya29.local-test-access-token"
+
+
+@dataclass
+class FakeSheets:
+    url: str
+    received: list[dict] = field(default_factory=list)
+    refuse_with: int | None = None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    sheets: FakeSheets
+
+    def do_PUT(self) -> None:  # noqa: N802 - the http.server spelling
+        parts = urlsplit(self.path)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.sheets.received.append({
+            "path": unquote(parts.path), "query": parse_qs(parts.query),
+            "authorization": self.headers.get("Authorization"), "body": body,
+        })
+        if self.sheets.refuse_with:
+            self._answer(self.sheets.refuse_with, {"error": {
+                "code": self.sheets.refuse_with, "message": "The caller does not have permission",
+                "status": "PERMISSION_DENIED"}})
+            return
+        rows = body["values"]
+        self._answer(200, {
+            "spreadsheetId": SPREADSHEET, "updatedRange": f"Applications!A1:Q{len(rows)}",
+            "updatedRows": len(rows), "updatedColumns": len(rows[0]), "updatedCells": len(rows) * len(rows[0]),
+        })
+
+    def _answer(self, status: int, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def sheets() -> Iterator[FakeSheets]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    fake = FakeSheets(url=f"http://127.0.0.1:{server.server_address[1]}/")
+    _Handler.sheets = fake
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def token_file(tmp_path: Path) -> Path:
+    """A user token as Google's tools write it; the access token is current, so no refresh."""
+    path = tmp_path / "sheets-token.json"
+    path.write_text(json.dumps({
+        "type": "authorized_user", "token": ACCESS_TOKEN, "expiry": "2099-01-01T00:00:00Z",
+        "refresh_token": "1//local-refresh",
+        "client_id": "vorhoelle-tests.apps.example.org", "client_secret": "not-a-secret",
+    }), encoding="utf-8")
+    return path
+
+
+def export_to(vorhoelle, sheets: FakeSheets, token_file: Path, *options: str):
+    return vorhoelle("export", "--sheets", SPREADSHEET, "--sheets-token", str(token_file),
+                     "--sheets-endpoint", sheets.url, *options)
+
+
+def test_the_table_is_written_with_values_update(vorhoelle, sheets: FakeSheets, token_file: Path) -> None:
+    assert vorhoelle("import-csv", str(FIXTURES / "bewerbungen_excel_de.csv")).code == 1  # 6 of 11 rows
+
+    result = export_to(vorhoelle, sheets, token_file)
+
+    assert result.code == 0, result.err
+    assert "wrote 119 cells to Applications!A1:Q7" in result.err
+    [call] = sheets.received
+    assert call["path"] == f"/v4/spreadsheets/{SPREADSHEET}/values/Applications!A1"
+    assert call["query"]["valueInputOption"] == ["RAW"]
+    assert call["authorization"] == f"Bearer {ACCESS_TOKEN}"
+    body = call["body"]
+    assert (body["range"], body["majorDimension"]) == ("Applications!A1", "ROWS")
+    header, *rows = body["values"]
+    assert header == [title for _, title in COLUMNS] and len(rows) == 6
+    first = dict(zip(header, rows[0]))
+    assert (first["Job title"], first["Status"], first["Match score"]) == ("Senior Python Entwickler (m/w/d)", "sent", "85")
+    assert first["Application date"] == "2024-02-03" and first["Company"] == "Müller & Söhne GmbH"
+    evil = dict(zip(header, rows[-1]))
+    assert evil["Notes"] == '=HYPERLINK("http://evil.example")'  # RAW: stored as text, never run
+
+
+def test_user_entered_input_keeps_formulas_from_running(vorhoelle, sheets: FakeSheets, token_file: Path) -> None:
+    assert vorhoelle("import-csv", str(FIXTURES / "bewerbungen_excel_de.csv")).code == 1
+
+    result = export_to(vorhoelle, sheets, token_file, "--sheets-input", "USER_ENTERED", "--sheets-range", "Bewerbungen!B2")
+
+    assert result.code == 0, result.err
+    [call] = sheets.received
+    assert call["path"].endswith("/values/Bewerbungen!B2") and call["query"]["valueInputOption"] == ["USER_ENTERED"]
+    notes = [row[-1] for row in call["body"]["values"]]
+    assert "'=HYPERLINK(\"http://evil.example\")" in notes
+
+
+def test_a_refusal_is_reported_not_raised(vorhoelle, sheets: FakeSheets, token_file: Path) -> None:
+    sheets.refuse_with = 403
+    result = export_to(vorhoelle, sheets, token_file)
+    assert result.code == 1
+    assert "Google Sheets answered 403: The caller does not have permission" in result.err
+
+
+def test_credentials_are_required(vorhoelle, sheets: FakeSheets, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("VORHOELLE_SHEETS_TOKEN_FILE", raising=False)
+    monkeypatch.delenv("VORHOELLE_SHEETS_SERVICE_ACCOUNT_FILE", raising=False)
+    result = vorhoelle("export", "--sheets", SPREADSHEET, "--sheets-endpoint", sheets.url)
+    assert result.code == 1 and "needs credentials" in result.err
+    broken = tmp_path / "token.json"
+    broken.write_text("{not json", encoding="utf-8")
+    result = export_to(vorhoelle, sheets, broken)
+    assert result.code == 1 and "cannot use the Google credentials file" in result.err
+    assert sheets.received == []
