@@ -102,8 +102,8 @@ def issue_url(sandbox: Sandbox, project: Project, issue: Issue) -> str:
     return sandbox.web_url(f"{project.path_with_namespace}/-/issues/{issue.iid}")
 
 
-def issue_attributes(sandbox: Sandbox, project: Project, issue: Issue) -> dict[str, Any]:
-    """The issue as `object_attributes` of an Issue Hook (ISO timestamps)."""
+def _issue_head(issue: Issue) -> dict[str, Any]:
+    """The keys every issue rendering in a hook starts with, in GitLab's order."""
     return {
         "id": issue.id,
         "title": issue.title,
@@ -111,6 +111,12 @@ def issue_attributes(sandbox: Sandbox, project: Project, issue: Issue) -> dict[s
         "assignee_id": issue.assignee_ids[0] if issue.assignee_ids else None,
         "author_id": issue.author_id,
         "project_id": issue.project_id,
+    }
+
+
+def issue_attributes(sandbox: Sandbox, project: Project, issue: Issue) -> dict[str, Any]:
+    """The issue as `object_attributes` of an Issue Hook (ISO timestamps)."""
+    return _issue_head(issue) | {
         "created_at": iso_time(issue.created_at),
         "updated_at": iso_time(issue.updated_at),
         "updated_by_id": issue.updated_by_id,
@@ -172,13 +178,7 @@ def issue_hook(
 
 def issue_summary(sandbox: Sandbox, project: Project, issue: Issue) -> dict[str, Any]:
     """The `issue` object inside a Note Hook (`UTC` timestamps, full label objects)."""
-    return {
-        "id": issue.id,
-        "title": issue.title,
-        "assignee_ids": list(issue.assignee_ids),
-        "assignee_id": issue.assignee_ids[0] if issue.assignee_ids else None,
-        "author_id": issue.author_id,
-        "project_id": issue.project_id,
+    return _issue_head(issue) | {
         "created_at": hook_time(issue.created_at),
         "updated_at": hook_time(issue.updated_at),
         "position": 0,

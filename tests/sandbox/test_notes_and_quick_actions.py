@@ -11,6 +11,15 @@ def new_issue(world, role="bot", **extra):
     return world.project(role).issues.create({"title": "t", **extra})
 
 
+def post_note(sandbox, world, role, issue, body):
+    """A raw POST, to see the status and body python-gitlab would turn into an exception."""
+    return httpx.post(
+        f"{sandbox.url}/api/v4/projects/{world.project_id}/issues/{issue.iid}/notes",
+        headers={"PRIVATE-TOKEN": world.users[role]["token"]},
+        json={"body": body},
+    )
+
+
 def test_note_crud_sort_and_internal(world):
     issue = new_issue(world)
     mine = world.project("reviewer").issues.get(issue.iid, lazy=True)
@@ -58,11 +67,7 @@ def test_discussions(world):
 
 def test_approve_alone_is_not_saved(sandbox, world):
     issue = new_issue(world)
-    answer = httpx.post(
-        f"{sandbox.url}/api/v4/projects/{world.project_id}/issues/{issue.iid}/notes",
-        headers={"PRIVATE-TOKEN": world.users["reviewer"]["token"]},
-        json={"body": "/approve"},
-    )
+    answer = post_note(sandbox, world, "reviewer", issue, "/approve")
     assert answer.status_code == 400
     assert "Could not apply approve command." in answer.json()["message"]
     assert issue.notes.list() == []
@@ -77,11 +82,7 @@ def test_approve_beside_text_is_removed_and_reject_stays_verbatim(world):
 
 def test_label_command_alone_answers_202_and_changes_labels(sandbox, world):
     issue = new_issue(world, labels="job-match/pending")
-    answer = httpx.post(
-        f"{sandbox.url}/api/v4/projects/{world.project_id}/issues/{issue.iid}/notes",
-        headers={"PRIVATE-TOKEN": world.users["reviewer"]["token"]},
-        json={"body": '/label ~"job-match/approved"\n/unlabel ~"job-match/pending"'},
-    )
+    answer = post_note(sandbox, world, "reviewer", issue, '/label ~"job-match/approved"\n/unlabel ~"job-match/pending"')
     assert answer.status_code == 202
     assert set(answer.json()) == {"commands_changes", "summary"}
     assert world.project("bot").issues.get(issue.iid).labels == ["job-match/approved"]
@@ -92,11 +93,7 @@ def test_label_command_alone_answers_202_and_changes_labels(sandbox, world):
 
 def test_guest_label_command_is_refused(sandbox, world):
     issue = new_issue(world)
-    answer = httpx.post(
-        f"{sandbox.url}/api/v4/projects/{world.project_id}/issues/{issue.iid}/notes",
-        headers={"PRIVATE-TOKEN": world.users["guest"]["token"]},
-        json={"body": "/label ~approved"},
-    )
+    answer = post_note(sandbox, world, "guest", issue, "/label ~approved")
     assert answer.status_code == 400
     assert "Could not apply label command." in answer.json()["message"]
     assert world.project("bot").issues.get(issue.iid).labels == []
