@@ -107,6 +107,7 @@ class Dispatcher:
         self._recorded: OrderedDict[tuple[int, DeliveryKey], None] = OrderedDict()
         self._in_flight: set[tuple[int, DeliveryKey]] = set()
         self._unsaved: dict[tuple[int, int], str] = {}   # record edits GitLab refused, to retry
+        self._gitlab_failures = 0
 
     # -- entry points -----------------------------------------------------------------------
 
@@ -127,7 +128,7 @@ class Dispatcher:
             iids = [issue["iid"] for issue in self.gitlab.iter_issues(labels=[self.notify.owed_label])]
             snapshots = [read_snapshot(self.gitlab, iid) for iid in iids]
         except GitLabError as exc:
-            log.warning("cannot look for held notifications: %s", exc)
+            self._gitlab_failed(exc)
             return
         if snapshots:
             log.info("flushing held notifications of %d issue(s)", len(snapshots))
@@ -168,10 +169,18 @@ class Dispatcher:
             return
         try:
             self._round(snapshots, cycle=cycle)
+            self._gitlab_failures = 0
         except GitLabError as exc:
-            log.warning("notification round stopped, GitLab failed: %s", exc)
+            self._gitlab_failed(exc)
         finally:
             self._lock.release()
+
+    def _gitlab_failed(self, exc: GitLabError) -> None:
+        """GitLab refused a round: held messages wait; the admin hears when it keeps happening."""
+        self._gitlab_failures += 1
+        log.warning("notifications wait, GitLab failed (%d in a row): %s", self._gitlab_failures, exc)
+        if self._gitlab_failures == self.notify.retry.report_after_rounds:
+            self.report_health(f"GitLab keeps failing ({self._gitlab_failures} times): {exc}")
 
     def _round(self, snapshots: Sequence[IssueSnapshot], *, cycle: bool) -> None:
         now = self.clock()
@@ -179,8 +188,10 @@ class Dispatcher:
         still_owed: set[int] = set()
         for snapshot in snapshots:
             owing = self._owed(snapshot, now)
-            ready = [o for o in owing if self._is_due(o, now, cycle)]
-            if len(ready) < len(owing):
+            ready, held = [], []
+            for item in owing:
+                (ready if self._is_due(item, now, cycle) else held).append(item)
+            if held:
                 still_owed.add(snapshot.iid)
             if ready:
                 due.append((snapshot, ready))
