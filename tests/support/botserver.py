@@ -180,16 +180,17 @@ def sandbox_process() -> tuple[LoggedProcess, Any]:
     return process, type("SandboxProcess", (), {"url": url, "root_token": token})()
 
 
-def serve_process(settings: Settings, *, port: int = 0, cwd: str | None = None) -> LoggedProcess:
-    """`vorhoelle serve` configured through the environment, as in production; its `.url` is
-    read from its log."""
-    env = {
+def serve_process(settings: Settings, *, port: int = 0, cwd: str | None = None,
+                  env: dict[str, str] | None = None) -> LoggedProcess:
+    """`vorhoelle serve` configured through the environment, as in production (`env` adds
+    variables, e.g. VORHOELLE_SERVER__SHUTDOWN_GRACE_SECONDS); its `.url` is read from its log."""
+    base = {
         "VORHOELLE_GITLAB_URL": settings.gitlab_url,
         "VORHOELLE_GITLAB_TOKEN": settings.gitlab_token.get_secret_value(),
         "VORHOELLE_PROJECT": settings.project,
         "VORHOELLE_WEBHOOK_SECRET": settings.webhook_secret.get_secret_value(),
         "VORHOELLE_LOGGING__FORMAT": "text",
     }
-    process = LoggedProcess("serve", "--port", str(port), env=env, cwd=cwd)
+    process = LoggedProcess("serve", "--port", str(port), env={**base, **(env or {})}, cwd=cwd)
     process.url = process.wait_for(r"listening on (http://\S+)").group(1)
     return process
