@@ -93,7 +93,23 @@ def converge_issue(
             logger.info("issue #%s: labels %s", iid, detail)
         result.snapshot = read_snapshot(gitlab, iid) if result.effects else snapshot
         _notify(runtime, result.snapshot)
+        _send_applications(runtime, result.snapshot)
     return result
+
+
+def _send_applications(runtime: Any, snapshot: IssueSnapshot) -> None:
+    """Mail the application for a recent `sent` transition, when that feature is switched on."""
+    email = runtime.settings.notify.channels.email
+    if not (email.enabled and email.send_application.enabled):
+        return
+    from bot.notify.send_application import owed_applications, send_application
+
+    for source in owed_applications(snapshot):
+        try:
+            outcome = send_application(runtime.settings, runtime.gitlab, snapshot, source)
+            logger.info("issue #%s: application for %s: %s (%s)", snapshot.iid, source, outcome.status, outcome.detail)
+        except Exception:
+            logger.exception("issue #%s: application for %s failed; the next converge tries again", snapshot.iid, source)
 
 
 def _notify(runtime: Any, snapshot: IssueSnapshot) -> None:

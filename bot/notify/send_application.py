@@ -18,6 +18,7 @@ import html
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from markupsafe import Markup
@@ -31,6 +32,9 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 PREVIEW, SENT = "application_preview", "application_sent"
+# A `sent` transition older than this is history, not a request: switching the feature on must
+# not mail every match that was ever sent.
+OWED_WINDOW = timedelta(hours=24)
 _DRAFT = re.compile(r"<details><summary>Draft \(click to open\)</summary>\n\n(?P<draft>.*?)\n\n</details>", re.S)
 _CONTACT = re.compile(r"^\| Contact \| (?P<contact>.*) \|$", re.M)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -137,3 +141,25 @@ def send_application(
     gitlab.edit_note(snapshot.iid, note["id"], _note(application, SENT, source, message_id))
     log.info("issue #%d: application mailed to %s, message id %s", snapshot.iid, application.to, message_id)
     return ApplicationResult("sent", f"mailed to {application.to}", message_id, application)
+
+
+def owed_applications(snapshot: Any, now: datetime | None = None) -> list[str]:
+    """Sources of recent `sent` transitions whose application has no receipt yet.
+
+    Derived from the bot's markers alone, so an application interrupted by a crash is still owed
+    at the next converge; the receipt check in `send_application` keeps it to one mail.
+    """
+    now = now or datetime.now(timezone.utc)
+    owed = []
+    for marker in snapshot.bot_markers:
+        if marker.kind != "transition" or marker.data.get("to") != "sent":
+            continue
+        try:
+            at = datetime.fromisoformat(str(marker.data.get("at")))
+        except ValueError:
+            continue
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=timezone.utc)
+        if now - at <= OWED_WINDOW and _receipt(snapshot, marker.source) is None:
+            owed.append(marker.source)
+    return owed

@@ -56,3 +56,20 @@ def test_dry_run_and_missing_contact_mail_nothing(world, tmp_path):
         preview = send_application(runtime.settings, gitlab, snapshot, "note:2", dry_run=True)
     assert result.status == "no_contact" and preview.status == "no_contact"
     assert smtp.inbox.mails == [] and len(read_snapshot(gitlab, iid).notes) == len(snapshot.notes)
+
+
+def test_converge_mails_the_application_when_the_match_is_sent_and_only_once(world, tmp_path):
+    from bot.converge import ApiAction, converge_issue
+
+    with FakeSmtp() as smtp:
+        runtime, gitlab, iid = staged_runtime(world, tmp_path, smtp.port)
+        converge_issue(runtime, iid, api_actions=[ApiAction("req-approve", "approve", actor="Rita Reviewer")])
+        assert smtp.inbox.mails == []          # approving mails nothing
+        sent = converge_issue(runtime, iid, api_actions=[ApiAction("req-send", "send", actor="Rita Reviewer")])
+        again = converge_issue(runtime, iid)
+
+    assert sent.final_state == "sent" and again.effects == []
+    ((recipients, mail),) = smtp.inbox.mails
+    assert recipients == ["erika@example.org"] and mail["Subject"] == "Application: Platform Engineer"
+    (receipt,) = [m for m in read_snapshot(gitlab, iid).bot_markers if m.kind == "application_sent"]
+    assert receipt.source == "api:req-send"
