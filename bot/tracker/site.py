@@ -14,6 +14,7 @@ from bot.settings import WorkflowSettings
 
 log = logging.getLogger(__name__)
 FUNNEL_COLOR = "#1F78D1"
+WEEKS_SHOWN = 52  # a year of weeks stays readable; dashboard.json keeps them all
 
 
 def _hours(value: float | None) -> str:
@@ -36,7 +37,11 @@ def build_charts(dashboard: dict[str, Any], workflow: WorkflowSettings) -> list[
             [Segment(name, count, colors[name]) for name, count in dashboard["states"].items()],
             (f"{round(100 * dashboard['rejected_share'])} %", "rejected"),
         ),
-        columns("per-week", "Matches per week", [(w["week"][2:], w["count"]) for w in dashboard["per_week"]]),
+        columns(
+            "per-week",
+            "Matches per week" + (f" (last {WEEKS_SHOWN})" if len(dashboard["per_week"]) > WEEKS_SHOWN else ""),
+            [(w["week"][2:], w["count"]) for w in dashboard["per_week"][-WEEKS_SHOWN:]],
+        ),
         columns("scores", "Match score distribution", [(b["bucket"], b["count"]) for b in dashboard["score_distribution"]]),
         columns(
             "decision-time",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -38,10 +39,16 @@ def access(bot_env: Settings) -> GitLabAccess:
 
 
 @pytest.fixture
-def vorhoelle(bot_env: Settings, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
+def vorhoelle(bot_env: Settings, capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., Run]]:
+    """Run the command line in-process. Its logging handler writes to this test's captured
+    stderr, so the root logger is put back afterwards (the sandbox thread goes on logging)."""
+    handlers, level = logging.root.handlers[:], logging.root.level
+
     def run(*argv: str) -> Run:
         code = main(list(argv))
         captured = capsys.readouterr()
         return Run(code, captured.out, captured.err)
 
-    return run
+    yield run
+    logging.root.handlers[:] = handlers
+    logging.root.setLevel(level)
