@@ -46,16 +46,16 @@ def start_embedded_gitlab(settings: Any) -> tuple[Any, Any]:
     # A plain random admin token (not glpat-shaped), so the log filter lets the banner show it.
     sandbox = start_in_thread(root_token=f"demo-{secrets.token_urlsafe(18)}")
     with httpx.Client(base_url=f"{sandbox.url}/api/v4", headers={"PRIVATE-TOKEN": sandbox.root_token}) as api:
-        def call(method: str, path: str, **body: Any) -> Any:
-            response = api.request(method, path, json=body)
+        def create(where: str, **fields: Any) -> Any:
+            response = api.post(where, json=fields)
             response.raise_for_status()
             return response.json()
 
-        bot = call("POST", "/users", username=DEMO_BOT, name="Vorhölle Bot", email="vorhoelle-bot@example.com",
-                   password=secrets.token_urlsafe(16), skip_confirmation=True)
-        token = call("POST", f"/users/{bot['id']}/personal_access_tokens", name="vorhoelle", scopes=["api"])
-        project = call("POST", "/projects", name="Job matches", path=DEMO_PROJECT, visibility="private")
-        call("POST", f"/projects/{project['id']}/members", user_id=bot["id"], access_level=40)
+        bot = create("/users", username=DEMO_BOT, name="Vorhölle Bot", email="vorhoelle-bot@example.com",
+                     password=secrets.token_urlsafe(16), skip_confirmation=True)
+        token = create(f"/users/{bot['id']}/personal_access_tokens", name="vorhoelle", scopes=["api"])
+        project = create("/projects", name="Job matches", path=DEMO_PROJECT, visibility="private")
+        create(f"/projects/{project['id']}/members", user_id=bot["id"], access_level=40)
     secret = settings.webhook_secret or SecretStr(secrets.token_urlsafe(24))
     return sandbox, settings.model_copy(update={
         "gitlab_url": sandbox.url,

@@ -21,8 +21,8 @@ STATES = {"job-match/pending", "job-match/approved", "job-match/rejected", "job-
 class Scene:
     sandbox: Any
     world: World
-    bot: RunningBot
-    hook_id: int
+    bot: RunningBot | Any = None  # or a serve process, or none for CLI-only tests
+    hook_id: int | None = None
 
     def stage(self, title: str = "Backend Engineer at Example GmbH") -> int:
         """An issue as staging makes it: by the bot, with the marker and the pending label."""

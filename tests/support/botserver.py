@@ -124,12 +124,19 @@ def settle(sandbox: Any, bot: RunningBot, timeout: float = 30) -> None:
     wait_until(calm, timeout, message="deliveries and converges to settle")
 
 
-class LoggedProcess:
-    """A `vorhoelle …` subprocess whose output (stdout and stderr) is collected line by line."""
+def _environment(changes: dict[str, str | None] | None) -> dict[str, str]:
+    """This process's environment with `changes` applied; a None value removes the variable."""
+    merged = {**os.environ, **(changes or {})}
+    return {name: value for name, value in merged.items() if value is not None}
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None, cwd: str | None = None):
+
+class LoggedProcess:
+    """A `vorhoelle …` subprocess whose output (stdout and stderr) is collected line by line;
+    `env` changes its environment (None removes a variable)."""
+
+    def __init__(self, *args: str, env: dict[str, str | None] | None = None, cwd: str | None = None):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", *args], env={**os.environ, **(env or {})}, cwd=cwd,
+            [sys.executable, "-m", "bot", *args], env=_environment(env), cwd=cwd,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
         )
         self.lines: list[str] = []
@@ -180,17 +187,27 @@ def sandbox_process() -> tuple[LoggedProcess, Any]:
     return process, type("SandboxProcess", (), {"url": url, "root_token": token})()
 
 
-def serve_process(settings: Settings, *, port: int = 0, cwd: str | None = None,
-                  env: dict[str, str] | None = None) -> LoggedProcess:
-    """`vorhoelle serve` configured through the environment, as in production (`env` adds
-    variables, e.g. VORHOELLE_SERVER__SHUTDOWN_GRACE_SECONDS); its `.url` is read from its log."""
-    base = {
+def bot_env(settings: Settings) -> dict[str, str]:
+    """The environment that configures a `vorhoelle` process like `settings` do."""
+    return {
         "VORHOELLE_GITLAB_URL": settings.gitlab_url,
         "VORHOELLE_GITLAB_TOKEN": settings.gitlab_token.get_secret_value(),
         "VORHOELLE_PROJECT": settings.project,
         "VORHOELLE_WEBHOOK_SECRET": settings.webhook_secret.get_secret_value(),
         "VORHOELLE_LOGGING__FORMAT": "text",
     }
-    process = LoggedProcess("serve", "--port", str(port), env={**base, **(env or {})}, cwd=cwd)
+
+
+def run_vorhoelle(settings: Settings, *args: str, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
+    """One `vorhoelle …` command to its end, configured like `settings`."""
+    return subprocess.run([sys.executable, "-m", "bot", *args], env=_environment(bot_env(settings)),
+                          capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def serve_process(settings: Settings, *, port: int = 0, cwd: str | None = None,
+                  env: dict[str, str] | None = None) -> LoggedProcess:
+    """`vorhoelle serve` configured through the environment, as in production (`env` adds
+    variables, e.g. VORHOELLE_SERVER__SHUTDOWN_GRACE_SECONDS); its `.url` is read from its log."""
+    process = LoggedProcess("serve", "--port", str(port), env={**bot_env(settings), **(env or {})}, cwd=cwd)
     process.url = process.wait_for(r"listening on (http://\S+)").group(1)
     return process
