@@ -73,7 +73,9 @@ def _write(target: str, text: str, *, encoding: str = "utf-8") -> None:
     if target == "-":
         sys.stdout.write(text)
         return
-    Path(target).write_text(text, encoding=encoding, newline="")
+    path = Path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding=encoding, newline="")
     print(f"wrote {target}", file=sys.stderr)
 
 
@@ -107,13 +109,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"vorhoelle export: {error}", file=sys.stderr)
         return EXIT_FAILED
     print(f"{len(apps)} applications from {gitlab.project.path}", file=sys.stderr)
-    if args.csv:
-        # With a byte-order mark, Excel opens UTF-8 as UTF-8 (umlauts intact).
-        _write(args.csv, csv_text(apps), encoding="utf-8-sig")
-    if args.json:
-        _write(args.json, to_json(dashboard))
-    if args.site:
-        print(f"wrote {write_site(Path(args.site), dashboard, workflow)}", file=sys.stderr)
+    try:
+        if args.csv:
+            # With a byte-order mark, Excel opens UTF-8 as UTF-8 (umlauts intact).
+            _write(args.csv, csv_text(apps), encoding="utf-8-sig")
+        if args.json:
+            _write(args.json, to_json(dashboard))
+        if args.site:
+            print(f"wrote {write_site(Path(args.site), dashboard, workflow)}", file=sys.stderr)
+    except OSError as error:
+        print(f"vorhoelle export: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+        return EXIT_FAILED
     if args.sheets:
         target = SheetsTarget(
             spreadsheet_id=args.sheets, range=args.sheets_range, value_input=args.sheets_input,
