@@ -52,14 +52,27 @@ def run(coroutine):
     return asyncio.run(asyncio.wait_for(coroutine, 30))
 
 
+async def started(max_parallel: int, *, held: bool = False, **options) -> tuple[Recorder, ConvergeQueue]:
+    """A running queue over a Recorder; `held`: converges wait at the gate until the test opens it."""
+    converge = Recorder(fail_times=options.pop("fail_times", 0))
+    queue = ConvergeQueue(converge, max_parallel=max_parallel, **options)
+    await queue.start()
+    if held:
+        converge.gate.clear()
+    return converge, queue
+
+
+async def hold_one(converge: Recorder, queue: ConvergeQueue, hint: Hint) -> asyncio.Future[bool]:
+    """Submit `hint` and return once its converge is running (and held at the gate)."""
+    future = queue.submit(hint)
+    await until(lambda: converge.running[hint.iid] == 1)
+    return future
+
+
 def test_hints_for_a_waiting_issue_coalesce_and_one_issue_never_runs_twice_at_once():
     async def scenario():
-        converge = Recorder()
-        queue = ConvergeQueue(converge, max_parallel=4)
-        await queue.start()
-        converge.gate.clear()
-        first = queue.submit(Hint(1, "Issue Hook", event_uuid="a"))
-        await until(lambda: converge.running[1] == 1)
+        converge, queue = await started(4, held=True)
+        first = await hold_one(converge, queue, Hint(1, "Issue Hook", event_uuid="a"))
         later = [queue.submit(Hint(1, "Note Hook", event_uuid=u)) for u in "bcd"]
         converge.gate.set()
         assert await first is True and all(await asyncio.gather(*later))
@@ -74,10 +87,7 @@ def test_hints_for_a_waiting_issue_coalesce_and_one_issue_never_runs_twice_at_on
 
 def test_different_issues_run_in_parallel_up_to_the_bound():
     async def scenario():
-        converge = Recorder()
-        queue = ConvergeQueue(converge, max_parallel=2)
-        await queue.start()
-        converge.gate.clear()
+        converge, queue = await started(2, held=True)
         futures = [queue.submit(Hint(iid, "Issue Hook")) for iid in range(1, 6)]
         await until(lambda: sum(converge.running.values()) == 2)
         assert not queue.idle
@@ -94,9 +104,7 @@ def test_different_issues_run_in_parallel_up_to_the_bound():
 
 def test_a_failed_converge_is_retried_once_then_left_for_catch_up():
     async def scenario(fail_times):
-        converge = Recorder(fail_times=fail_times)
-        queue = ConvergeQueue(converge, max_parallel=1, retry_delay=0.01)
-        await queue.start()
+        converge, queue = await started(1, retry_delay=0.01, fail_times=fail_times)
         ok = await queue.submit(Hint(3, "Emoji Hook"))
         await until(lambda: queue.idle)
         await queue.stop(1)
@@ -111,12 +119,8 @@ def test_a_failed_converge_is_retried_once_then_left_for_catch_up():
 
 def test_stop_gives_up_on_waiting_issues_and_on_converges_past_the_grace():
     async def scenario():
-        converge = Recorder()
-        queue = ConvergeQueue(converge, max_parallel=1)
-        await queue.start()
-        converge.gate.clear()
-        running = queue.submit(Hint(1, "Issue Hook"))
-        await until(lambda: converge.running[1] == 1)
+        converge, queue = await started(1, held=True)
+        running = await hold_one(converge, queue, Hint(1, "Issue Hook"))
         waiting = queue.submit(Hint(2, "Issue Hook"))
         left = await queue.stop(grace=0.05)
         refused = queue.submit(Hint(3, "Issue Hook"))
@@ -130,12 +134,8 @@ def test_stop_gives_up_on_waiting_issues_and_on_converges_past_the_grace():
 
 def test_stop_waits_for_the_converge_in_hand_within_the_grace():
     async def scenario():
-        converge = Recorder()
-        queue = ConvergeQueue(converge, max_parallel=1)
-        await queue.start()
-        converge.gate.clear()
-        running = queue.submit(Hint(1, "Issue Hook"))
-        await until(lambda: converge.running[1] == 1)
+        converge, queue = await started(1, held=True)
+        running = await hold_one(converge, queue, Hint(1, "Issue Hook"))
         stopping = asyncio.create_task(queue.stop(grace=10))
         await asyncio.sleep(0)
         converge.gate.set()
