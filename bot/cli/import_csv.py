@@ -31,6 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _refuse(message: object, code: int) -> int:
+    print(f"vorhoelle import-csv: {message}", file=sys.stderr)
+    return code
+
+
 def _print_summary(summary: Any, dry_run: bool) -> None:
     made = f"would create {len(summary.planned)}" if dry_run else f"created {len(summary.created)}"
     print(f"{summary.rows} rows: {made}, skipped {len(summary.skipped)}, failed {len(summary.failed)}")
@@ -58,11 +63,9 @@ def run(args: argparse.Namespace) -> int:
         mapping = load_mapping(args.mapping, states=list(settings.workflow.states))
         sheet = read_sheet(path.read_bytes())
     except OSError as error:
-        print(f"vorhoelle import-csv: cannot read {path}: {error.strerror}", file=sys.stderr)
-        return EXIT_INVALID
+        return _refuse(f"cannot read {path}: {error.strerror}", EXIT_INVALID)
     except (MappingError, CsvFileError) as error:
-        print(f"vorhoelle import-csv: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        return _refuse(error, EXIT_INVALID)
     delimiter = {"\t": "tab"}.get(sheet.delimiter, repr(sheet.delimiter))
     print(f"reading {path.name}: {sheet.encoding}, separated by {delimiter}, {len(sheet.rows)} rows", flush=True)
 
@@ -73,19 +76,16 @@ def run(args: argparse.Namespace) -> int:
         gitlab = GitLabAccess.from_settings(settings)
     except GitLabError as error:
         if not args.dry_run:
-            print(f"vorhoelle import-csv: {error}", file=sys.stderr)
-            return EXIT_INVALID
+            return _refuse(error, EXIT_INVALID)
         gitlab = None
         print(f"checking the rows only, not which are in GitLab already: {error}")
     try:
         summary = import_sheet(settings, gitlab, sheet, mapping, source_name=path.name,
                                dry_run=args.dry_run, progress=progress)
     except RowError as error:
-        print(f"vorhoelle import-csv: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        return _refuse(error, EXIT_INVALID)
     except (GitLabError, StagingError) as error:
-        print(f"vorhoelle import-csv: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        return _refuse(error, EXIT_FAILED)
     if summary.ignored_headers:
         print(f"columns not imported: {', '.join(summary.ignored_headers)}")
     _print_summary(summary, args.dry_run)

@@ -51,7 +51,7 @@ class Known:
 
     def issue_for(self, row: ImportRow, as_match: Match) -> int | None:
         by_row = self.sources.get(source_id(IMPORT_SOURCE, row.key))
-        if by_row is None and row.url:
+        if by_row is None and row.job.url:
             return self.sources.get(source_id(MATCH_KIND, as_match.key))
         return by_row
 
@@ -59,8 +59,9 @@ class Known:
 def as_match(row: ImportRow) -> Match:
     """The row in staging's terms, for its key and title; unvalidated, as a row may lack a score."""
     score = row.score.text if row.score else "?"
-    return Match.model_construct(title=row.title, provider=row.provider or None, url=row.url or None,
-                                 location=row.location or None, score=score)
+    job = row.job
+    return Match.model_construct(title=job.title, provider=job.provider or None, url=job.url or None,
+                                 location=job.location or None, score=score)
 
 
 def known_sources(gitlab: Any, marker_label: str) -> Known:
@@ -81,11 +82,11 @@ def known_sources(gitlab: Any, marker_label: str) -> Known:
 
 def _facts(row: ImportRow) -> list[tuple[str, str]]:
     rows = [
-        ("Company", row.company),
-        ("Provider", row.provider),
-        ("Location", row.location),
-        ("Employment type", row.employment_type),
-        ("Rate", row.rate),
+        ("Company", row.job.company),
+        ("Provider", row.job.provider),
+        ("Location", row.job.location),
+        ("Employment type", row.job.employment_type),
+        ("Rate", row.job.rate),
         ("Match score", f"{row.score.text} %" if row.score else ""),
         ("Applied", row.applied.isoformat() if row.applied else ""),
         ("Decided", row.decided.isoformat() if row.decided else ""),
@@ -95,14 +96,10 @@ def _facts(row: ImportRow) -> list[tuple[str, str]]:
 
 def render_description(settings: Settings, row: ImportRow, source_name: str) -> str:
     match = as_match(row)
-    job = {
-        "title": row.title, "company": row.company, "provider": row.provider, "url": row.url,
-        "location": row.location, "employment_type": row.employment_type, "rate": row.rate,
-    }
     score = {"score": row.score.low, "score_max": row.score.high} if row.score else {}
     markers = "\n".join([
         render_marker(MATCH_KIND, source_id(MATCH_KIND, match.key), token=match.key_hash,
-                      **score, **{k: v for k, v in job.items() if v}),
+                      **score, **row.job.facts()),
         render_marker(IMPORTED_KIND, source_id(IMPORT_SOURCE, row.key), row=row.number,
                       file=source_name, status=row.status_text,
                       applied=row.applied.isoformat() if row.applied else None,
@@ -159,7 +156,7 @@ def import_sheet(
             progress(row.number, f"skipped: {skip}")
         elif dry_run:
             summary.planned.append(row.number)
-            progress(row.number, f"would create: {row.title} [{row.state}]")
+            progress(row.number, f"would create: {row.job.title} [{row.state}]")
         else:
             _create(settings, gitlab, row, match, source_name, summary, progress)
         seen.setdefault(row.key, row.number)
@@ -180,4 +177,4 @@ def _create(settings: Settings, gitlab: Any, row: ImportRow, match: Match, sourc
     summary.created.append((row.number, issue["iid"]))
     logger.info("imported row %d as issue #%s", row.number, issue["iid"],
                 extra={"event": "imported", "row": row.number, "issue": issue["iid"]})
-    progress(row.number, f"created #{issue['iid']}: {row.title} [{row.state}]")
+    progress(row.number, f"created #{issue['iid']}: {row.job.title} [{row.state}]")

@@ -25,6 +25,7 @@ from bot.settings import WorkflowSettings
 from bot.snapshot import IssueSnapshot
 from bot.tracker.dates import DateError, parse_date, start_of_day
 from bot.tracker.description import read_facts
+from bot.tracker.job import Job
 from bot.tracker.scores import ScoreRange
 
 DECISIONS = ("approved", "rejected", "sent")
@@ -42,13 +43,7 @@ class Event:
 class Application:
     iid: int
     issue_url: str
-    title: str
-    company: str
-    provider: str
-    url: str
-    location: str
-    employment_type: str
-    rate: str
+    job: Job
     score: ScoreRange | None
     requirements_met: tuple[str, ...]
     requirements_missing: tuple[str, ...]
@@ -142,13 +137,7 @@ def build_application(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> Ap
     return Application(
         iid=snapshot.iid,
         issue_url=snapshot.web_url,
-        title=str(facts.get("title") or snapshot.title),
-        company=str(facts.get("company") or ""),
-        provider=str(facts.get("provider") or ""),
-        url=str(facts.get("url") or ""),
-        location=str(facts.get("location") or ""),
-        employment_type=str(facts.get("employment_type") or ""),
-        rate=str(facts.get("rate") or ""),
+        job=Job.from_facts(facts, snapshot.title),
         score=_score(facts),
         requirements_met=_strings(facts.get("requirements_met")),
         requirements_missing=_strings(facts.get("requirements_missing")),

@@ -74,12 +74,12 @@ def decision_time(apps: list[Application]) -> dict[str, Any]:
 
 def providers(apps: list[Application], states: list[str]) -> list[dict[str, Any]]:
     """Per provider, the applications in each state now, the busiest provider first."""
-    names = Counter(a.provider or "(none)" for a in apps)
+    names = Counter(a.job.provider or "(none)" for a in apps)
     return [
         {
             "provider": name,
             "total": total,
-            "states": {s: sum(1 for a in apps if (a.provider or "(none)") == name and a.state == s) for s in states},
+            "states": {s: sum(1 for a in apps if (a.job.provider or "(none)") == name and a.state == s) for s in states},
         }
         for name, total in sorted(names.items(), key=lambda item: (-item[1], item[0].casefold()))
     ]

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from bot.tracker.csvfile import Sheet, SheetRow
 from bot.tracker.dates import DateError, parse_date
+from bot.tracker.job import Job
 from bot.tracker.mapping import ImportMapping, normalise
 from bot.tracker.scores import ScoreError, ScoreRange, find_score, parse_score
 
@@ -29,13 +30,7 @@ class RowError(ValueError):
 class ImportRow:
     number: int
     key: str  # the row's identity across imports: its number cell, else its link, else its content
-    title: str
-    company: str
-    provider: str
-    url: str
-    location: str
-    employment_type: str
-    rate: str
+    job: Job
     notes: str
     status_text: str
     state: str
@@ -133,13 +128,15 @@ def plan_row(row: SheetRow, columns: Columns, mapping: ImportMapping, initial_st
     return ImportRow(
         number=row.number,
         key=row_key(cell("number"), url, title, cell("provider"), applied),
-        title=title,
-        company=cell("company"),
-        provider=cell("provider"),
-        url=url,
-        location=cell("location"),
-        employment_type=cell("employment_type"),
-        rate=cell("rate"),
+        job=Job(
+            title=title,
+            company=cell("company"),
+            provider=cell("provider"),
+            url=url,
+            location=cell("location"),
+            employment_type=cell("employment_type"),
+            rate=cell("rate"),
+        ),
         notes=cell("notes"),
         status_text=status_text,
         state=state,

@@ -43,15 +43,15 @@ def _day(moment: datetime | None) -> str:
 def row_of(app: Application) -> dict[str, str]:
     return {
         "application_id": str(app.iid),
-        "company": app.company,
-        "job_title": app.title,
+        "company": app.job.company,
+        "job_title": app.job.title,
         "status": app.state,
         "application_date": _day(app.applied_at),
-        "source": app.provider,
-        "location": app.location,
-        "job_url": app.url,
-        "employment_type": app.employment_type,
-        "rate": app.rate,
+        "source": app.job.provider,
+        "location": app.job.location,
+        "job_url": app.job.url,
+        "employment_type": app.job.employment_type,
+        "rate": app.job.rate,
         "match_score": app.score.text if app.score else "",
         "requirements_met": "; ".join(app.requirements_met),
         "requirements_missing": "; ".join(app.requirements_missing),
@@ -74,7 +74,7 @@ class Filters:
         day = app.staged_at.date()
         return (
             (not self.states or app.state in self.states)
-            and (not self.providers or app.provider.casefold() in {p.casefold() for p in self.providers})
+            and (not self.providers or app.job.provider.casefold() in {p.casefold() for p in self.providers})
             and (self.since is None or day >= self.since)
             and (self.until is None or day <= self.until)
         )

@@ -37,9 +37,9 @@ def test_excel_export_from_a_german_spreadsheet() -> None:
     planned, failed, columns = plan("bewerbungen_excel_de.csv")
     by_row = {row.number: row for row in planned}
     first = by_row[2]
-    assert first.title == "Senior Python Entwickler (m/w/d)"
-    assert first.company == "Müller & Söhne GmbH"  # Windows-1252 umlauts
-    assert first.rate == "95 €/h"
+    assert first.job.title == "Senior Python Entwickler (m/w/d)"
+    assert first.job.company == "Müller & Söhne GmbH"  # Windows-1252 umlauts
+    assert first.job.rate == "95 €/h"
     assert first.state == "sent" and first.status_text == "versendet"
     assert first.score == ScoreRange(85, 85)  # "MATCH 85%!"
     assert first.notes == "Ansprechpartner: Frau Weiß\nRückruf am Montag"  # quoted newline, CRLF gone
@@ -67,16 +67,16 @@ def test_english_export_with_bom_and_quoted_commas() -> None:
     planned, failed, columns = plan("applications_utf8_bom.csv")
     assert failed == [] and columns.ignored_headers == []
     first, second, third = planned
-    assert first.title == "Python Developer, Remote"
+    assert first.job.title == "Python Developer, Remote"
     assert first.score == ScoreRange(87, 87)  # 0.87 in the score column wins over the notes
     assert second.score == ScoreRange(72, 72)  # empty score column: "MATCH 72%" in the notes
-    assert first.key == "nr:a 1" and third.url == ""
+    assert first.key == "nr:a 1" and third.job.url == ""
 
 
 def test_a_row_with_cells_beyond_the_header_is_refused() -> None:
     sheet = read_sheet("Projekt;Status\nJob A;offen\nJob B;offen;oops\n".encode())
     planned, failed, _ = plan_sheet(sheet, load_mapping(states=STATES), "pending")
-    assert [r.title for r in planned] == ["Job A"]
+    assert [r.job.title for r in planned] == ["Job A"]
     assert failed[0].number == 3 and "right of the last named column" in failed[0].reason
 
 
