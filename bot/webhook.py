@@ -32,7 +32,7 @@ import handlers  # noqa: F401 - importing the package registers every handler on
 from bot import metrics, repo_config
 from bot.queue import Hint
 from bot.runtime import Runtime
-from handlers.router import Converge, HookContext, ReloadSettings, router
+from handlers.router import Converge, HookContext, Ignore, ReloadSettings, router
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +214,11 @@ async def receive(request: Request) -> JSONResponse:
     except Refused as refused:
         return _answer(state, refused.status, event, key, refused.outcome,
                        {"error": refused.error, "detail": refused.detail})
-    decision = router.dispatch(event, payload, context)
+    try:
+        decision = router.dispatch(event, payload, context)
+    except Exception:  # a handler's bug must not turn into failures that make GitLab disable the hook
+        log.exception("the %s handler failed", event, extra={"event": event, "idempotency_key": key})
+        decision = Ignore("the handler failed on this payload (logged); catch-up covers the issue")
     if key is not None:
         state.recent.add(key)
     if isinstance(decision, ReloadSettings):

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from handlers.router import router
 from tests.support.botserver import WEBHOOK_SECRET as SECRET, running_bot, served_bot_settings
 from tests.support.waiting import wait_until
 from tests.webhook.conftest import LIMIT
@@ -215,3 +216,13 @@ def test_ready_names_the_reason_when_the_token_is_bad(world):
 def test_unknown_paths_answer_json(bot):
     answer = httpx.get(f"{bot.url}/nowhere")
     assert answer.status_code == 404 and answer.json()["error"] == "Not Found"
+
+
+def test_a_handler_that_fails_is_logged_and_answered_2xx(bot, monkeypatch, caplog):
+    def broken(payload, context):
+        raise KeyError("a bug")
+
+    monkeypatch.setitem(router._handlers, "Push Hook", broken)
+    answer = post(bot, {"object_kind": "push"}, event="Push Hook")
+    assert answer.status_code == 202 and answer.json()["status"] == "ignored"
+    assert any(r.levelno == logging.ERROR and "the Push Hook handler failed" in r.getMessage() for r in caplog.records)
