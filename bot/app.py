@@ -33,7 +33,7 @@ def create_app(runtime: Runtime) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={HTTPException: http_error},
+        exception_handlers={HTTPException: http_error, Exception: internal_error},
     )
     app.state.runtime = runtime
     app.state.draining = False
@@ -44,6 +44,11 @@ async def http_error(request: Request, error: HTTPException) -> JSONResponse:
     """Starlette's own 404/405 as JSON, like every other error the bot gives."""
     return JSONResponse({"error": error.detail, "detail": None}, status_code=error.status_code,
                         headers=error.headers)
+
+
+async def internal_error(request: Request, error: Exception) -> JSONResponse:
+    """A bug still answers in JSON; the traceback goes to the log (uvicorn logs it)."""
+    return JSONResponse({"error": "internal error", "detail": type(error).__name__}, status_code=500)
 
 
 @contextlib.asynccontextmanager

@@ -226,3 +226,13 @@ def test_a_handler_that_fails_is_logged_and_answered_2xx(bot, monkeypatch, caplo
     answer = post(bot, {"object_kind": "push"}, event="Push Hook")
     assert answer.status_code == 202 and answer.json()["status"] == "ignored"
     assert any(r.levelno == logging.ERROR and "the Push Hook handler failed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_bug_in_a_route_still_answers_json(bot, monkeypatch):
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(bot.runtime.gitlab, "ping", broken)
+    answer = httpx.get(f"{bot.url}/health/ready")
+    assert answer.status_code == 500
+    assert answer.json() == {"error": "internal error", "detail": "RuntimeError"}
