@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import httpx
+
 from bot.markers import parse_markers
 from tests.history.conftest import FIXTURES
 from tests.support.world import World
@@ -140,3 +142,22 @@ def test_a_couple_of_hundred_rows(world: World, vorhoelle, tmp_path: Path) -> No
     assert result.code == 0 and "200 rows: created 200, skipped 0, failed 0" in result.out
     assert len(job_issues(world)) == 200
     assert "200 rows: created 0, skipped 200" in vorhoelle("import-csv", str(sheet)).out
+
+
+def test_throttled_creations_are_waited_for_not_lost(world: World, vorhoelle, sandbox, tmp_path: Path) -> None:
+    """GitLab answers some creations 429 (Retry-After: 1); each row still becomes one issue."""
+    control = httpx.Client(base_url=f"{sandbox.url}/-/sandbox", headers={"PRIVATE-TOKEN": sandbox.root_token})
+    endpoint = "/projects/:id/issues"  # listing and creating
+    sheet = tmp_path / "twelve.csv"
+    sheet.write_text("Projekt;Status\n" + "".join(f"Projekt {n};offen\n" for n in range(1, 13)), encoding="utf-8")
+    control.delete("/counters").raise_for_status()
+    control.put("/faults", json={"error_rate": 0.3, "statuses": {"429": 1}, "paths": [endpoint], "seed": 7}).raise_for_status()
+    try:
+        result = vorhoelle("import-csv", str(sheet))
+    finally:
+        control.put("/faults", json={}).raise_for_status()
+
+    assert result.code == 0 and "12 rows: created 12, skipped 0, failed 0" in result.out
+    calls = control.get("/counters").json()["calls"][f"POST {endpoint}"]
+    assert calls["201"] == 12 and calls["429"] >= 1  # refused, waited for, and retried
+    assert sorted(i.title for i in job_issues(world)) == sorted(f"[JOB-MATCH] ?% — Projekt {n}" for n in range(1, 13))
