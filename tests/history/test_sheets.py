@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -11,12 +12,15 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.tracker.table import COLUMNS
 from tests.history.conftest import FIXTURES
 
 SPREADSHEET = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
 ACCESS_TOKEN = "ya29.local-test-access-token"
+SERVICE_ACCOUNT_TOKEN = "ya29.service-account-token"
 
 
 @dataclass
@@ -46,6 +50,11 @@ class _Handler(BaseHTTPRequestHandler):
             "spreadsheetId": SPREADSHEET, "updatedRange": f"Applications!A1:Q{len(rows)}",
             "updatedRows": len(rows), "updatedColumns": len(rows[0]), "updatedCells": len(rows) * len(rows[0]),
         })
+
+    def do_POST(self) -> None:  # noqa: N802 - OAuth token endpoint for the service account
+        form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        self.sheets.received.append({"path": self.path, "grant_type": form["grant_type"][0], "assertion": form["assertion"][0]})
+        self._answer(200, {"access_token": SERVICE_ACCOUNT_TOKEN, "token_type": "Bearer", "expires_in": 3600})
 
     def _answer(self, status: int, payload: dict) -> None:
         data = json.dumps(payload).encode()
@@ -139,3 +148,26 @@ def test_credentials_are_required(vorhoelle, sheets: FakeSheets, monkeypatch: py
     result = export_to(vorhoelle, sheets, broken)
     assert result.code == 1 and "cannot use the Google credentials file" in result.err
     assert sheets.received == []
+
+
+def test_a_service_account_signs_in_at_its_token_uri(vorhoelle, sheets: FakeSheets, tmp_path: Path) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    account = tmp_path / "service-account.json"
+    account.write_text(json.dumps({
+        "type": "service_account", "project_id": "vorhoelle-tests", "private_key_id": "key-1",
+        "private_key": pem.decode(), "client_email": "exporter@vorhoelle-tests.iam.example.org",
+        "client_id": "1234567890", "token_uri": f"{sheets.url}token",
+    }), encoding="utf-8")
+
+    result = vorhoelle("export", "--sheets", SPREADSHEET, "--sheets-service-account", str(account),
+                       "--sheets-endpoint", sheets.url)
+
+    assert result.code == 0, result.err
+    sign_in, update = sheets.received
+    assert sign_in["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    claims = json.loads(base64.urlsafe_b64decode(sign_in["assertion"].split(".")[1] + "=="))
+    assert claims["iss"] == "exporter@vorhoelle-tests.iam.example.org"
+    assert claims["scope"] == "https://www.googleapis.com/auth/spreadsheets"
+    assert update["authorization"] == f"Bearer {SERVICE_ACCOUNT_TOKEN}"
+    assert update["body"]["values"] == [[title for _, title in COLUMNS]]  # an empty project: the header
