@@ -16,6 +16,7 @@ webhook at it, as `vorhoelle hook install` would.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import re
 import secrets
@@ -142,6 +143,11 @@ class LoggedProcess:
         self.lines: list[str] = []
         self.url: str | None = None
         threading.Thread(target=self._collect, daemon=True).start()
+        atexit.register(self._kill_if_running)  # a failed test must not leave it behind
+
+    def _kill_if_running(self) -> None:
+        if self.process.poll() is None:
+            self.kill()
 
     def _collect(self) -> None:
         for line in self.process.stdout:
