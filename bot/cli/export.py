@@ -63,12 +63,6 @@ def _filters(args: argparse.Namespace, states: list[str]) -> Any:
     )
 
 
-def _described(args: argparse.Namespace) -> dict[str, Any]:
-    """The filters as dashboard.json records them."""
-    given = {"state": args.state, "provider": args.provider, "since": args.since, "until": args.until}
-    return {key: value for key, value in given.items() if value}
-
-
 def _write(target: str, text: str, *, encoding: str = "utf-8") -> None:
     if target == "-":
         sys.stdout.write(text)
@@ -104,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     try:
         apps = read_applications(gitlab, workflow, filters)
-        dashboard = build_dashboard(apps, list(workflow.states), gitlab.project.path, _described(args))
+        dashboard = build_dashboard(apps, list(workflow.states), gitlab.project.path, filters.described())
     except GitLabError as error:
         print(f"vorhoelle export: {error}", file=sys.stderr)
         return EXIT_FAILED

@@ -2,8 +2,10 @@
 report about the search computed back out of GitLab.
 
 - import: csvfile (read what spreadsheets export) -> mapping (what its words mean) -> rows (one
-  checked application per row, scores and dates parsed) -> importer (one issue per new row);
-- reports: records (one application from an issue's snapshot) -> table (the 17 tracker
-  columns: CSV, Google Sheets via sheets) and report (dashboard.json) -> site (static HTML with
-  charts drawn by charts).
+  checked application per row; scores, dates) -> importer (one issue per new row);
+- reports: export (read the job-match issues) -> records (one application per issue, with
+  description for staged issues' facts) -> table (the 17 tracker columns: CSV, and Google
+  Sheets through sheets) and report (dashboard.json) -> site (static HTML; charts draws).
+
+`job.Job` is what a posting is, wherever its facts come from.
 """

@@ -10,6 +10,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from bot.tracker.records import Application
 
@@ -68,6 +69,16 @@ class Filters:
     providers: tuple[str, ...] = ()
     since: date | None = None
     until: date | None = None
+
+    def described(self) -> dict[str, Any]:
+        """The filters in use, as dashboard.json records them (dates in ISO form)."""
+        given = {
+            "state": list(self.states),
+            "provider": list(self.providers),
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+        }
+        return {key: value for key, value in given.items() if value}
 
     def keep(self, app: Application) -> bool:
         """Whether `app` belongs in the report; dates compare the day it was staged or listed."""

@@ -111,6 +111,17 @@ def test_every_column_of_known_issues(world: World, vorhoelle, known: Known, tmp
     }
 
 
+def test_filters_are_recorded_in_dashboard_json(vorhoelle, tmp_path: Path) -> None:
+    out = tmp_path / "dashboard.json"
+    site = tmp_path / "site"
+    assert vorhoelle("export", "--json", str(out), "--site", str(site), "--state", "sent", "--since", "04.03.2024").code == 0
+    assert (site / "index.html").read_text(encoding="utf-8").count("No data yet") == 6  # an empty project draws
+    dashboard = json.loads(out.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(dashboard)
+    assert dashboard["filters"] == {"state": ["sent"], "since": "2024-03-04"}
+    assert dashboard["applications"] == [] and dashboard["decision_time"]["median_hours"] is None
+
+
 def test_filters(vorhoelle, known: Known, tmp_path: Path) -> None:
     def ids(*options: str) -> list[str]:
         out = tmp_path / "filtered.csv"
