@@ -28,6 +28,7 @@ COMMANDS = [
     "config",
     "status",
     "sandbox",
+    "demo",
 ]
 
 
