@@ -9,15 +9,18 @@ ping `<!channel>`; no WhatsApp text carries invisible direction tricks.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from urllib.parse import quote, urlsplit
 
 # Line and paragraph separators other than "\n": GitLab (Ruby) does not see them as line breaks,
 # a browser may; they become ordinary newlines so every line is escaped as a line.
 _LINE_BREAKS = re.compile("\r\n|[\r\u0085\u2028\u2029\x0b\x0c]")
-# Markdown punctuation that can start a link, image, emphasis, code, heading, table cell,
-# strikethrough, math, or a GitLab reference (@user, #issue, !mr, ~label, %milestone, $snippet).
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~@$%])")
+# Markdown punctuation that can start a link, image, emphasis, heading, table cell, strikethrough,
+# math, or a GitLab reference (@user, #issue, !mr, ~label, %milestone, $snippet). Backticks
+# become `&#96;` instead: an entity can never open or close a code span, an escaped one can in
+# parsers less careful than GitLab's.
+_MARKDOWN_SPECIAL = re.compile(r"([\\*_{}\[\]()#!|~@$%])")
 # What may start a line and turn it into a quick action, a list, a heading underline or a rule.
 _LINE_START = re.compile(r"(?m)^([ \t]*)([/=\-+]|\d+[.)])")
 # A mention in a single-line field (titles): GitLab renders titles without Markdown, so a
@@ -26,16 +29,29 @@ _TITLE_MENTION = re.compile(r"@(?=[\w.\-])")
 _CUT_NOTE = " … [cut: {} more characters]"
 
 
-def clean_text(text: object) -> str:
-    """Text without control, format (zero-width, bidirectional) or surrogate characters.
+def _character_class(categories: tuple[str, ...], keep: str) -> re.Pattern[str]:
+    """A regex matching every code point of `categories` except those in `keep`, as ranges."""
+    ranges: list[str] = []
+    start = None
+    for code in range(sys.maxunicode + 2):
+        inside = code <= sys.maxunicode and chr(code) not in keep and unicodedata.category(chr(code)) in categories
+        if inside and start is None:
+            start = code
+        elif not inside and start is not None:
+            ranges.append(f"\\U{start:08x}-\\U{code - 1:08x}")
+            start = None
+    return re.compile("[" + "".join(ranges) + "]")
 
-    Tab and newline stay; every other line separator becomes a newline. Lone surrogates (valid
-    in JSON, invalid in UTF-8) would make the text impossible to send at all.
-    """
-    value = _LINE_BREAKS.sub("\n", unicodedata.normalize("NFC", str(text)))
-    return "".join(
-        ch for ch in value if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
-    )
+
+# Control, format (zero-width, bidirectional, tag) and surrogate characters: invisible, able to
+# make text read differently from what it is, or (lone surrogates, valid in JSON) unsendable.
+_UNWANTED = _character_class(("Cc", "Cf", "Cs"), keep="\n\t")
+
+
+def clean_text(text: object) -> str:
+    """Text without control, format or surrogate characters; tab and newline stay, and every
+    other line separator becomes a newline."""
+    return _UNWANTED.sub("", _LINE_BREAKS.sub("\n", unicodedata.normalize("NFC", str(text))))
 
 
 def _grapheme_safe(text: str, end: int) -> int:
@@ -58,13 +74,13 @@ def cut(text: str, max_chars: int | None) -> str:
 def escape_markdown(text: object, max_chars: int | None = None) -> str:
     """GitLab-flavoured Markdown that shows `text` literally and does nothing else.
 
-    Backslash escapes stop links, images, emphasis, code and references; `\\@` is GitLab's own
+    Backslash escapes stop links, images, emphasis and references; `\\@` is GitLab's own
     way to write an @ that mentions nobody; a backslash before a leading `/` keeps a line from
-    being a quick action; `<`, `>` and `&` become entities so no HTML renders and no hidden
-    comment (a forged marker) can be opened.
+    being a quick action; `<`, `>`, `&` and backticks become entities so no HTML renders, no
+    code span or fence opens, and no hidden comment (a forged marker) can be opened.
     """
     value = cut(clean_text(text), max_chars)
-    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "&#96;")
     value = _MARKDOWN_SPECIAL.sub(r"\\\1", value)
     return _LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", value)
 
@@ -102,7 +118,7 @@ def safe_url(url: object) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
-    return quote(value, safe="/:?#[]@!$&*+,;=%~-._")
+    return quote(value, safe="/:?#@!$&*+,;=%~-._")
 
 
 def markdown_link(url: object, max_chars: int | None = None) -> str:

@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, 
 MAX_CYCLE = 200
 """Most matches one request (a cycle) may carry."""
 
+MAX_KEY = 2048
+"""Longest match key kept as it is (browsers and servers cap URLs at about this length)."""
+
 _SAFE_FILE_NAME = re.compile(r"[^\w.\-]+")
 
 
@@ -128,15 +131,23 @@ class Match(BaseModel):
 
     @property
     def key(self) -> str:
-        """What identifies the job across cycles: its URL, else `title|provider` normalised."""
+        """What identifies the job across cycles: its URL, else `title|provider` normalised.
+
+        A key longer than MAX_KEY (no real URL is) is replaced by its SHA-256, so the marker
+        that carries it stays small.
+        """
         if self.url:
-            return self.url
-        return "|".join(" ".join((part or "").lower().split()) for part in (self.title, self.provider))
+            key = self.url
+        else:
+            key = "|".join(" ".join((part or "").lower().split()) for part in (self.title, self.provider))
+        if len(key) > MAX_KEY:
+            return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+        return key
 
     @property
     def key_hash(self) -> str:
         """A short token for the key: searchable in GitLab whatever the key's characters."""
-        return hashlib.sha256(self.key.encode("utf-8")).hexdigest()[:24]
+        return hashlib.sha256(self.key.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
     @property
     def extras(self) -> dict[str, Any]:

@@ -298,8 +298,8 @@ def _stage_one(cycle: _Cycle, match: Match) -> StageResult:
     return _rescore(cycle, match, issue, old)
 
 
-def stage_cycle(runtime: Any, matches: list[Match]) -> list[StageResult]:
-    """Stage every match of a cycle, in order; then tell the notifier what was created.
+def stage_cycle(runtime: Any, matches: list[Match], *, notify: bool = True) -> list[StageResult]:
+    """Stage every match of a cycle, in order; then (with `notify`) tell the notifier.
 
     Raises StagingError (settings) or bot.gitlab_access.GitLabError (GitLab failed for good);
     matches before the failing one stay staged, and a replay of the cycle finds them.
@@ -307,20 +307,23 @@ def stage_cycle(runtime: Any, matches: list[Match]) -> list[StageResult]:
     with _one_cycle_at_a_time:
         cycle = _prepare(runtime.settings, runtime.gitlab)
         results = [_stage_one(cycle, match) for match in matches]
-    created = [r.iid for r in results if r.outcome == "created"]
     logger.info(
         "cycle staged: %d created, %d updated, %d unchanged, %d skipped",
         *(sum(r.outcome == o for r in results) for o in ("created", "updated", "unchanged", "skipped")),
-        extra={"event": "cycle_staged", "created": len(created)},
+        extra={"event": "cycle_staged", "issues_created": sum(r.outcome == "created" for r in results)},
     )
-    if created and runtime.notifier is not None:
-        _notify(runtime, created)
+    if notify:
+        notify_staged(runtime, results)
     return results
 
 
-def _notify(runtime: Any, iids: list[int]) -> None:
-    """Tell the notifier what was staged; its failure must not undo (or hide) the staging."""
+def notify_staged(runtime: Any, results: list[StageResult]) -> None:
+    """Hand the issues a cycle created to the notifier (when there is one). Its failure must not
+    undo or hide the staging: it is logged, and the notifier retries what it owes."""
+    created = [r.iid for r in results if r.outcome == "created" and r.iid is not None]
+    if not created or runtime.notifier is None:
+        return
     try:
-        runtime.notifier.on_staged([read_snapshot(runtime.gitlab, iid) for iid in iids])
+        runtime.notifier.on_staged([read_snapshot(runtime.gitlab, iid) for iid in created])
     except Exception:
-        logger.exception("notifier failed for staged issues %s", iids)
+        logger.exception("notifier failed for staged issues %s", created)

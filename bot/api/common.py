@@ -38,7 +38,13 @@ def runtime_of(request: Request) -> Runtime:
 
 
 async def read_json(request: Request) -> Any:
-    body = await request.body()
+    """The JSON body, refused (413) past `server.max_body_bytes` like a webhook would be."""
+    from bot.webhook import Refused, read_body
+
+    try:
+        body = await read_body(request, request.app.state.runtime.settings.server.max_body_bytes)
+    except Refused as refused:
+        raise ApiError(refused.status, refused.error, refused.detail) from None
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:

@@ -14,6 +14,7 @@ from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -23,7 +24,7 @@ from bot.api.openapi import Operation
 from bot.api.schemas import ActionRequest, ActionResponse, ErrorBody, InvalidBody, ListQuery, StageResponse
 from bot.match import Match, MatchDetail, MatchPage, parse_matches
 from bot.staged import get_staged, list_staged
-from bot.staging import StagingError, stage_cycle
+from bot.staging import StagingError, notify_staged, stage_cycle
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +61,14 @@ async def stage_matches(request: Request) -> Response:
     except ValidationError as error:
         raise invalid("invalid match", error) from None
     try:
-        results = await run_in_threadpool(stage_cycle, runtime, matches)
+        results = await run_in_threadpool(stage_cycle, runtime, matches, notify=False)
     except StagingError as error:
         raise ApiError(503, "staging is misconfigured", str(error)) from None
     counts = Counter(r.outcome for r in results)
     body = StageResponse(results=results, **{k: counts[k] for k in ("created", "updated", "unchanged", "skipped")})
-    return JSONResponse(body.model_dump(mode="json"), status_code=201 if counts["created"] else 200)
+    # The engine gets its answer now; notifications (which may wait for a channel) follow it.
+    return JSONResponse(body.model_dump(mode="json"), status_code=201 if counts["created"] else 200,
+                        background=BackgroundTask(notify_staged, runtime, results))
 
 
 @json_endpoint
@@ -143,6 +146,7 @@ OPERATIONS = [
               responses={201: ("At least one issue was created.", StageResponse),
                          200: ("Nothing new: every match skipped, unchanged or updated.", StageResponse),
                          400: ("The body is not JSON.", ErrorBody),
+                         413: ("The body exceeds server.max_body_bytes.", ErrorBody),
                          422: ("A match is invalid; `details` names each field.", InvalidBody), **_ERRORS}),
     Operation("GET", "/matches", list_matches, "List staged matches", query=ListQuery,
               responses={200: ("One page of matches.", MatchPage),

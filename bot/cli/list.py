@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     rows = [(f"#{m.iid}", m.state or "?", "" if m.score is None else m.score, m.gitlab_state, m.title, m.url)
             for m in page.items]
     print(table(["ISSUE", "STATE", "SCORE", "GITLAB", "TITLE", "URL"], rows))
-    total = f" of {page.total_pages} ({page.total} matches)" if page.total is not None else ""
+    noun = "match" if page.total == 1 else "matches"
+    total = f" of {page.total_pages} ({page.total} {noun})" if page.total is not None else ""
     print(f"page {page.page}{total}")
     return 0

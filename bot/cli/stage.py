@@ -8,6 +8,7 @@ GitLab and update it only when its score changed, create the rest.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -84,7 +85,9 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(f"  {line}" for line in describe(error)), file=sys.stderr)
         return EXIT_INVALID
     try:
-        results = stage_cycle(build_runtime(settings), matches)
+        # Standard output carries the results only; what the notifier prints goes to stderr.
+        with contextlib.redirect_stdout(sys.stderr):
+            results = stage_cycle(build_runtime(settings), matches)
     except (GitLabError, StagingError) as error:
         print(f"vorhoelle stage: {error}", file=sys.stderr)
         return EXIT_FAILED

@@ -1,0 +1,113 @@
+"""Every hostile value, through every escaper: inert by GitLab's own rules, still readable.
+
+GitLab's rules are taken from the sandbox's implementation of them (quick-action extraction,
+mention finding), the same code that decides what the sandbox executes.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from urllib.parse import unquote
+
+import pytest
+
+from bot.escape import escape_markdown, escape_markdown_cell, markdown_link, plain_title
+from bot.sandbox.quick_actions import extract_quick_actions, find_mentions
+from tests.injection.hostile import HOSTILE, TWO_MB
+
+USERS = {role: {"username": f"{role}-kobold"} for role in ("reviewer", "maintainer", "guest")}
+VALUES = [v.replace("{reviewer}", "reviewer-kobold").replace("{maintainer}", "maintainer-kobold")
+          .replace("{guest}", "guest-kobold") for v in HOSTILE]
+IDS = [repr(v[:30]) for v in VALUES]
+_UNESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def readable(markdown: str) -> str:
+    """Roughly what a reader sees: backslash escapes and entities resolved."""
+    return html.unescape(_UNESCAPE.sub(r"\1", markdown))
+
+
+def words(value: str) -> list[str]:
+    cleaned = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cf", "Cs"))
+    return re.findall(r"[A-Za-z]{3,}", cleaned)[:50]
+
+
+def invisible(text: str) -> list[str]:
+    return [ch for ch in text if ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cf", "Cs")]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=IDS)
+def test_markdown_runs_nothing_mentions_nobody_renders_no_html(value):
+    out = escape_markdown(value, 20000)
+
+    assert extract_quick_actions(out).actions == []
+    assert find_mentions(out) == []
+    assert "<" not in out and ">" not in out
+    assert not re.search(r"(?<!\\)\]\(", out) and not re.search(r"(?<!\\)!\[", out)
+    assert "`" not in out  # no code span or fence can open
+    assert invisible(out) == []
+
+
+@pytest.mark.parametrize("value", VALUES, ids=IDS)
+def test_markdown_keeps_the_words(value):
+    shown = readable(escape_markdown(value, 20000))
+
+    for word in words(value if len(value) < 20000 else value[:20000]):
+        assert word in shown
+
+
+@pytest.mark.parametrize("value", VALUES, ids=IDS)
+def test_a_table_cell_stays_one_cell(value):
+    out = escape_markdown_cell(value, 20000)
+
+    assert "\n" not in out
+    assert not re.search(r"(?<!\\)\|", out)
+
+
+@pytest.mark.parametrize("value", VALUES, ids=IDS)
+def test_a_title_is_one_short_line_without_mentions(value):
+    title = plain_title(value)
+
+    assert len(title) <= 255 and "\n" not in title and invisible(title) == []
+    assert not re.search(r"(?<![\w\\])@[\w.\-]", title)
+
+
+@pytest.mark.parametrize("value", VALUES, ids=IDS)
+def test_a_link_shows_exactly_where_it_goes(value):
+    out = markdown_link(value, 20000)
+    link = re.fullmatch(r"\[(.*)\]\((\S+)\)", out, re.S)
+
+    if link is None:
+        assert not re.search(r"(?<!\\)\]\(", out)  # no link at all, only text
+        return
+    visible, target = readable(link.group(1)), link.group(2)
+    assert re.match(r"https?://[^/\s]", target, re.I)
+    assert unquote(target) == visible
+    assert not re.search(r"[\s()<>`\"\\]", target)
+
+
+def test_only_http_and_https_become_links():
+    assert markdown_link("https://jobs.example.com/p?q=1") == "[https://jobs.example.com/p?q=1](https://jobs.example.com/p?q=1)"
+    assert markdown_link("http://jobs.example.com/a b") == "http://jobs.example.com/a b"
+    for text in ("javascript:alert(1)", "data:text/html,x", "//evil.example.net/x", "ftp://files.example.com/x",
+                 "/relative/path", "https://", "mailto:someone@example.com"):
+        assert "](" not in markdown_link(text)
+
+
+def test_a_huge_value_is_cut_with_a_visible_note():
+    out = escape_markdown(TWO_MB, 20000)
+
+    assert len(out) < 25000
+    assert out.endswith(f"… \\[cut: {len(TWO_MB) - 20000} more characters\\]")
+
+
+def test_a_cut_never_splits_a_character_from_its_accent():
+    text = "q\u0301" * 10  # q with a combining acute: no precomposed form exists
+
+    cut_title = plain_title("x" * 251 + text)
+    cut_md = escape_markdown(text, 5)
+
+    assert cut_title == "x" * 251 + "q\u0301" + "…"
+    assert cut_md.startswith("q\u0301q\u0301 …")

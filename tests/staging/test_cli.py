@@ -1,0 +1,100 @@
+"""`vorhoelle stage` and `vorhoelle list` as separate processes, against the sandbox GitLab."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.staging.conftest import match
+
+@pytest.fixture
+def world(world, tmp_path):
+    world.scratch = tmp_path
+    return world
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "bot" / "samples" / "matches.json"
+
+
+def vorhoelle(world, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """Run the CLI in a scratch directory (the console notifier's outbox lands there)."""
+    env = {
+        **os.environ,
+        "VORHOELLE_GITLAB_URL": world.url,
+        "VORHOELLE_GITLAB_TOKEN": world.users["bot"]["token"],
+        "VORHOELLE_PROJECT": world.path,
+        "VORHOELLE_STAGING__REVIEWER": world.users["reviewer"]["username"],
+        "VORHOELLE_NOTIFY__CHANNELS__CONSOLE__ENABLED": "false",
+        "VORHOELLE_NOTIFY__CHANNELS__GITLAB_TODO__ENABLED": "false",
+        "VORHOELLE_LOGGING__FORMAT": "text",
+    }
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True,
+                          text=True, env=env, timeout=120, cwd=world.scratch)
+
+
+def test_stage_the_samples_then_again_from_a_new_process(world):
+    samples = json.loads(SAMPLES.read_text(encoding="utf-8"))
+
+    first = vorhoelle(world, "stage", str(SAMPLES), "--json")
+    second = vorhoelle(world, "stage", str(SAMPLES))
+
+    assert first.returncode == 0, first.stderr
+    results = json.loads(first.stdout)
+    expected = ["skipped" if m["score"] < 70 else "created" for m in samples]
+    assert [r["outcome"] for r in results] == expected
+    assert second.returncode == 0, second.stderr
+    table = second.stdout.splitlines()
+    assert table[0].split()[:3] == ["OUTCOME", "ISSUE", "SCORE"]
+    assert [line.split()[0] for line in table[2:]] == [o.replace("created", "unchanged") for o in expected]
+    issues = world.project("maintainer").issues.list(get_all=True)
+    assert len(issues) == expected.count("created")
+
+
+def test_stage_yaml_from_standard_input(world):
+    one = match("Cloud Architect", 87)
+
+    done = vorhoelle(world, "stage", "-", "--json", stdin=yaml.safe_dump(one, allow_unicode=True))
+
+    assert done.returncode == 0, done.stderr
+    [result] = json.loads(done.stdout)
+    assert result["outcome"] == "created"
+    assert world.project("maintainer").issues.get(result["iid"]).title == "[JOB-MATCH] 87% — Cloud Architect"
+
+
+def test_invalid_input_names_the_field_and_stages_nothing(world, tmp_path):
+    path = tmp_path / "matches.json"
+    path.write_text(json.dumps([match(), {"title": "x", "score": "very high"}]), encoding="utf-8")
+
+    done = vorhoelle(world, "stage", str(path))
+
+    assert done.returncode == 2
+    assert "match 1: score:" in done.stderr
+    assert world.project("maintainer").issues.list(get_all=True) == []
+
+
+def test_a_missing_file_is_a_clear_error(world, tmp_path):
+    done = vorhoelle(world, "stage", str(tmp_path / "nope.json"))
+
+    assert done.returncode == 2 and "cannot read" in done.stderr
+
+
+def test_list_as_table_and_json(world, tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps([match("Alpha", 95), match("Beta", 75)]), encoding="utf-8")
+    assert vorhoelle(world, "stage", str(path)).returncode == 0
+
+    table = vorhoelle(world, "list", "--min-score", "90")
+    as_json = vorhoelle(world, "list", "--state", "pending", "--json")
+    wrong = vorhoelle(world, "list", "--state", "lost")
+
+    assert table.returncode == 0, table.stderr
+    assert "Alpha" in table.stdout and "Beta" not in table.stdout and "page 1 of 1 (1 match)" in table.stdout
+    page = json.loads(as_json.stdout)
+    assert [(m["score"], m["state"]) for m in page["items"]] == [(75, "pending"), (95, "pending")]
+    assert wrong.returncode == 2 and "unknown state 'lost'" in wrong.stderr
