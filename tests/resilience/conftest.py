@@ -16,7 +16,7 @@ import pytest
 
 from bot.markers import parse_markers
 from bot.sandbox.control import SandboxControl
-from tests.e2e.conftest import Scene
+from tests.e2e.conftest import Scene, scene  # noqa: F401 - the plain scene, for tests without channels
 from tests.fakes.slack import FakeSlack
 from tests.support.botserver import install_hook_for, running_bot, served_bot_settings
 
