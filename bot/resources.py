@@ -18,4 +18,6 @@ def resource_dir(name: str) -> Path:
     in_checkout = Path(__file__).resolve().parent.parent / name
     if in_checkout.is_dir():
         return in_checkout
-    return Path(str(importlib.resources.files(_PACKAGED[name])))
+    # Inside `bot`, not through files("bot.templates"): a directory without __init__.py is a
+    # namespace package, and its MultiplexedPath does not turn into a path with str().
+    return Path(str(importlib.resources.files("bot"))) / _PACKAGED[name].removeprefix("bot.")
