@@ -266,36 +266,44 @@ def run_demo(options: Options) -> int:
                   root_token=f"demo-root-{secrets.token_urlsafe(12)}", state_file=options.state_file)
     report = Report()
     say(f"Vorhölle demo: a sandbox GitLab and the bot on this machine (work directory {workdir})")
-    stop_on_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+    interrupted = False
+    previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
     try:
         run_steps(scene, STEPS, options, report)
         if report.ok:
             say()
             say(summarise(scene))
     except KeyboardInterrupt:
+        interrupted = True
         report.failed = "interrupted"
         say("\ninterrupted: stopping the sandbox and the bot")
     finally:
-        signal.signal(signal.SIGTERM, stop_on_sigterm)
-        if options.summary_file is not None:
-            options.summary_file.write_text(json.dumps(scene.summary(report), indent=2, ensure_ascii=False) + "\n",
-                                            encoding="utf-8")
-        if report.failed and services.children:
-            for name in services.children:
-                say(f"last lines of the {name}'s log:\n{services.tail(name)}")
-        scene.close()
-        if options.keep and report.failed != "interrupted":
-            say(scene.how_to_explore())
-        else:
-            services.stop_all()
-            shutil.rmtree(workdir, ignore_errors=True)
-    if report.failed == "interrupted":
+        signal.signal(signal.SIGTERM, previous_sigterm)
+        _finish(scene, report, options, keep=options.keep and not interrupted, show_logs=not interrupted)
+    if interrupted:
         return 130
     if report.failed:
         say(f"vorhoelle demo: {report.failed}")
         return 1
     say("vorhoelle demo: every step worked.")
     return 0
+
+
+def _finish(scene: Any, report: Report, options: Options, *, keep: bool, show_logs: bool) -> None:
+    """Write the summary, show the logs of a failure, then stop everything (or say how to)."""
+    services = scene.services
+    if options.summary_file is not None:
+        options.summary_file.write_text(json.dumps(scene.summary(report), indent=2, ensure_ascii=False) + "\n",
+                                        encoding="utf-8")
+    if report.failed and show_logs:
+        for name in services.children:
+            say(f"last lines of the {name}'s log ({services.log_file(name)}):\n{services.tail(name)}")
+    scene.close()
+    if keep:
+        say(scene.how_to_explore())
+        return
+    services.stop_all()
+    shutil.rmtree(scene.workdir, ignore_errors=True)
 
 
 def _interrupt(signum: int, frame: Any) -> None:
