@@ -8,7 +8,7 @@ bench/ run the same paths at scale.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,28 @@ from bot.sandbox.control import SandboxControl
 from tests.e2e.conftest import Scene, scene  # noqa: F401 - the plain scene, for tests without channels
 from tests.fakes.slack import FakeSlack
 from tests.support.botserver import install_hook_for, running_bot, served_bot_settings
+
+
+Act = Callable[[Any, int], None]
+"""A reviewer's act on issue `iid` of a python-gitlab project (lazy): exactly one API call."""
+
+
+def label(state: str) -> Act:
+    def act(project: Any, iid: int) -> None:
+        project.issues.update(iid, {"add_labels": f"job-match/{state}"})
+    return act
+
+
+def comment(text: str) -> Act:
+    def act(project: Any, iid: int) -> None:
+        project.issues.get(iid, lazy=True).notes.create({"body": text})
+    return act
+
+
+def emoji(name: str) -> Act:
+    def act(project: Any, iid: int) -> None:
+        project.issues.get(iid, lazy=True).awardemojis.create({"name": name})
+    return act
 
 
 def notify_config(slack: FakeSlack, outbox: Path, **over: Any) -> dict[str, Any]:

@@ -4,34 +4,11 @@ both acts recorded, and the one who lost the race told why."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-
-import pytest
 
 from bot.markers import parse_markers
 from tests.e2e.conftest import Scene
-
-Act = Callable[[Scene, str, int], None]
-
-
-def label(state: str) -> Act:
-    def act(scene: Scene, role: str, iid: int) -> None:
-        scene.world.project(role).issues.update(iid, {"add_labels": f"job-match/{state}"})
-    return act
-
-
-def comment(text: str) -> Act:
-    def act(scene: Scene, role: str, iid: int) -> None:
-        scene.world.project(role).issues.get(iid, lazy=True).notes.create({"body": text})
-    return act
-
-
-def emoji(name: str) -> Act:
-    def act(scene: Scene, role: str, iid: int) -> None:
-        scene.world.project(role).issues.get(iid, lazy=True).awardemojis.create({"name": name})
-    return act
-
+from tests.resilience.conftest import Act, comment, emoji, label
 
 RACES = {  # (the reviewer approves, the maintainer rejects)
     "label against comment": (label("approved"), comment("/reject not remote")),
@@ -58,7 +35,7 @@ def test_simultaneous_approve_and_reject_end_in_one_state_with_both_recorded(sce
 
     def at_once(act: Act, role: str, iid: int) -> None:
         start.wait(timeout=30)
-        act(scene, role, iid)
+        act(scene.world.project(role), iid)
 
     with ThreadPoolExecutor(2 * len(RACES)) as pool:
         for name, (approve, reject) in RACES.items():
