@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-
 from bot.markers import parse_markers
 from tests.e2e.conftest import Scene
 from tests.resilience.conftest import comment, emoji, label
