@@ -149,7 +149,10 @@ class Account:
         return self.user.get("username", "root")
 
     def call(self, method: str, path: str, /, **body: Any) -> Any:
-        response = self._http.request(method, path, json=body or None)
+        try:
+            response = self._http.request(method, path, json=body or None)
+        except httpx.TransportError as error:
+            raise StepFailed(f"GitLab did not answer {method} {path}: {error}") from None
         if response.is_error:
             raise StepFailed(f"GitLab answered {response.status_code} to {method} {path}: {response.text[:300]}")
         return response.json() if response.content else None
@@ -258,7 +261,8 @@ def run_demo(options: Options) -> int:
     from bot.demo_steps import STEPS, Scene, summarise
 
     if options.state_file is not None and options.state_file.exists():
-        say(f"vorhoelle demo: {options.state_file} exists; the demo needs a fresh sandbox (remove it or choose another --state)")
+        print(f"vorhoelle demo: {options.state_file} exists; the demo needs a fresh sandbox "
+              "(remove it or choose another --state)", file=sys.stderr)
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="vorhoelle-demo-"))
     services = Services(workdir, child_environment())

@@ -13,11 +13,12 @@ import signal
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote, urlsplit
 
 import httpx
 
+from bot.cli.labels import sync_labels
 from bot.cli.serve import DEMO_BOT, DEMO_PROJECT
 from bot.cli.tables import table
 from bot.demo import Account, Outbox, Report, Services, Step, StepFailed, answers, poll
@@ -211,10 +212,8 @@ def create_project_and_people(scene: Scene) -> str:
             f"@{DEMO_BOT} (maintainer), a token each from the admin API")
 
 
-def sync_labels(scene: Scene) -> str:
-    from bot.cli.labels import sync_labels as sync
-
-    done = sync(scene.bot_view, scene.settings)
+def create_labels(scene: Scene) -> str:
+    done = sync_labels(scene.bot_view, scene.settings)
     created = [name for name, status in done if status == "created"]
     if len(created) != len(done):
         raise StepFailed(f"expected only new labels in a new project, got {done}")
@@ -272,16 +271,15 @@ def approve_by_label(scene: Scene) -> str:
     return f"@reviewer swaps {pending} for {approved} on #{match.iid} → {scene.answered(match, edits, 'approved')}  {match.url}"
 
 
-def reject_by_comment(scene: Scene) -> str:
-    match = scene.matches[1]
-    source = comment(scene, "reviewer", match, "/reject too far away")
-    return f'@reviewer comments "/reject too far away" on #{match.iid} → {scene.answered(match, {source}, "rejected")}  {match.url}'
+def reviewer_comments(index: int, text: str, state: str) -> Callable[[Scene], str]:
+    """The step where the reviewer comments `text` on the index-th match and the bot moves it to `state`."""
 
+    def step(scene: Scene) -> str:
+        match = scene.matches[index]
+        source = comment(scene, "reviewer", match, text)
+        return f'@reviewer comments "{text}" on #{match.iid} → {scene.answered(match, {source}, state)}  {match.url}'
 
-def approve_by_command(scene: Scene) -> str:
-    match = scene.matches[2]
-    source = comment(scene, "reviewer", match, "/accept")
-    return f'@reviewer comments "/accept" on #{match.iid} → {scene.answered(match, {source}, "approved")}  {match.url}'
+    return step
 
 
 def guest_is_refused(scene: Scene) -> str:
@@ -297,12 +295,6 @@ def approve_by_emoji(scene: Scene) -> str:
     award = scene.people["reviewer"].call("POST", scene.issue_path(match, "/award_emoji"), name="thumbsup")
     source = source_id("award", award["id"])
     return f"@reviewer reacts 👍 on #{match.iid} → {scene.answered(match, {source}, 'approved')}  {match.url}"
-
-
-def send_application(scene: Scene) -> str:
-    match = scene.matches[0]
-    source = comment(scene, "reviewer", match, "/send")
-    return f'@reviewer comments "/send" on #{match.iid} → {scene.answered(match, {source}, "sent")}  {match.url}'
 
 
 def stop_bot(scene: Scene) -> str:
@@ -339,16 +331,16 @@ def restart_bot(scene: Scene) -> str:
 STEPS = [
     Step("sandbox GitLab", start_sandbox),
     Step("project and people", create_project_and_people),
-    Step("labels", sync_labels),
+    Step("labels", create_labels),
     Step("bot", start_bot),
     Step("webhook", install_webhook),
     Step("stage matches", stage_samples),
     Step("approve by label", approve_by_label),
-    Step("reject by comment", reject_by_comment),
-    Step("approve by command", approve_by_command),
+    Step("reject by comment", reviewer_comments(1, "/reject too far away", "rejected")),
+    Step("approve by command", reviewer_comments(2, "/accept", "approved")),
     Step("guest is refused", guest_is_refused),
     Step("approve by emoji", approve_by_emoji),
-    Step("send", send_application),
+    Step("send", reviewer_comments(0, "/send", "sent")),
     Step("stop the bot", stop_bot),
     Step("change while the bot is down", change_while_down),
     Step("restart and catch up", restart_bot),

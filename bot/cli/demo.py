@@ -19,23 +19,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "demo",
         help="run a sandbox GitLab and the bot, and watch a review from staging to sent",
         description=(
-            "Start the sandbox GitLab and `vorhoelle serve` as child processes on free local ports, "
-            "create a project with a reviewer, a guest and the bot user, sync the labels, install "
-            "the webhook and stage the sample matches; then play the reviewer: approve by label, "
-            "reject by comment, approve with /accept, a guest refused, a 👍, a /send; stop the bot, "
-            "change a match while it is down, and start it again to see the catch-up record the "
-            "change. Each step prints one line once GitLab shows that it worked; notifications go to "
-            "the console channel and are printed. Your own VORHOELLE_* settings are ignored. "
-            "Exit status: 0 when every step worked, 1 naming the step that did not, 130 on Ctrl-C."
+            "Start the sandbox GitLab and `vorhoelle serve` as child processes on free local ports,\n"
+            "create a project with a reviewer, a guest and the bot user, sync the labels, install the\n"
+            "webhook and stage the sample matches. Then play the reviewer: approve by label, reject by\n"
+            "comment, approve with /accept, a guest refused, a 👍, a /send; stop the bot, change a match\n"
+            "while it is down, and start the bot again to see its catch-up record the change.\n\n"
+            "Each step prints one line once GitLab shows that it worked; notifications go to the console\n"
+            "channel and are printed. Your own VORHOELLE_* settings are ignored.\n"
+            "Exit status: 0 every step worked, 1 a step did not (it is named), 2 bad arguments, 130 Ctrl-C."
         ),
-        epilog="example: vorhoelle demo            (about a minute; --fast skips the pauses)\n"
+        epilog="example: vorhoelle demo            (half a minute; --fast skips the pauses)\n"
                "         vorhoelle demo --keep     (then explore with the printed URLs and tokens)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--fast", action="store_true", help="no pauses between steps")
     parser.add_argument(
         "--keep", action="store_true",
-        help="leave the sandbox and the bot running at the end; print their URLs, the tokens and how to stop them",
+        help="leave the sandbox and the bot running at the end (not after Ctrl-C); print their URLs, the tokens "
+             "and how to stop them",
     )
     parser.add_argument("--summary", metavar="FILE", type=Path,
                         help="write what happened as JSON: steps, people, each match's state and history, notifications")
