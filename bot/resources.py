@@ -15,9 +15,11 @@ _PACKAGED = {"templates": "bot.templates", "config": "bot.defaults"}
 
 def resource_dir(name: str) -> Path:
     """Return the directory holding `templates` or `config` for this installation."""
-    in_checkout = Path(__file__).resolve().parent.parent / name
-    if in_checkout.is_dir():
-        return in_checkout
+    checkout = Path(__file__).resolve().parent.parent
+    # pyproject.toml tells a checkout from site-packages, where another distribution may have
+    # left a top-level `templates` or `config` directory of its own.
+    if (checkout / "pyproject.toml").is_file() and (checkout / name).is_dir():
+        return checkout / name
     # Inside `bot`, not through files("bot.templates"): a directory without __init__.py is a
     # namespace package, and its MultiplexedPath does not turn into a path with str().
     return Path(str(importlib.resources.files("bot"))) / _PACKAGED[name].removeprefix("bot.")
