@@ -27,7 +27,9 @@ if str(REPO) not in sys.path:
 
 from bot.sandbox import RunningSandbox, start_in_thread  # noqa: E402
 from bot.sandbox.control import SandboxControl  # noqa: E402
-from tests.support.botserver import LoggedProcess, WEBHOOK_SECRET, install_hook_for  # noqa: E402
+from tests.support.botserver import (  # noqa: E402
+    LoggedProcess, install_hook_for, serve_process, served_bot_settings,
+)
 from tests.support.waiting import wait_until  # noqa: E402
 from tests.support.world import World, new_world  # noqa: E402
 
@@ -96,30 +98,18 @@ def sandbox_in_thread() -> Iterator[RunningSandbox]:
         sandbox.stop()
 
 
-def serve_env(world: World, config: dict[str, Any] | None, workdir: Path) -> dict[str, str]:
-    """The environment `vorhoelle serve` is configured through, as in production; `config`
-    becomes its YAML file (VORHOELLE_CONFIG)."""
-    env = {
-        "VORHOELLE_GITLAB_URL": world.url,
-        "VORHOELLE_GITLAB_TOKEN": world.users["bot"]["token"],
-        "VORHOELLE_PROJECT": world.path,
-        "VORHOELLE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "VORHOELLE_LOGGING__FORMAT": "text",
-    }
-    if config:
-        path = workdir / "vorhoelle.yml"
-        path.write_text(yaml.safe_dump(config), encoding="utf-8")
-        env["VORHOELLE_CONFIG"] = str(path)
-    return env
-
-
 @contextmanager
 def served_bot(world: World, config: dict[str, Any] | None = None) -> Iterator[LoggedProcess]:
-    """`vorhoelle serve` for `world` on a free port, its webhook installed; stopped at the end."""
+    """`vorhoelle serve` for `world` on a free port, configured through the environment as in
+    production (`config` becomes its VORHOELLE_CONFIG file), its webhook installed."""
     with tempfile.TemporaryDirectory(prefix="vorhoelle-bench-") as workdir:
-        bot = LoggedProcess("serve", "--port", "0", env=serve_env(world, config, Path(workdir)), cwd=workdir)
+        env = {}
+        if config:
+            path = Path(workdir) / "vorhoelle.yml"
+            path.write_text(yaml.safe_dump(config), encoding="utf-8")
+            env["VORHOELLE_CONFIG"] = str(path)
+        bot = serve_process(served_bot_settings(world), cwd=workdir, env=env)
         try:
-            bot.url = bot.wait_for(r"listening on (http://\S+)").group(1)
             install_hook_for(bot, world)
             yield bot
         finally:
@@ -146,6 +136,6 @@ def machine() -> str:
 
 __all__ = [
     "REPO", "SandboxControl", "World", "latency_line", "machine", "new_world", "percentile",
-    "print_calls", "rss_mb", "sandbox_in_thread", "served_bot", "serve_env", "settle_calls",
+    "print_calls", "rss_mb", "sandbox_in_thread", "served_bot", "settle_calls",
     "split_calls", "store_of", "timed", "wait_until",
 ]
