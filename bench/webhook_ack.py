@@ -26,37 +26,44 @@ import time
 import uuid
 from typing import Any
 
-from _common import REPO, latency_line, machine, new_world, sandbox_in_thread, served_bot, wait_until
-
-PAYLOAD = REPO / "tests" / "fixtures" / "gitlab_payloads" / "issue_update_labels_DERIVED.json"
-
 
 def serve_bare() -> None:
-    """The control: the same uvicorn set-up as `vorhoelle serve`, and nothing else."""
+    """The control: uvicorn configured as `vorhoelle serve` configures it (bot/server.py), one
+    route, and nothing else imported — so that start-up and memory are the framework's own."""
+    import socket
+
+    import uvicorn
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from bot.server import DrainingServer, listening_socket, url_of
-    from bot.settings import load_settings
-
     async def webhook(request: Request) -> JSONResponse:
         await request.body()
         return JSONResponse({"status": "queued"}, status_code=202)
 
+    sock = socket.create_server(("127.0.0.1", 0))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    print(f"listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
     app = Starlette(routes=[Route("/webhook", webhook, methods=["POST"])])
-    app.state.draining = False
-    sock = listening_socket("127.0.0.1", 0)
-    print(f"listening on {url_of(sock)}", flush=True)
-    DrainingServer(app, load_settings()).run(sockets=[sock])
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=10)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
-def start_bare() -> tuple[subprocess.Popen[str], str]:
-    """This script again, as the bare server; returns it and its URL once it listens."""
+if __name__ == "__main__" and sys.argv[1:] == ["--serve-bare"]:
+    serve_bare()   # before importing the bench's helpers, which load the whole bot
+    sys.exit(0)
+
+from _common import REPO, latency_line, machine, new_world, sandbox_in_thread, served_bot, wait_until  # noqa: E402
+
+PAYLOAD = REPO / "tests" / "fixtures" / "gitlab_payloads" / "issue_update_labels_DERIVED.json"
+
+
+def start_bare(interval: float = 0.05) -> tuple[subprocess.Popen[str], str]:
+    """This script again, as the bare server; returns it and its URL once it answers."""
     process = subprocess.Popen([sys.executable, __file__, "--serve-bare"], stdout=subprocess.PIPE, text=True)
     url = process.stdout.readline().split()[-1]
-    wait_until(lambda: answers(url), message="the bare server")
+    wait_until(lambda: answers(url), interval=interval, message="the bare server")
     return process, url
 
 
@@ -164,7 +171,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--serve-bare"]:
-        serve_bare()
-    else:
-        main()
+    main()
