@@ -157,7 +157,8 @@ def vorhoelle(*args, env):
 
 def test_the_command_exits_non_zero_on_problems_and_never_prints_secrets(sandbox, tmp_path):
     world = new_world(sandbox, bot_access=40)
-    env = use(pytest.MonkeyPatch(), world)  # only to build the environment for the child process
+    with pytest.MonkeyPatch.context() as only_here:  # builds the child's environment, then undone
+        env = use(only_here, world)
     good = vorhoelle("config", "check", env=env)
     assert good.returncode == 0, good.stdout + good.stderr
     assert good.stdout.splitlines()[-1] == "configuration OK"
