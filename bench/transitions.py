@@ -8,9 +8,10 @@ call), `vorhoelle serve` in its own process with its webhook installed, N job-ma
 staged by the bot. Then reviewers act on every issue at once from `--threads` threads — a
 label edit, a `/reject …` comment or a 👍, in turn — each one API call. Measured:
 
-- transitions per second: from the first reviewer call to the last history note;
+- transitions per second: from the first reviewer call of the burst to its last history note;
 - latency: from the moment GitLab started the webhook delivery to the history note's creation,
-  both stamped by the sandbox;
+  both stamped by the sandbox — for `--one-by-one` issues reviewed alone first, and in the
+  burst, where it includes the wait in the bot's queue;
 - calls: the sandbox's counters once the bot falls quiet, minus the reviewers' own calls.
 
 Figures, not pass/fail. The target is at most 3 writes per transition.
@@ -101,6 +102,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=150, help="issues reviewed at once (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=4, help="reviewers acting in parallel (default: %(default)s)")
+    parser.add_argument("--one-by-one", type=int, default=10,
+                        help="issues reviewed first one at a time, for the latency without a queue (default: %(default)s)")
     parser.add_argument("--no-notify", action="store_true",
                         help="announce no event on any channel, to see the calls of the review alone")
     args = parser.parse_args()
@@ -116,27 +119,37 @@ def main() -> None:
             control.reset_counters()
 
             reviewer_calls: Counter[str] = Counter()
+            alone = iids[:args.one_by_one]
+            for n, iid in enumerate(alone):
+                reviewer_calls[WAYS[n % len(WAYS)](world, iid)] += 1
+                wait_until(lambda: iid in history_notes(sandbox, world), interval=0.01, message=f"#{iid}'s note")
+            deliveries = webhook_starts(sandbox, hook_id, world.users["reviewer"]["id"])  # the log keeps 500
+            burst = iids[len(alone):]
             started = time.time()
             with ThreadPoolExecutor(args.threads) as pool:
-                done = pool.map(lambda n: WAYS[n % len(WAYS)](world, iids[n]), range(len(iids)))
+                done = pool.map(lambda n: WAYS[n % len(WAYS)](world, burst[n]), range(len(burst)))
                 reviewer_calls.update(done)
             notes = wait_until(lambda: (lambda w: w if len(w) == len(iids) else None)(history_notes(sandbox, world)),
                                timeout=600, interval=0.2, message="a history note on every issue")
-            deliveries = webhook_starts(sandbox, hook_id, world.users["reviewer"]["id"])  # before the log rolls
+            deliveries |= webhook_starts(sandbox, hook_id, world.users["reviewer"]["id"])
             # A message held while another round ran goes out with the next flush (every 30 s).
             wait_until(lambda: owed_labels(sandbox, world) == 0, timeout=120, interval=0.5,
                        message="held notifications to go out")
             counters = settle_calls(control)
             failed = [line for line in bot.lines if "Traceback" in line or " ERROR " in line]
 
-    elapsed = max(notes.values()) - started
-    latencies = [notes[iid] - deliveries[iid] for iid in iids if iid in deliveries]
+    elapsed = max(notes[iid] for iid in burst) - started
+
+    def latencies(group: list[int]) -> list[float]:
+        return [notes[iid] - deliveries[iid] for iid in group if iid in deliveries]
+
     reads, writes = split_calls(counters, minus=reviewer_calls)
     count = len(iids)
     notify = "no notifications" if args.no_notify else "console notifications, unpaced"
     print(f"transitions bench — {count} issues, {args.threads} reviewer threads, {notify}, {machine()}")
-    print(f"  transitions per second: {count / elapsed:.1f} ({count} in {elapsed:.2f} s)")
-    print(f"  webhook -> history note: {latency_line(latencies)} ({len(latencies)} measured)")
+    print(f"  burst: {len(burst) / elapsed:.1f} transitions per second ({len(burst)} in {elapsed:.2f} s)")
+    print(f"  webhook -> history note, one at a time: {latency_line(latencies(alone))}")
+    print(f"  webhook -> history note, in the burst:  {latency_line(latencies(burst))} (queueing included)")
     print_calls("GitLab reads", reads, count)
     print_calls("GitLab writes", writes, count)
     print(f"  errors in the bot's log: {len(failed)}")
