@@ -128,6 +128,7 @@ class CatchUpLoop:
         except Exception as error:
             self.last_error = f"listing changed issues failed: {error}"
             log.warning("catch-up: %s; the window stays open", self.last_error, extra={"outcome": "failed"})
+            await self._tell_watch()
             return report
         queue = self.runtime.queue
         outcomes = await asyncio.gather(*(queue.submit(Hint(iid, "catch-up")) for iid in iids))
@@ -142,7 +143,16 @@ class CatchUpLoop:
         metrics.CATCH_UP_LAG.set((now() - report.since).total_seconds())
         log.info("catch-up pass: %s", report.summary(), extra={"event": "catch-up", "outcome":
                  "failed" if report.failed else "ok"})
+        await self._tell_watch()
         return report
+
+    async def _tell_watch(self) -> None:
+        """The notifier's health watch hears how the pass went and checks the webhook on the same
+        schedule (bot/notify/watch.py): the admin channel hears of trouble once, and of its end."""
+        watch = getattr(self.runtime.notifier, "watch", None)
+        if watch is not None:
+            await asyncio.to_thread(watch.after_catch_up, self.runtime.gitlab,
+                                    self.runtime.settings.public_url, self.last_error)
 
     def status(self) -> dict[str, object]:
         return {

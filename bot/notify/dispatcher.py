@@ -39,6 +39,7 @@ from bot.notify.channel import Channel, ChannelError
 from bot.notify.clock import Clock, QuietWindow, system_clock
 from bot.notify.message import Item, Message, item_of
 from bot.notify.owed import NOTIFIED, SENDING, STAGED, DeliveryKey, Owed, owed, recorded_in
+from bot.notify.watch import NOTIFICATIONS, HealthWatch
 from bot.render import render
 from bot.settings import Settings
 from bot.snapshot import IssueSnapshot, read_snapshot
@@ -107,7 +108,7 @@ class Dispatcher:
         self._recorded: OrderedDict[tuple[int, DeliveryKey], None] = OrderedDict()
         self._in_flight: set[tuple[int, DeliveryKey]] = set()
         self._unsaved: dict[tuple[int, int], str] = {}   # record edits GitLab refused, to retry
-        self._gitlab_failures = 0
+        self.watch = HealthWatch(self.report_health, report_after=self.notify.retry.report_after_rounds)
 
     # -- entry points -----------------------------------------------------------------------
 
@@ -147,9 +148,10 @@ class Dispatcher:
                 outcomes[name] = Outcome(name, False, f"channel {name!r} cannot send: {why}")
         return outcomes
 
-    def report_health(self, text: str) -> None:
-        """Tell the admin channel about the bot's own trouble (a disabled hook, failing calls)."""
-        log.error("health: %s", text)
+    def report_health(self, text: str, *, trouble: bool = True) -> None:
+        """Tell the admin channel about the bot's own trouble (a disabled hook, failing calls), or
+        (`trouble=False`) that it is over."""
+        log.log(logging.ERROR if trouble else logging.INFO, "health: %s", text)
         name = self.notify.admin_channel
         channel = self.channels.get(name) if name else None
         if channel is None:
@@ -169,7 +171,7 @@ class Dispatcher:
             return
         try:
             self._round(snapshots, cycle=cycle)
-            self._gitlab_failures = 0
+            self.watch.ok(NOTIFICATIONS, "Notifications reach GitLab again.")
         except GitLabError as exc:
             self._gitlab_failed(exc)
         finally:
@@ -177,10 +179,7 @@ class Dispatcher:
 
     def _gitlab_failed(self, exc: GitLabError) -> None:
         """GitLab refused a round: held messages wait; the admin hears when it keeps happening."""
-        self._gitlab_failures += 1
-        log.warning("notifications wait, GitLab failed (%d in a row): %s", self._gitlab_failures, exc)
-        if self._gitlab_failures == self.notify.retry.report_after_rounds:
-            self.report_health(f"GitLab keeps failing ({self._gitlab_failures} times): {exc}")
+        self.watch.failed(NOTIFICATIONS, f"Notifications wait, GitLab keeps failing: {exc}")
 
     def _round(self, snapshots: Sequence[IssueSnapshot], *, cycle: bool) -> None:
         now = self.clock()
@@ -415,7 +414,7 @@ class Dispatcher:
         now = self.clock()
         if all(outcome.ok for outcome in outcomes):
             if health.reported:
-                self.report_health(f"{name} works again after {health.failed_rounds} failed round(s).")
+                self.report_health(f"{name} works again after {health.failed_rounds} failed round(s).", trouble=False)
             self.health[name] = ChannelHealth()
             return
         health.failed_rounds += 1
