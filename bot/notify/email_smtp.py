@@ -1,7 +1,10 @@
 """E-mail over SMTP with STARTTLS: the transport that works with any mail server.
 
 (Gmail's own SMTP needs an app password; the Gmail API transport is in email_gmail.py.)
-A 4xx answer is temporary, a 5xx one permanent, as SMTP itself defines them.
+A 4xx answer is temporary, a 5xx one permanent, as SMTP itself defines them. The server's
+certificate is checked against the system's trust store (`SSL_CERT_FILE` names another CA file,
+e.g. a company CA) or an explicit `tls_context`; a certificate that fails the check is a permanent
+failure: retrying cannot make it trusted.
 """
 
 from __future__ import annotations
@@ -28,6 +31,11 @@ class Smtp:
                 if s.username:
                     smtp.login(s.username, s.password.get_secret_value() if s.password else "")
                 refused = smtp.send_message(mail)
+        except ssl.SSLCertVerificationError as exc:
+            raise ChannelError(
+                f"SMTP server's certificate is not trusted ({exc.verify_message}); "
+                "add its CA with SSL_CERT_FILE", permanent=True,
+            ) from exc
         except smtplib.SMTPAuthenticationError as exc:
             raise ChannelError(f"SMTP login refused: {exc.smtp_code}", permanent=True) from exc
         except smtplib.SMTPRecipientsRefused as exc:

@@ -12,7 +12,7 @@ from bot.notify.mail import Email
 from bot.notify.message import Message
 from bot.settings import EmailChannel, SmtpTransport
 from tests.fakes.gmail import TOKEN, FakeGmail, google_error
-from tests.fakes.smtp import PASSWORD, USER, FakeSmtp
+from tests.fakes.smtp import PASSWORD, USER, FakeSmtp, SelfSigned
 from tests.notify.items import item, summary
 
 SENDER, TO = "jobs-bot@example.com", ["reviewer@example.org"]
@@ -97,4 +97,43 @@ def test_smtp_refusals_are_permanent_or_temporary_as_smtp_says():
         with pytest.raises(ChannelError, match="451") as busy:
             smtp_channel(server.port).send(summary(1))
         assert not busy.value.permanent
+    assert server.inbox.mails == []
+
+
+def starttls_channel(port: int, tls_context=None) -> Email:
+    settings = SmtpTransport(host="127.0.0.1", port=port, starttls=True, username=USER, password=PASSWORD, timeout_seconds=5)
+    return Email(Smtp(settings, tls_context=tls_context), sender=SENDER, to=TO)
+
+
+@pytest.fixture
+def certificate(tmp_path) -> SelfSigned:
+    return SelfSigned.create(tmp_path)
+
+
+def test_smtp_starttls_with_a_trusted_certificate(certificate):
+    with FakeSmtp(tls=certificate) as server:
+        message_id = starttls_channel(server.port, certificate.client_context()).send(summary(3))
+
+    ((recipients, mail),) = server.inbox.mails
+    assert server.inbox.starttls == 1 and server.inbox.encrypted == [True]
+    assert recipients == TO and mail["Message-ID"] == message_id
+    assert mail["Subject"] == "[Vorhölle] 3 new job matches — top: 83% Cloud Architect 3"
+    assert "- New job match: 83% Cloud Architect 3 — Nordlicht Consulting GmbH, Berlin" in mail.get_body(("plain",)).get_content()
+
+
+def test_smtp_starttls_trusts_the_ca_file_named_by_ssl_cert_file(certificate, monkeypatch):
+    """Without an explicit context the system's trust store is used; SSL_CERT_FILE points it at a CA file."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate.cert_file))
+    with FakeSmtp(tls=certificate) as server:
+        starttls_channel(server.port).send(summary(1))
+    assert server.inbox.encrypted == [True]
+
+
+def test_smtp_starttls_refuses_an_untrusted_certificate_for_good(certificate, tmp_path):
+    (tmp_path / "stranger").mkdir()
+    stranger = SelfSigned.create(tmp_path / "stranger")
+    with FakeSmtp(tls=certificate) as server:
+        with pytest.raises(ChannelError, match="certificate is not trusted.*SSL_CERT_FILE") as refused:
+            starttls_channel(server.port, stranger.client_context()).send(summary(1))
+    assert refused.value.permanent
     assert server.inbox.mails == []
