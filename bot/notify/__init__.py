@@ -32,34 +32,35 @@ def mail_transport(settings: Settings) -> Any:
     return Smtp(email.smtp)
 
 
-def _email(settings: Settings) -> Channel:
+def _email(settings: Settings) -> dict[str, Channel]:
     from bot.notify.mail import Email
 
     email = settings.notify.channels.email
-    return Email(mail_transport(settings), sender=email.sender, to=email.to)
+    return {"email": Email(mail_transport(settings), sender=email.sender, to=email.to)}
 
 
-def _slack(settings: Settings) -> Channel:
+def _slack(settings: Settings) -> dict[str, Channel]:
     from bot.notify.slack import Slack
 
-    return Slack(settings.notify.channels.slack)
+    return {"slack": Slack(settings.notify.channels.slack)}
 
 
-def _whatsapp(settings: Settings) -> Channel:
-    from bot.notify.whatsapp import WhatsApp
+def _whatsapp(settings: Settings) -> dict[str, Channel]:
+    from bot.notify.whatsapp import targets
 
-    return WhatsApp(settings.notify.channels.whatsapp)
+    return dict(targets(settings.notify.channels.whatsapp))
 
 
 def build_channels(settings: Settings, gitlab: Any, clock: Clock = system_clock) -> tuple[dict[str, Channel], dict[str, str]]:
-    """The enabled channels, and for each enabled one that could not be built, why not."""
+    """The enabled channels' delivery targets (one per WhatsApp recipient), and for each enabled
+    channel that could not be built, why not."""
     configured = settings.notify.channels
     channels: dict[str, Channel] = {}
     problems: dict[str, str] = {}
     for name, build in (("slack", _slack), ("email", _email), ("whatsapp", _whatsapp)):
         if getattr(configured, name).enabled:
             try:
-                channels[name] = build(settings)
+                channels |= build(settings)
             except Exception as exc:  # a missing token file, an SDK not installed, ...
                 problems[name] = f"{type(exc).__name__}: {exc}"
                 log.error("notification channel %s is enabled but cannot start: %s", name, exc)

@@ -38,7 +38,7 @@ from bot.markers import parse_markers, render_marker
 from bot.notify.channel import Channel, ChannelError
 from bot.notify.clock import Clock, QuietWindow, system_clock
 from bot.notify.message import Item, Message, item_of
-from bot.notify.owed import NOTIFIED, SENDING, STAGED, DeliveryKey, Owed, owed, recorded_in
+from bot.notify.owed import NOTIFIED, SENDING, STAGED, DeliveryKey, Owed, family, owed, recorded_in
 from bot.notify.watch import NOTIFICATIONS, HealthWatch
 from bot.render import render
 from bot.settings import Settings
@@ -137,7 +137,7 @@ class Dispatcher:
 
     def test(self, only: str | None = None) -> dict[str, Outcome]:
         """Send a test message on each enabled channel (or `only` that one); say what happened."""
-        names = [only] if only else [*self.channels, *self.problems]
+        names = [name for name in [*self.channels, *self.problems] if only in (None, family(name))] or [only]
         message = Message(kind="test", text="Test message: notifications from Vorhölle reach you here.")
         outcomes = {}
         for name in names:
@@ -152,15 +152,14 @@ class Dispatcher:
         """Tell the admin channel about the bot's own trouble (a disabled hook, failing calls), or
         (`trouble=False`) that it is over."""
         log.log(logging.ERROR if trouble else logging.INFO, "health: %s", text)
-        name = self.notify.admin_channel
-        channel = self.channels.get(name) if name else None
-        if channel is None:
-            return
-        resting = self.health[name].resting_until
-        if resting is not None and resting > self.clock():
-            log.warning("admin channel %s is itself failing; the report stays in the log", name)
-            return
-        self._send(channel, Message(kind="health", text=text))
+        for name, channel in self.channels.items():
+            if family(name) != self.notify.admin_channel:
+                continue
+            resting = self.health[name].resting_until
+            if resting is not None and resting > self.clock():
+                log.warning("admin channel %s is itself failing; the report stays in the log", name)
+                continue
+            self._send(channel, Message(kind="health", text=text))
 
     # -- a round ----------------------------------------------------------------------------
 

@@ -100,6 +100,12 @@ def recorded_keys(recorded: Iterable[Recorded], kind: str) -> set[DeliveryKey]:
     return {key for key in keys if key is not None}
 
 
+def family(target: str) -> str:
+    """The channel a delivery target belongs to: `whatsapp:+4915100000001` (one recipient of
+    several, recorded apart so that a retry never repeats the others) belongs to `whatsapp`."""
+    return target.split(":", 1)[0]
+
+
 def match_score(recorded: Iterable[Recorded]) -> int | None:
     for item in recorded:
         score = item.marker.data.get("score")
@@ -111,13 +117,14 @@ def match_score(recorded: Iterable[Recorded]) -> int | None:
 def channels_for(
     event: str, rules: Mapping[str, EventRule], enabled: Sequence[str], score: int | None
 ) -> list[str]:
-    """The enabled channels the event's rule names; none when the score is under its minimum."""
+    """The enabled targets of the channels the event's rule names; none when the score is under
+    its minimum."""
     rule = rules.get(event)
     if rule is None or (score is not None and score < rule.min_score):
         return []
     if "all" in rule.channels:
         return list(enabled)
-    return [name for name in enabled if name in rule.channels]
+    return [name for name in enabled if family(name) in rule.channels]
 
 
 def owed(

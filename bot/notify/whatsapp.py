@@ -7,6 +7,10 @@ writes first, so the default is an approved template (`content_sid`) whose varia
 retrying cannot help until the configuration or the recipient changes. The Twilio SDK does not
 retry and its exceptions carry no headers, so the HTTP client keeps the last response to read
 `Retry-After` from.
+
+Each recipient is a delivery target of its own (`targets`): with several, each is named
+`whatsapp:<number>`, retried and recorded apart, so a failure at the second number never sends
+the first one the same message again. A single recipient stays plain `whatsapp`.
 """
 
 from __future__ import annotations
@@ -57,11 +61,21 @@ def _retry_after(response: Any) -> float | None:
         return None
 
 
-class WhatsApp:
-    name = "whatsapp"
+def targets(settings: WhatsAppChannel, *, timeout: float = 10) -> dict[str, "WhatsApp"]:
+    """One channel per recipient, by the name its deliveries are recorded under."""
+    several = len(settings.to) > 1
+    return {
+        name: WhatsApp(settings, number, name=name, timeout=timeout)
+        for number in settings.to
+        for name in [f"whatsapp:{number}" if several else "whatsapp"]
+    }
 
-    def __init__(self, settings: WhatsAppChannel, *, timeout: float = 10):
+
+class WhatsApp:
+    def __init__(self, settings: WhatsAppChannel, to: str, *, name: str = "whatsapp", timeout: float = 10):
         self.settings = settings
+        self.to = to
+        self.name = name
         self.timeout = timeout
 
     def send(self, message: Message) -> str:
@@ -75,11 +89,8 @@ class WhatsApp:
             content: dict[str, Any] = {"content_sid": s.content_sid, "content_variables": json.dumps(template_variables(message))}
         else:
             content = {"body": message.render("whatsapp.txt.j2")}
-        sids = []
         try:
-            for number in s.to:
-                sent = client.messages.create(from_=f"whatsapp:{s.from_number}", to=f"whatsapp:{number}", **content)
-                sids.append(sent.sid)
+            sent = client.messages.create(from_=f"whatsapp:{s.from_number}", to=f"whatsapp:{self.to}", **content)
         except TwilioRestException as exc:
             permanent = exc.code == OUTSIDE_24H_WINDOW or (400 <= exc.status < 500 and exc.status != 429)
             raise ChannelError(
@@ -89,4 +100,4 @@ class WhatsApp:
             ) from exc
         except (TwilioException, OSError) as exc:
             raise ChannelError(f"Twilio unreachable: {exc}") from exc
-        return ",".join(sids)
+        return str(sent.sid)

@@ -7,13 +7,14 @@ import json
 import pytest
 
 from bot.notify.channel import ChannelError
-from bot.notify.whatsapp import WhatsApp
+from bot.notify.whatsapp import WhatsApp, targets
 from bot.settings import WhatsAppChannel
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, twilio_error
-from tests.notify.items import item, summary
 from bot.notify.message import Message
+from tests.notify.items import item, summary
+from tests.notify.conftest import FakeClock
 
-REVIEWER = "+4915100000001"
+REVIEWER, PARTNER = "+4915100000001", "+4915100000002"
 
 
 @pytest.fixture
@@ -22,10 +23,14 @@ def twilio():
         yield fake
 
 
-def channel(fake: FakeTwilio, **overrides) -> WhatsApp:
-    settings = dict(enabled=True, account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, from_number="+14155550100",
+def whatsapp_settings(fake: FakeTwilio, **overrides) -> dict:
+    defaults = dict(enabled=True, account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, from_number="+14155550100",
                     to=[REVIEWER], content_sid="HX" + "1" * 32, api_url=fake.url)
-    return WhatsApp(WhatsAppChannel(**{**settings, **overrides}))
+    return {**defaults, **overrides}
+
+
+def channel(fake: FakeTwilio, **overrides) -> WhatsApp:
+    return WhatsApp(WhatsAppChannel(**whatsapp_settings(fake, **overrides)), REVIEWER)
 
 
 def test_template_by_default_with_top_match_and_review_link(twilio):
@@ -72,3 +77,38 @@ def test_wrong_credentials_are_permanent(twilio):
     with pytest.raises(ChannelError, match="20003") as failure:
         channel(twilio, auth_token="wrong").send(summary(1))
     assert failure.value.permanent
+
+
+def test_one_recipient_keeps_the_plain_channel_name_several_are_targets_of_their_own(twilio):
+    assert list(targets(WhatsAppChannel(**whatsapp_settings(twilio)))) == ["whatsapp"]
+    several = targets(WhatsAppChannel(**whatsapp_settings(twilio, to=[REVIEWER, PARTNER])))
+    assert {name: target.to for name, target in several.items()} == {
+        f"whatsapp:{REVIEWER}": REVIEWER, f"whatsapp:{PARTNER}": PARTNER}
+
+
+def test_a_failure_at_one_recipient_never_repeats_the_message_to_the_others(make_bot, twilio):
+    """The partner has not written to us within 24 hours, so free text to them fails until they do;
+    the reviewer must get the summary exactly once, the partner once it can be delivered."""
+    twilio.open_sessions.add(f"whatsapp:{REVIEWER}")
+    clock = FakeClock()
+    bot = make_bot(clock, channels={"whatsapp": whatsapp_settings(twilio, to=[REVIEWER, PARTNER], mode="free_text")})
+    iids = bot.stage(95, 81)
+
+    assert [m["To"] for m in twilio.sent()] == [f"whatsapp:{REVIEWER}"]
+    assert all(bot.has_owed_label(iid) for iid in iids)
+    assert ("staged", f"whatsapp:{REVIEWER}") in bot.notified(iids[0])
+    assert ("staged", f"whatsapp:{PARTNER}") not in bot.notified(iids[0])
+
+    twilio.open_sessions.add(f"whatsapp:{PARTNER}")
+    clock.advance(minutes=2)        # past the failing target's rest
+    bot.start()                     # and a restart: only GitLab remembers who got what
+    bot.notifier.flush_due()
+
+    assert [m["To"] for m in twilio.sent()] == [f"whatsapp:{REVIEWER}", f"whatsapp:{PARTNER}"]
+    assert twilio.sent()[1]["Body"] == twilio.sent()[0]["Body"]
+    for iid in iids:
+        assert [c for e, c in bot.notified(iid) if c.startswith("whatsapp")] == [
+            f"whatsapp:{REVIEWER}", f"whatsapp:{PARTNER}"]
+        assert not bot.has_owed_label(iid)
+    bot.notifier.flush_due()
+    assert len(twilio.sent()) == 2
