@@ -8,7 +8,7 @@ import re
 
 from tests.fakes.http import Answer, FakeService, Received
 
-ACCOUNT_SID, AUTH_TOKEN = "AC" + "0" * 32, "test-auth-token"
+ACCOUNT_SID, AUTH_TOKEN = "AC" + "test" * 8, "test-auth-token"   # not hex: never a real-looking SID
 _MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC\w+)/Messages\.json$")
 
 

@@ -67,7 +67,7 @@ def catch_up_passes(runtime: Any, times: int) -> None:
 
 
 def test_a_webhook_disabled_by_failed_deliveries_is_reported_once_and_its_recovery_too(
-    maintained_world: World, sandbox, tmp_path: Path
+    maintained_world: World, tmp_path: Path
 ) -> None:
     world, outbox = maintained_world, tmp_path / "outbox.jsonl"
     runtime = runtime_with_admin(world, outbox)
