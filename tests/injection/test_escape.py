@@ -111,3 +111,10 @@ def test_a_cut_never_splits_a_character_from_its_accent():
 
     assert cut_title == "x" * 251 + "q\u0301" + "…"
     assert cut_md.startswith("q\u0301q\u0301 …")
+
+
+@pytest.mark.skipif(unicodedata.unidata_version != "14.0.0", reason="the ranges are written out for Unicode 14.0.0")
+def test_the_written_out_invisible_ranges_are_what_unicode_says():
+    from bot import escape
+
+    assert escape._code_point_ranges(*escape._UNWANTED_CATEGORIES) == escape._UNWANTED_RANGES_14
