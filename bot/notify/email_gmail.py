@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import base64
 from email.message import EmailMessage
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from bot.notify.channel import ChannelError
 from bot.settings import EmailChannel
 
 SCOPES = ["https://www.googleapis.com/auth/gmail.send"]
+
+
+def credentials_file(settings: EmailChannel) -> Path:
+    return settings.gmail.token_file or settings.gmail.service_account_file
 
 
 def load_credentials(settings: EmailChannel) -> Any:
@@ -32,13 +38,26 @@ def load_credentials(settings: EmailChannel) -> Any:
 
 class Gmail:
     def __init__(self, settings: EmailChannel, *, credentials: Any = None):
+        if credentials is None and not credentials_file(settings).is_file():
+            # Said at start-up, as when the client was built there; the rest waits for a send.
+            raise FileNotFoundError(f"no Gmail credentials file at {credentials_file(settings)}")
+        self.settings = settings
+        self.credentials = credentials
+
+    @cached_property
+    def service(self) -> Any:
+        """The Gmail API client, built on first use: google.auth and googleapiclient take ~0.3 s
+        to import, which the bot should not spend before it answers."""
         from googleapiclient.discovery import build
 
-        options = {"api_endpoint": settings.gmail.api_endpoint} if settings.gmail.api_endpoint else None
-        self.service = build(
-            "gmail", "v1",
-            credentials=credentials or load_credentials(settings),
-            static_discovery=True, cache_discovery=False, client_options=options,
+        gmail = self.settings.gmail
+        try:
+            credentials = self.credentials or load_credentials(self.settings)
+        except (OSError, ValueError) as exc:  # unreadable, or not a token / service account file
+            raise ChannelError(f"Gmail credentials cannot be loaded: {exc}", permanent=True) from exc
+        return build(
+            "gmail", "v1", credentials=credentials, static_discovery=True, cache_discovery=False,
+            client_options={"api_endpoint": gmail.api_endpoint} if gmail.api_endpoint else None,
         )
 
     def deliver(self, mail: EmailMessage) -> str:

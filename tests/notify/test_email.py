@@ -66,6 +66,19 @@ def test_gmail_errors_are_told_apart(gmail):
     assert not limited.value.permanent
 
 
+def test_gmail_credentials_missing_are_said_at_start_unreadable_at_the_first_send(tmp_path):
+    def settings(token_file):
+        return EmailChannel(enabled=True, transport="gmail", sender=SENDER, to=TO, gmail={"token_file": str(token_file)})
+
+    with pytest.raises(FileNotFoundError, match="no Gmail credentials file"):
+        Gmail(settings(tmp_path / "missing.json"))
+    (tmp_path / "token.json").write_text("{}")
+    channel = Email(Gmail(settings(tmp_path / "token.json")), sender=SENDER, to=TO)
+    with pytest.raises(ChannelError, match="credentials cannot be loaded") as unreadable:
+        channel.send(summary(1))
+    assert unreadable.value.permanent
+
+
 def smtp_channel(port: int, password: str = PASSWORD) -> Email:
     settings = SmtpTransport(host="127.0.0.1", port=port, starttls=False, username=USER, password=password, timeout_seconds=5)
     return Email(Smtp(settings), sender=SENDER, to=TO)
