@@ -1,4 +1,5 @@
-"""The sandbox's webhook bodies have the shape of GitLab's (/work/shared/gitlab/payloads/).
+"""The sandbox's webhook bodies have the shape of GitLab's (tests/fixtures/gitlab_payloads/, copied
+from the shared reference payloads).
 
 For each real or derived payload, the same kind of event is produced in the sandbox, captured by
 a local receiver, and compared: every key of the reference exists in the sandbox's body
@@ -28,7 +29,7 @@ from tests.sandbox.hook_receiver import start_receiver
 from tests.support.waiting import wait_until
 from tests.support.world import new_world
 
-PAYLOADS = Path("/work/shared/gitlab/payloads")
+PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "gitlab_payloads"
 ALLOWED_MISSING = {
     "issue_doc_example.json": {
         "object_attributes.escalation_status",
