@@ -1,4 +1,4 @@
-"""Webhook bodies shaped like GitLab's (see /work/shared/gitlab/payloads/).
+"""Webhook bodies shaped like GitLab's (see tests/fixtures/gitlab_payloads/).
 
 GitLab mixes two timestamp styles in one body, and so does the sandbox: ISO 8601 in an Issue
 Hook's `object_attributes` and label objects, `"2025-01-10 10:00:00 UTC"` in `changes` and in

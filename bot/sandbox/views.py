@@ -1,6 +1,6 @@
 """Records rendered as GitLab's REST API (v4) JSON.
 
-Shapes follow GitLab's API docs and /work/shared/gitlab/payloads/api_*; fields the sandbox has no
+Shapes follow GitLab's API docs and tests/fixtures/gitlab_payloads/api_*; fields the sandbox has no
 notion of (milestones, time tracking, epics) are present with GitLab's empty values, so clients
 that read them do not trip.
 """
