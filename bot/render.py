@@ -12,13 +12,15 @@ with a visible note, so one huge field cannot swamp (or overflow) the text it la
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import jinja2
 from markupsafe import Markup
 
 from bot import escape
 from bot.resources import resource_dir
+
+if TYPE_CHECKING:
+    import jinja2
 
 _ESCAPERS: dict[str, Callable[[object, int | None], str]] = {
     ".md.j2": escape.escape_markdown,
@@ -31,6 +33,8 @@ LIMIT_KEY = "max_field_chars"
 
 
 def _finalizer(escaper: Callable[[object, int | None], str]) -> Callable[..., Any]:
+    import jinja2
+
     @jinja2.pass_context
     def finalize(context: jinja2.runtime.Context, value: Any) -> Any:
         if value is None:
@@ -44,6 +48,7 @@ def _finalizer(escaper: Callable[[object, int | None], str]) -> Callable[..., An
 
 def _filters() -> dict[str, Callable[..., Any]]:
     """Filters that do their own escaping and return text marked as already safe."""
+    import jinja2
 
     def safe_after(fn: Callable[..., str]) -> Callable[..., Markup]:
         @jinja2.pass_context
@@ -64,6 +69,8 @@ def _filters() -> dict[str, Callable[..., Any]]:
 
 @lru_cache(maxsize=None)
 def environment(suffix: str) -> jinja2.Environment:
+    import jinja2  # here, not at the top: ~20 ms the bot need not spend before it answers
+
     loader = jinja2.FileSystemLoader(str(resource_dir("templates")))
     if suffix == ".html.j2":
         env = jinja2.Environment(loader=loader, autoescape=True, keep_trailing_newline=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Awaitable, Callable
 
 from pydantic import BaseModel, TypeAdapter
@@ -121,19 +122,24 @@ def document(operations: list[Operation]) -> dict[str, Any]:
 
 def doc_routes(operations: list[Operation]) -> list[tuple[str, Callable[[Request], Awaitable[Response]]]]:
     """`/openapi.json` and `/docs`, both public: they describe the API, they reveal no data."""
-    spec = document(operations)
+
+    @cache
+    def spec() -> dict[str, Any]:
+        """Written on the first request: pydantic's JSON schemas take ~40 ms, not to be spent
+        before the bot answers."""
+        return document(operations)
 
     async def openapi_json(request: Request) -> Response:
-        return JSONResponse(spec)
+        return JSONResponse(spec())
 
     async def docs(request: Request) -> Response:
         page = render.render(
             "api/docs.html.j2",
-            spec=spec,
-            operations=[(path, method.upper(), item) for path, methods in spec["paths"].items()
+            spec=spec(),
+            operations=[(path, method.upper(), item) for path, methods in spec()["paths"].items()
                         for method, item in methods.items()],
             schemas={name: json.dumps(schema, indent=2, ensure_ascii=False)
-                     for name, schema in spec["components"]["schemas"].items()},
+                     for name, schema in spec()["components"]["schemas"].items()},
         )
         return HTMLResponse(page)
 
