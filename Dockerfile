@@ -19,7 +19,9 @@ COPY config ./config
 RUN /opt/vorhoelle/bin/pip install '.[slack,email]' \
  && /opt/vorhoelle/bin/pip uninstall --yes pip setuptools wheel \
  && find /opt/vorhoelle -path '*/googleapiclient/discovery_cache/documents/*.json' ! -name 'gmail.v1.json' -delete \
- && find /opt/vorhoelle -name '__pycache__' -prune -exec rm -rf {} +
+ && /opt/vorhoelle/bin/python -m compileall -q -j 0 /opt/vorhoelle
+# Bytecode is compiled here, once: the running container never writes it (non-root, and
+# PYTHONDONTWRITEBYTECODE), so without it every start would compile every module again.
 
 # --- run: the venv on a clean base, as an unprivileged user ----------------------------------------
 FROM python:3.11-slim
