@@ -41,6 +41,8 @@ def install(venv: Path, extras: str) -> None:
             document.unlink()
     for cache in list(venv.rglob("__pycache__")):
         shutil.rmtree(cache, ignore_errors=True)
+    # As the Dockerfile does: bytecode compiled once at build time, so starts never compile.
+    subprocess.run([str(venv / "bin" / "python"), "-m", "compileall", "-q", "-j", "0", str(venv)], check=True)
 
 
 def largest_packages(venv: Path, count: int = 8) -> list[tuple[str, float]]:
