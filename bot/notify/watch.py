@@ -8,7 +8,7 @@ first success after that closes it with a "works again" report. A loop that runs
 therefore sends two messages per outage, not one per round.
 
 The webhook is checked on the catch-up loop's schedule with one hook listing. Listing hooks needs
-the maintainer role; a bot with less is told so once in the log and the check stays off.
+the maintainer role; a bot with less is told so once in the log (info) and the check stays off.
 """
 
 from __future__ import annotations
@@ -97,8 +97,10 @@ class HealthWatch:
         except GitLabError as exc:
             if exc.status in (401, 403, 404):
                 self._hooks_hidden = True
-                log.warning("cannot list the project's hooks (%s): the webhook's health is not watched; "
-                            "give the bot the maintainer role to watch it", exc)
+                # Said once, as information: a developer bot is a normal set-up (`config check`
+                # explains the role), it only means this one check is off.
+                log.info("cannot list the project's hooks (%s): the webhook's health is not watched; "
+                         "give the bot the maintainer role to watch it", exc)
             else:
                 log.warning("cannot check the webhook now: %s", exc)
             return

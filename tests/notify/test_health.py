@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,7 @@ def test_the_hook_is_matched_by_public_url(maintained_world: World, tmp_path: Pa
 def test_a_developer_bot_cannot_watch_its_hook_and_says_so_in_the_log(
     world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="bot.notify.watch")
     runtime = runtime_with_admin(world, tmp_path / "outbox.jsonl")
     catch_up_passes(runtime, 2)
     hidden = [r for r in caplog.records if "webhook's health is not watched" in r.getMessage()]
