@@ -3,9 +3,14 @@
 An event worth a message is something the bot recorded with a marker: a staged match (`match`),
 a state change (`transition`, named after the state reached) or a refused command (`refusal`).
 A delivery is recorded as a `notified` marker naming the event's source, the event and the
-channel. An event without one, for a channel its rule names, is owed on that channel. A
-`sending` marker without its `notified` means a process died between sending and recording: the
-message is owed again, flagged as a possible repeat.
+channel. An event without one, for a channel its rule names, is owed on that channel.
+
+Before a message goes out, a `sending` marker (the intent) names it and the round that sends it:
+in the note recording the event itself when the message goes out right away, else in the round's
+own note. A round resolves its intents: the record replaces the intent in the round's note, or
+names them in `unsent` markers (same round) when the channel failed. An intent left unresolved
+means a process died between sending and recording: the message is owed again, flagged as a
+possible repeat.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from bot.settings import EventRule
 
 NOTIFIED = "notified"
 SENDING = "sending"
+UNSENT = "unsent"
 STAGED = "staged"
 REFUSED = "refused"
 
 DeliveryKey = tuple[str, str, str]   # (event, source, channel)
+IntentKey = tuple[DeliveryKey, "str | None"]   # a delivery and the round that meant to send it
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,7 @@ class Owed:
     event: Event
     channel: str
     possible_repeat: bool = False
+    intended: bool = False   # an unresolved intent is on record: sending needs no new one
 
 
 def recorded_in(snapshot: Any) -> list[Recorded]:
@@ -58,10 +66,10 @@ def recorded_in(snapshot: Any) -> list[Recorded]:
     """
     texts = [(snapshot.description, snapshot.created_at)] if snapshot.author.id == snapshot.bot_user.id else []
     texts += [(n.body, n.created_at) for n in snapshot.notes if n.author_id == snapshot.bot_user.id and not n.system]
-    return [Recorded(marker, _marker_time(marker) or at) for body, at in texts for marker in parse_markers(body)]
+    return [Recorded(marker, marker_time(marker) or at) for body, at in texts for marker in parse_markers(body)]
 
 
-def _marker_time(marker: Marker) -> datetime | None:
+def marker_time(marker: Marker) -> datetime | None:
     try:
         return datetime.fromisoformat(marker.data["at"])
     except (KeyError, TypeError, ValueError):
@@ -100,6 +108,13 @@ def recorded_keys(recorded: Iterable[Recorded], kind: str) -> set[DeliveryKey]:
     return {key for key in keys if key is not None}
 
 
+def pending_intents(recorded: Iterable[Recorded]) -> set[IntentKey]:
+    """Intents no round resolved: `sending` markers without an `unsent` of the same round."""
+    found = [(item.marker.kind, delivery_key(item.marker), item.marker.data.get("round")) for item in recorded]
+    sending = {(key, round_id) for kind, key, round_id in found if kind == SENDING and key is not None}
+    return sending - {(key, round_id) for kind, key, round_id in found if kind == UNSENT}
+
+
 def family(target: str) -> str:
     """The channel a delivery target belongs to: `whatsapp:+4915100000001` (one recipient of
     several, recorded apart so that a retry never repeats the others) belongs to `whatsapp`."""
@@ -135,14 +150,18 @@ def owed(
     now: datetime,
     max_age: timedelta,
     delivered: Iterable[DeliveryKey] = (),
+    intents: Mapping[IntentKey, bool] = {},
 ) -> list[Owed]:
     """Every (event, channel) of one issue still owed a message, oldest event first.
 
     `delivered` adds deliveries known to have been recorded but possibly not yet in `recorded`
-    (a snapshot read before the record was written).
+    (a snapshot read before the record was written). `intents` are the ones this process wrote:
+    True while unresolved (never sent, so no repeat), False once resolved, whatever an older
+    snapshot still shows.
     """
     done = recorded_keys(recorded, NOTIFIED) | set(delivered)
-    started = recorded_keys(recorded, SENDING)
+    pending = {intent for intent in pending_intents(recorded) if intents.get(intent) is not False}
+    pending |= {intent for intent, unresolved in intents.items() if unresolved}
     score = match_score(recorded)
     result: list[Owed] = []
     for event in sorted(events_in(recorded), key=lambda e: (e.at is None, e.at or now)):
@@ -150,6 +169,8 @@ def owed(
             continue
         for channel in channels_for(event.name, rules, enabled, score):
             key = event.key(channel)
-            if key not in done:
-                result.append(Owed(event, channel, possible_repeat=key in started))
+            if key in done:
+                continue
+            rounds = [intent for intent in pending if intent[0] == key]
+            result.append(Owed(event, channel, possible_repeat=any(i not in intents for i in rounds), intended=bool(rounds)))
     return result

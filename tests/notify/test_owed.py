@@ -52,3 +52,24 @@ def test_old_events_and_unknown_kinds_are_not_news():
 def test_refusals_go_only_where_their_rule_says():
     refusal = Recorded(Marker("refusal", "note:11", {"refused": ["no_right"]}), NOW)
     assert owed_now(refusal) == []   # gitlab_todo is not enabled here
+
+
+def test_an_intent_resolved_by_its_own_round_is_no_repeat_but_another_rounds_still_is():
+    def intent(kind: str, round_id: str) -> Recorded:
+        return Recorded(Marker(kind, MATCH.marker.source, {"event": "staged", "channel": "slack", "round": round_id}), NOW)
+
+    assert ("staged", "slack", False) in owed_now(MATCH, intent("sending", "r1"), intent("unsent", "r1"))
+    assert ("staged", "slack", True) in owed_now(MATCH, intent("sending", "r1"), intent("unsent", "r2"))
+
+
+def test_this_processs_own_intents_are_no_repeat_and_need_no_new_one():
+    key = ("staged", MATCH.marker.source, "slack")
+    sending = Recorded(Marker("sending", key[1], {"event": "staged", "channel": "slack", "round": "r1"}), NOW)
+
+    def slack(**options) -> tuple[bool, bool]:
+        found = owed([MATCH, sending], rules=RULES, enabled=ENABLED, now=NOW, max_age=timedelta(days=7), **options)
+        return next((o.possible_repeat, o.intended) for o in found if o.channel == "slack")
+
+    assert slack() == (True, True)                                   # another process's: may repeat
+    assert slack(intents={(key, "r1"): True}) == (False, True)       # ours, not yet sent
+    assert slack(intents={(key, "r1"): False}) == (False, False)     # ours, resolved since the snapshot
