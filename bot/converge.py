@@ -18,6 +18,7 @@ from typing import Any
 
 from bot import history, workflow
 from bot.gitlab_access import handling_event
+from bot.markers import parse_markers
 from bot.snapshot import IssueSnapshot, read_snapshot
 from bot.workflow import ApiAction, Reply
 
@@ -79,7 +80,8 @@ def converge_issue(
         plan = workflow.plan(snapshot, settings.workflow, access_level, api_actions)
         result.start_state, result.final_state = plan.start_state, plan.final_state
         for reply in plan.replies:
-            note = gitlab.create_note(iid, history.note_body(reply, snapshot, settings.workflow), internal=reply.internal)
+            body = history.note_body(reply, snapshot, settings.workflow, _intents(runtime, snapshot, reply))
+            note = gitlab.create_note(iid, body, internal=reply.internal)
             result.effects.append(Effect("note", reply.source.id, f"{reply.kind} note {note.get('id')}"))
             result.replies.append(reply)
             logger.info(
@@ -110,6 +112,19 @@ def _send_applications(runtime: Any, snapshot: IssueSnapshot) -> None:
             logger.info("issue #%s: application for %s: %s (%s)", snapshot.iid, source, outcome.status, outcome.detail)
         except Exception:
             logger.exception("issue #%s: application for %s failed; the next converge tries again", snapshot.iid, source)
+
+
+def _intents(runtime: Any, snapshot: IssueSnapshot, reply: Reply) -> list[str]:
+    """The notifier's intent to announce `reply` right away, written with its history note:
+    one write fewer per message than a note of the notifier's own."""
+    intent_for = getattr(getattr(runtime, "notifier", None), "intent_for", None)
+    if intent_for is None:
+        return []
+    try:
+        return intent_for(snapshot, parse_markers(history.reply_marker(reply))[0])
+    except Exception:
+        logger.exception("notifier failed on issue #%s; it writes its intent itself", snapshot.iid)
+        return []
 
 
 def _notify(runtime: Any, snapshot: IssueSnapshot) -> None:

@@ -8,6 +8,7 @@ The workflow says what happened (`bot.workflow.Reply`); this module says it in w
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from markupsafe import Markup
@@ -85,7 +86,8 @@ def _part(outcome: Outcome, reply: Reply, snapshot: IssueSnapshot, workflow: Wor
     return render("notes/help.md.j2", **context, **_help_context(snapshot, workflow))
 
 
-def note_body(reply: Reply, snapshot: IssueSnapshot, workflow: WorkflowSettings) -> str:
-    """The whole note for one handled source: every outcome, then the marker."""
+def note_body(reply: Reply, snapshot: IssueSnapshot, workflow: WorkflowSettings, intents: Sequence[str] = ()) -> str:
+    """The whole note for one handled source: every outcome, then the marker — and the
+    notifier's `sending` markers (`intents`) for the messages about this note's event."""
     parts = [Markup(_part(o, reply, snapshot, workflow).strip()) for o in reply.outcomes]
-    return render("notes/note.md.j2", parts=parts, marker=reply_marker(reply))
+    return render("notes/note.md.j2", parts=parts, marker=Markup("\n".join([reply_marker(reply), *intents])))

@@ -1,16 +1,25 @@
 """The dispatcher: who hears what, when, on which channel — and GitLab remembers it.
 
 What is owed comes from GitLab alone (bot/notify/owed.py): events the bot recorded with a marker
-and no `notified` marker for a channel. A delivery round on an issue writes ONE note: first with
-`sending` markers (the intent), then edited into the record (`notified` markers, or why a channel
-failed). A process that dies between sending and recording leaves the intent behind, and the
-message goes out again marked as a possible repeat; nothing else ever repeats.
+and no `notified` marker for a channel. Before a message goes out its intent is on record (a
+`sending` marker), after it the delivery is (`notified`). A process that dies between sending and
+recording leaves the intent behind, and the message goes out again marked as a possible repeat;
+nothing else ever repeats.
+
+The intent costs no write of its own in the common case: when the converge records a transition
+or a refusal, it asks `intent_for` which channels will hear of it right away and writes their
+`sending` markers into that same history note; the round then writes one record note. A message
+without such an intent (a staged match, one held back) gets a round note written first with the
+intent and edited into the record after.
 
 Held messages (quiet hours, a staged match waiting for its cycle's summary, a failing channel)
 are found again after a restart through a label, `vorhoelle/notify-owed` by default, that sits
 on an issue while something is owed on it: one `labels=` query finds every such issue however
 long ago it was held — a time window could silently drop a message held longer than the window,
-and the label also tells a person looking at the issue that a message is pending.
+and the label also tells a person looking at the issue that a message is pending. Rounds run one
+at a time; an issue arriving while one runs waits in memory and the running round takes it next,
+without the label: were the process to die, the markers still say what is owed, and the start-up
+catch-up converges the issue again.
 
 Channels are isolated: each is sent to in its own thread, retried with back-off (tenacity,
 honouring `Retry-After`), and a channel that keeps failing rests (1, 2, 4... minutes) and is
@@ -34,11 +43,13 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_rand
 
 from bot import metrics
 from bot.gitlab_access import GitLabError
-from bot.markers import parse_markers, render_marker
+from bot.markers import Marker, parse_markers, render_marker
 from bot.notify.channel import Channel, ChannelError
 from bot.notify.clock import Clock, QuietWindow, system_clock
 from bot.notify.message import Item, Message, item_of
-from bot.notify.owed import NOTIFIED, SENDING, STAGED, DeliveryKey, Owed, family, owed, recorded_in
+from bot.notify.owed import (
+    NOTIFIED, SENDING, STAGED, UNSENT, DeliveryKey, IntentKey, Owed, Recorded, family, marker_time, owed, recorded_in,
+)
 from bot.notify.watch import NOTIFICATIONS, HealthWatch
 from bot.render import render
 from bot.settings import Settings
@@ -107,7 +118,10 @@ class Dispatcher:
         # Deliveries this process recorded, for snapshots read before the record was written.
         self._recorded: OrderedDict[tuple[int, DeliveryKey], None] = OrderedDict()
         self._in_flight: set[tuple[int, DeliveryKey]] = set()
-        self._unsaved: dict[tuple[int, int], str] = {}   # record edits GitLab refused, to retry
+        # Intents this process wrote: True until a round resolved them (sent or recorded unsent).
+        self._intents: OrderedDict[tuple[int, IntentKey], bool] = OrderedDict()
+        self._queued: dict[int, tuple[IssueSnapshot, bool]] = {}   # for the round after this one
+        self._unsaved: dict[tuple[int, str], tuple[int | None, str]] = {}   # records GitLab refused, to retry
         self.watch = HealthWatch(self.report_health, report_after=self.notify.retry.report_after_rounds)
 
     # -- entry points -----------------------------------------------------------------------
@@ -119,6 +133,22 @@ class Dispatcher:
     def on_converged(self, snapshot: IssueSnapshot) -> None:
         """An issue was converged: tell what changed. Never blocks the converge for long."""
         self._run([snapshot], cycle=False, wait=0)
+
+    def intent_for(self, snapshot: IssueSnapshot, marker: Marker) -> list[str]:
+        """The `sending` markers for the note about to record `marker` on `snapshot`'s issue: the
+        channels its event goes to right away. Written with that note, they spare the round an
+        intent note of its own. A target naming its recipient (`whatsapp:+49…`) is left to the
+        round's internal note: a history note may be public."""
+        now = self.clock()
+        recorded = [*recorded_in(snapshot), Recorded(marker, marker_time(marker) or now)]
+        items = [item for item in self._owed(snapshot, now, recorded)
+                 if item.event.source == marker.source and family(item.channel) == item.channel
+                 and not item.intended and self._is_due(item, now, cycle=False)]
+        if not items:
+            return []
+        round_id = new_round_id()
+        self._remember_intents(snapshot.iid, items, round_id)
+        return [self._marker(SENDING, item, round=round_id) for item in items]
 
     def flush_due(self) -> None:
         """Deliver what was held and is due now: call it every minute or so."""
@@ -164,17 +194,44 @@ class Dispatcher:
     # -- a round ----------------------------------------------------------------------------
 
     def _run(self, snapshots: Sequence[IssueSnapshot], *, cycle: bool, wait: float) -> None:
+        """Queue the issues, then run rounds until the queue is empty — unless another thread is
+        running them, in which case it takes these next."""
+        self._enqueue(snapshots, cycle)
         acquired = self._lock.acquire(timeout=wait) if wait else self._lock.acquire(blocking=False)
-        if not acquired:
-            self._hold_elsewhere(snapshots)
-            return
+        while acquired:
+            try:
+                rounds = self._take_queued() or [([], cycle)]   # nothing owed: GitLab answered all the same
+                while rounds:
+                    for batch, batch_cycle in rounds:
+                        self._guarded_round(batch, cycle=batch_cycle)
+                    rounds = self._take_queued()
+            finally:
+                self._lock.release()
+            # Queued between the last take and the release: nobody else may have seen it.
+            acquired = bool(self._queued) and self._lock.acquire(blocking=False)
+
+    def _enqueue(self, snapshots: Iterable[IssueSnapshot], cycle: bool) -> None:
+        """One entry per issue: the snapshot that knows more wins; a staging cycle's stays one."""
+        with self._memory_lock:
+            for snapshot in snapshots:
+                earlier, earlier_cycle = self._queued.get(snapshot.iid, (None, False))
+                if earlier is not None and _knows_more(earlier, snapshot):
+                    snapshot = earlier
+                self._queued[snapshot.iid] = (snapshot, cycle or earlier_cycle)
+
+    def _take_queued(self) -> list[tuple[list[IssueSnapshot], bool]]:
+        """Everything queued, as a staging cycle's round and a round of the rest."""
+        with self._memory_lock:
+            queued, self._queued = list(self._queued.values()), {}
+        rounds = [([s for s, c in queued if c == cycle], cycle) for cycle in (True, False)]
+        return [(batch, cycle) for batch, cycle in rounds if batch]
+
+    def _guarded_round(self, snapshots: Sequence[IssueSnapshot], *, cycle: bool) -> None:
         try:
             self._round(snapshots, cycle=cycle)
             self.watch.ok(NOTIFICATIONS, "Notifications reach GitLab again.")
         except GitLabError as exc:
             self._gitlab_failed(exc)
-        finally:
-            self._lock.release()
 
     def _gitlab_failed(self, exc: GitLabError) -> None:
         """GitLab refused a round: held messages wait; the admin hears when it keeps happening."""
@@ -198,16 +255,18 @@ class Dispatcher:
         for snapshot in snapshots:
             self._set_owed_label(snapshot, snapshot.iid in still_owed)
 
-    def _owed(self, snapshot: IssueSnapshot, now: datetime) -> list[Owed]:
+    def _owed(self, snapshot: IssueSnapshot, now: datetime, recorded: list[Recorded] | None = None) -> list[Owed]:
         with self._memory_lock:
             known = {key for iid, key in (*self._recorded, *self._in_flight) if iid == snapshot.iid}
+            intents = {intent: unresolved for (iid, intent), unresolved in self._intents.items() if iid == snapshot.iid}
         return owed(
-            recorded_in(snapshot),
+            recorded_in(snapshot) if recorded is None else recorded,
             rules=self.notify.events,
             enabled=list(self.channels),
             now=now,
             max_age=timedelta(days=self.notify.max_age_days),
             delivered=known,
+            intents=intents,
         )
 
     def _is_due(self, item: Owed, now: datetime, cycle: bool) -> bool:
@@ -222,18 +281,21 @@ class Dispatcher:
         return True
 
     def _deliver(self, due: list[tuple[IssueSnapshot, list[Owed]]]) -> set[int]:
-        """Intent notes, sends per channel in parallel, records. Returns issues still owing."""
-        round_id = uuid.uuid4().hex[:12]
-        notes: dict[int, int] = {}
+        """Intents where none is on record yet, sends per channel in parallel, records. Returns
+        issues still owing."""
+        round_id = new_round_id()
+        notes: dict[int, int | None] = {}   # the round's note on each issue; None: none yet
         entries: list[tuple[IssueSnapshot, Owed]] = []
         still_owed: set[int] = set()
         for snapshot, items in due:
+            fresh = [item for item in items if not item.intended]
             try:
-                notes[snapshot.iid] = self._write_intent(snapshot, items, round_id)
+                notes[snapshot.iid] = self._write_intent(snapshot, fresh, round_id) if fresh else None
             except GitLabError as exc:
                 log.warning("issue #%d: cannot record the intent to notify (%s); holding", snapshot.iid, exc)
                 still_owed.add(snapshot.iid)
                 continue
+            self._remember_intents(snapshot.iid, fresh, round_id)
             entries += [(snapshot, item) for item in items]
         flight = {(s.iid, o.event.key(o.channel)) for s, o in entries}
         with self._memory_lock:
@@ -314,27 +376,39 @@ class Dispatcher:
     # -- what GitLab records ----------------------------------------------------------------
 
     def _write_intent(self, snapshot: IssueSnapshot, items: list[Owed], round_id: str) -> int:
-        markers = [self._marker(SENDING, o) for o in items]
+        """The round's note, holding its intents; raises when GitLab refuses it."""
+        reusable, kept = self._failed_round_note(snapshot)
+        markers = [*kept, *(self._marker(SENDING, o, round=round_id) for o in items)]
         body = self._note_body(round_id, markers, sending=sorted({o.channel for o in items}))
-        reusable = self._failed_round_note(snapshot)
         if reusable is not None:
-            self._save(snapshot.iid, reusable, body)
+            self.gitlab.edit_note(snapshot.iid, reusable, body)
             return reusable
         self.pacer.wait_turn()
         return int(self.gitlab.create_note(snapshot.iid, body, internal=True)["id"])
 
     def _write_record(
-        self, snapshot: IssueSnapshot, note_id: int, outcomes: list[tuple[Owed, Outcome]], round_id: str
+        self, snapshot: IssueSnapshot, note_id: int | None, outcomes: list[tuple[Owed, Outcome]], round_id: str
     ) -> None:
-        markers, lines = [], {}
+        """The round's record: edits its intent note, or is the round's one note when every intent
+        was on record already. A failed send resolves the intents this process wrote in history
+        notes with `unsent` markers (its own round's intent is replaced by the record)."""
+        kept: list[str] = []
+        if note_id is None:
+            note_id, kept = self._failed_round_note(snapshot)
+        rounds = self._resolve_intents(snapshot.iid, {item.event.key(item.channel) for item, _ in outcomes})
+        markers, lines, delivered = kept, {}, 0
         for item, outcome in outcomes:
+            key = item.event.key(item.channel)
             if outcome.ok:
                 markers.append(self._marker(NOTIFIED, item, receipt=outcome.detail[:100], possible_repeat=item.possible_repeat))
-                self._remember(snapshot.iid, item.event.key(item.channel))
+                self._remember(snapshot.iid, key)
+                delivered += 1
+            else:
+                markers += [self._marker(UNSENT, item, round=r) for r in rounds.get(key, ()) if r != round_id]
             lines.setdefault(item.channel, self._line(item.channel, outcome))
         failed = sorted(name for name, line in lines.items() if not line["ok"])
-        body = self._note_body(round_id, markers, lines=list(lines.values()), failed=failed)
-        self._save(snapshot.iid, note_id, body)
+        body = self._note_body(round_id, markers, lines=list(lines.values()), failed=failed, delivered=delivered)
+        self._save(snapshot.iid, note_id, body, round_id)
 
     def _line(self, name: str, outcome: Outcome) -> dict[str, Any]:
         if outcome.ok:
@@ -346,10 +420,9 @@ class Dispatcher:
 
     def _note_body(
         self, round_id: str, markers: list[str], *, sending: Sequence[str] = (),
-        lines: Sequence[dict[str, Any]] = (), failed: Sequence[str] = (),
+        lines: Sequence[dict[str, Any]] = (), failed: Sequence[str] = (), delivered: int | None = None,
     ) -> str:
-        """An intent (`sending`: the channels about to be tried) or a record (`lines`)."""
-        delivered = None if sending else len(markers)
+        """An intent (`sending`: the channels about to be tried) or a record (`lines`, `delivered`)."""
         summary = render_marker(ROUND, f"round:{round_id}", failed=list(failed), delivered=delivered)
         return render(
             "notify/record.md.j2", sending=list(sending), lines=list(lines),
@@ -359,33 +432,57 @@ class Dispatcher:
     def _marker(self, kind: str, item: Owed, **data: Any) -> str:
         return render_marker(kind, item.event.source, event=item.event.name, channel=item.channel, **data)
 
-    def _failed_round_note(self, snapshot: IssueSnapshot) -> int | None:
-        """The latest record note of a round that delivered nothing: edited, not repeated."""
+    def _failed_round_note(self, snapshot: IssueSnapshot) -> tuple[int | None, list[str]]:
+        """The latest record note of a round that delivered nothing, to be edited rather than
+        repeated, and the `unsent` markers in it that must stay."""
         for note in reversed(snapshot.notes):
             if note.author_id != snapshot.bot_user.id:
                 continue
-            rounds = [m for m in parse_markers(note.body) if m.kind == ROUND]
+            markers = parse_markers(note.body)
+            rounds = [m for m in markers if m.kind == ROUND]
             if rounds:
-                return note.id if rounds[0].data.get("delivered") == 0 else None
-        return None
+                if rounds[0].data.get("delivered") != 0:
+                    return None, []
+                return note.id, [render_marker(m.kind, m.source, **m.data) for m in markers if m.kind == UNSENT]
+        return None, []
 
-    def _save(self, iid: int, note_id: int, body: str) -> None:
+    def _save(self, iid: int, note_id: int | None, body: str, round_id: str) -> None:
+        """Write a round's record (a new note when `note_id` is None); kept to retry on failure."""
         try:
-            self.gitlab.edit_note(iid, note_id, body)
-            self._unsaved.pop((iid, note_id), None)
+            if note_id is None:
+                self.pacer.wait_turn()
+                self.gitlab.create_note(iid, body, internal=True)
+            else:
+                self.gitlab.edit_note(iid, note_id, body)
+            self._unsaved.pop((iid, round_id), None)
         except GitLabError as exc:
             log.warning("issue #%d: cannot save the delivery record (%s); will retry", iid, exc)
-            self._unsaved[(iid, note_id)] = body
+            self._unsaved[(iid, round_id)] = (note_id, body)
 
     def _retry_unsaved(self) -> None:
-        for (iid, note_id), body in list(self._unsaved.items()):
-            self._save(iid, note_id, body)
+        for (iid, round_id), (note_id, body) in list(self._unsaved.items()):
+            self._save(iid, note_id, body, round_id)
 
     def _remember(self, iid: int, key: DeliveryKey) -> None:
         with self._memory_lock:
             self._recorded[(iid, key)] = None
-            while len(self._recorded) > 10_000:
-                self._recorded.popitem(last=False)
+            _trim(self._recorded)
+
+    def _remember_intents(self, iid: int, items: Iterable[Owed], round_id: str) -> None:
+        with self._memory_lock:
+            for item in items:
+                self._intents[(iid, (item.event.key(item.channel), round_id))] = True
+            _trim(self._intents)
+
+    def _resolve_intents(self, iid: int, keys: set[DeliveryKey]) -> dict[DeliveryKey, list[str]]:
+        """Mark this process's intents for `keys` resolved; the rounds they were written for."""
+        rounds: dict[DeliveryKey, list[str]] = {}
+        with self._memory_lock:
+            mine = [entry for entry, unresolved in self._intents.items() if unresolved and entry[0] == iid and entry[1][0] in keys]
+            for entry in mine:
+                self._intents[entry] = False
+                rounds.setdefault(entry[1][0], []).append(str(entry[1][1]))
+        return rounds
 
     def _set_owed_label(self, snapshot: IssueSnapshot, owing: bool) -> None:
         label = self.notify.owed_label
@@ -398,13 +495,6 @@ class Dispatcher:
                 self.gitlab.update_labels(snapshot.iid, remove=[label])
         except GitLabError as exc:
             log.warning("issue #%d: cannot %s %s: %s", snapshot.iid, "add" if owing else "remove", label, exc)
-
-    def _hold_elsewhere(self, snapshots: Iterable[IssueSnapshot]) -> None:
-        """A round is running: what it does not cover is left, labelled, to the next flush."""
-        now = self.clock()
-        for snapshot in snapshots:
-            if self._owed(snapshot, now):
-                self._set_owed_label(snapshot, True)
 
     # -- channel health ---------------------------------------------------------------------
 
@@ -424,3 +514,17 @@ class Dispatcher:
         if health.failed_rounds >= self.notify.retry.report_after_rounds and not health.reported:
             health.reported = True
             self.report_health(f"{name} keeps failing ({health.failed_rounds} rounds): {health.last_error}")
+
+
+def new_round_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def _knows_more(one: IssueSnapshot, other: IssueSnapshot) -> bool:
+    """Whether snapshot `one` of an issue was read after `other` (GitLab only adds notes)."""
+    return (one.updated_at, len(one.notes)) > (other.updated_at, len(other.notes))
+
+
+def _trim(memory: OrderedDict[Any, Any], size: int = 10_000) -> None:
+    while len(memory) > size:
+        memory.popitem(last=False)

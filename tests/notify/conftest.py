@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from bot.match import Match
 from bot.markers import parse_markers
 from bot.notify import build_dispatcher
+from bot.sandbox.control import SandboxControl
 from bot.settings import deep_merge
 from bot.snapshot import read_snapshot
 from bot.staging import stage_cycle
@@ -102,6 +104,14 @@ class Bot:
 
     def has_owed_label(self, iid: int) -> bool:
         return self.runtime.settings.notify.owed_label in self.snapshot(iid).labels
+
+
+@pytest.fixture
+def control(sandbox) -> Iterator[SandboxControl]:
+    """The sandbox's control surface (faults, call counters); faults off again afterwards."""
+    with SandboxControl(sandbox.url, sandbox.root_token) as control:
+        yield control
+        control.faults()
 
 
 @pytest.fixture

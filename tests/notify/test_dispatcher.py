@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from datetime import datetime
 
-from bot.markers import render_marker
+from bot.converge import converge_issue
+from bot.markers import parse_markers, render_marker
 from tests.fakes.http import Answer
 from tests.notify.conftest import FakeClock
 
@@ -176,3 +179,112 @@ def test_gitlab_todo_assigns_the_reviewer_then_mentions_them(make_bot, world):
     todos = world.clients["reviewer"].todos.list(get_all=True)
     assert sorted(t.action_name for t in todos if t.target["iid"] == iid) == ["assigned", "directly_addressed"]
     assert bot.notified(iid) == [("approved", "console"), ("approved", "gitlab_todo"), ("staged", "console"), ("staged", "gitlab_todo")]
+
+
+def writes(counters: dict) -> Counter[str]:
+    return Counter({endpoint: sum(statuses.values()) for endpoint, statuses in counters["calls"].items()
+                    if not endpoint.startswith("GET ")})
+
+
+def reject(world, iid: int) -> None:
+    world.project("reviewer").issues.get(iid, lazy=True).notes.create({"body": "/reject too junior"})
+
+
+def sending_in_history(bot, iid: int) -> list[dict]:
+    snap = bot.snapshot(iid)
+    notes = [parse_markers(n.body) for n in snap.notes if n.author_id == snap.bot_user.id]
+    return [m.data for markers in notes if any(m.kind == "transition" for m in markers)
+            for m in markers if m.kind == "sending"]
+
+
+def test_a_transition_with_notifications_costs_three_writes_its_intent_riding_on_the_history_note(make_bot, world, control):
+    bot = make_bot()
+    (iid,) = bot.stage(88)
+    reject(world, iid)
+
+    before = writes(control.counters())
+    converge_issue(bot.runtime, iid)
+    made = writes(control.counters()) - before
+
+    assert made == Counter({"POST /projects/:id/issues/:iid/notes": 2, "PUT /projects/:id/issues/:iid": 1})
+    assert sorted(m["channel"] for m in sending_in_history(bot, iid)) == ["console", "slack"]
+    assert bot.slack.messages()[-1]["text"] == "[Vorhölle] Rejected: 88% Cloud Architect 1"
+    record = bot.delivery_notes(iid)[-1]
+    assert "- slack: sent — ok" in record.body and "Sending" not in record.body
+    repeats = [m.data["possible_repeat"] for m in parse_markers(record.body) if m.kind == "notified"]
+    assert repeats == [False, False]
+
+
+def test_a_crash_after_the_history_note_leaves_its_intent_and_the_message_is_marked_a_possible_repeat(make_bot, world):
+    bot = make_bot()
+    (iid,) = bot.stage(88)
+    reject(world, iid)
+    bot.notifier.on_converged = lambda snapshot: None   # the process dies right after the converge's writes
+    converge_issue(bot.runtime, iid)
+    assert len(bot.slack.messages()) == 1               # the staging summary only
+
+    bot.start()
+    bot.notifier.on_converged(bot.snapshot(iid))
+
+    last = bot.slack.messages()[-1]
+    assert last["text"] == "[Vorhölle] Rejected: 88% Cloud Architect 1"
+    assert "may repeat an earlier message" in last["blocks"][0]["text"]["text"]
+    rejected = [m for m in bot.snapshot(iid).bot_markers if m.kind == "notified" and m.data["event"] == "rejected"]
+    assert sorted((m.data["channel"], m.data["possible_repeat"]) for m in rejected) == [("console", True), ("slack", True)]
+
+
+def test_a_failed_send_resolves_its_intent_so_the_later_delivery_is_no_repeat_even_after_a_restart(make_bot, world):
+    bot = make_bot()
+    (iid,) = bot.stage(88)
+    reject(world, iid)
+    bot.slack.fail_next(2, Answer(500, "rollup_error"))   # both attempts of one round
+    converge_issue(bot.runtime, iid)
+
+    (unsent,) = [m for m in bot.snapshot(iid).bot_markers if m.kind == "unsent"]
+    assert unsent.data["channel"] == "slack"
+    assert unsent.data["round"] == next(m["round"] for m in sending_in_history(bot, iid) if m["channel"] == "slack")
+    assert bot.has_owed_label(iid)
+
+    bot.start()
+    bot.clock.advance(minutes=5)
+    bot.notifier.flush_due()
+
+    last = bot.slack.messages()[-1]
+    assert last["text"] == "[Vorhölle] Rejected: 88% Cloud Architect 1"
+    assert "may repeat" not in last["blocks"][0]["text"]["text"]
+    assert bot.notified(iid).count(("rejected", "slack")) == 1
+    assert not bot.has_owed_label(iid)
+
+
+class Gate:
+    """A channel whose first send waits until the test opens the gate."""
+
+    def __init__(self, channel):
+        self.channel, self.name = channel, channel.name
+        self.entered, self.opened = threading.Event(), threading.Event()
+
+    def send(self, message):
+        self.entered.set()
+        assert self.opened.wait(30)
+        return self.channel.send(message)
+
+
+def test_an_issue_arriving_during_a_round_waits_in_memory_for_the_next_round_not_under_the_owed_label(make_bot):
+    bot = make_bot()
+    bot.runtime.notifier, notifier = None, bot.notifier
+    first, second = bot.stage(91, 82)
+    bot.runtime.notifier = notifier
+    bot.clock.advance(minutes=5)                         # past the staged matches' batch wait
+    gate = notifier.channels["console"] = Gate(notifier.channels["console"])
+
+    running = threading.Thread(target=notifier.on_converged, args=(bot.snapshot(first),))
+    running.start()
+    assert gate.entered.wait(30)
+    notifier.on_converged(bot.snapshot(second))          # returns at once: the running round takes it
+    assert not bot.has_owed_label(second) and bot.notified(second) == []
+
+    gate.opened.set()
+    running.join(30)
+    assert not running.is_alive()
+    assert bot.notified(second) == [("staged", "console"), ("staged", "slack")]
+    assert len(bot.delivery_notes(second)) == 1 and not bot.has_owed_label(second)

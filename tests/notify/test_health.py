@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +30,6 @@ class AcceptingReceiver(FakeService):
 
     def answer(self, received: Received) -> Answer:
         return Answer(200, {"ok": True})
-
-
-@pytest.fixture
-def control(sandbox) -> Iterator[SandboxControl]:
-    with SandboxControl(sandbox.url, sandbox.root_token) as control:
-        yield control
-        control.faults()
 
 
 @pytest.fixture
