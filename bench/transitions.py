@@ -132,7 +132,7 @@ def main() -> None:
             notes = wait_until(lambda: (lambda w: w if len(w) == len(iids) else None)(history_notes(sandbox, world)),
                                timeout=600, interval=0.2, message="a history note on every issue")
             deliveries |= webhook_starts(sandbox, hook_id, world.users["reviewer"]["id"])
-            # A message held while another round ran goes out with the next flush (every 30 s).
+            # A message held back (a failing channel) goes out with the next flush (every 30 s).
             wait_until(lambda: owed_labels(sandbox, world) == 0, timeout=120, interval=0.5,
                        message="held notifications to go out")
             counters = settle_calls(control)
