@@ -2,7 +2,8 @@
 
 GitLab makes a to-do for someone only when an issue is assigned to them or when they are
 @mentioned (`POST .../todo` works for the caller alone). So: assign the reviewer when they are
-not assigned yet; when they are, @mention them in a short note.
+not assigned yet; when they are, @mention them in a short note — except for a newly staged
+match, whose assignment already made the to-do.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ class GitLabTodo:
         if self.reviewer_id not in assignee_ids:
             self.gitlab.assign(item.iid, [*assignee_ids, self.reviewer_id])
             return f"#{item.iid} assigned"
+        if item.event == "staged":
+            # Staging assigned the reviewer: GitLab made the to-do then; a mention would make a second.
+            return f"#{item.iid} already assigned"
         body = render(
             "notify/todo.md.j2",
             item=item,

@@ -8,6 +8,8 @@ from datetime import datetime
 
 from bot.converge import converge_issue
 from bot.markers import parse_markers, render_marker
+from bot.match import Match
+from bot.staging import stage_cycle
 from tests.fakes.http import Answer
 from tests.notify.conftest import FakeClock
 
@@ -179,6 +181,19 @@ def test_gitlab_todo_assigns_the_reviewer_then_mentions_them(make_bot, world):
     todos = world.clients["reviewer"].todos.list(get_all=True)
     assert sorted(t.action_name for t in todos if t.target["iid"] == iid) == ["assigned", "directly_addressed"]
     assert bot.notified(iid) == [("approved", "console"), ("approved", "gitlab_todo"), ("staged", "console"), ("staged", "gitlab_todo")]
+
+
+def test_a_match_staged_for_an_assigned_reviewer_makes_no_second_to_do(make_bot, world):
+    reviewer = world.users["reviewer"]
+    bot = make_bot(channels={"gitlab_todo": {"enabled": True, "reviewer": reviewer["username"]}, "slack": {"enabled": False}})
+    match = Match(title="Cloud Architect", score=95, url=f"https://jobs.example.com/{world.project_id}/assigned")
+    (staged,) = stage_cycle(bot.runtime, [match], notify=False)
+    bot.runtime.gitlab.assign(staged.iid, [reviewer["id"]])   # as staging does with staging.reviewer set
+    bot.notifier.on_staged([bot.snapshot(staged.iid)])
+
+    todos = [t.action_name for t in world.clients["reviewer"].todos.list(get_all=True) if t.target["iid"] == staged.iid]
+    assert todos == ["assigned"]
+    assert ("staged", "gitlab_todo") in bot.notified(staged.iid)
 
 
 def writes(counters: dict) -> Counter[str]:
