@@ -11,6 +11,8 @@ are always re-derivable from it.
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -51,6 +53,31 @@ class ConvergeResult:
         return next((r for r in self.replies if r.source.id == source), None)
 
 
+class _IssueLock:
+    """A lock for one issue; weakly held in `_ISSUE_LOCKS`, so it lives only while in use."""
+
+    __slots__ = ("lock", "__weakref__")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+
+_ISSUE_LOCKS: weakref.WeakValueDictionary[tuple[str, str, int], _IssueLock] = weakref.WeakValueDictionary()
+_ISSUE_LOCKS_GUARD = threading.Lock()
+
+
+def _issue_lock(gitlab: Any, project: Any, iid: int) -> _IssueLock:
+    """The queue runs one converge per issue at a time, but the REST API converges in a thread
+    of its own: two converges reading the same snapshot would both write the note owed for one
+    source. So converges of one issue take turns in this process, whoever asks."""
+    key = (str(getattr(gitlab, "url", "")), str(project), iid)
+    with _ISSUE_LOCKS_GUARD:
+        holder = _ISSUE_LOCKS.get(key)
+        if holder is None:
+            holder = _ISSUE_LOCKS[key] = _IssueLock()
+        return holder
+
+
 def _skip_reason(snapshot: IssueSnapshot, settings: Any) -> str | None:
     if not workflow.is_job_match(snapshot, settings.workflow):
         return "not a job-match issue"
@@ -68,34 +95,41 @@ def converge_issue(
 ) -> ConvergeResult:
     """Apply what is owed on issue `iid`; safe to run any number of times, from any thread."""
     gitlab, settings = runtime.gitlab, runtime.settings
+    issue_lock = _issue_lock(gitlab, settings.project, iid)
+    with issue_lock.lock, handling_event(event_uuid):
+        return _converge(runtime, iid, api_actions)
+
+
+def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction]) -> ConvergeResult:
+    """Read, plan, write notes, fix labels, hand over to the notifier: under the issue's lock."""
+    gitlab, settings = runtime.gitlab, runtime.settings
     result = ConvergeResult(iid=iid)
-    with handling_event(event_uuid):
-        snapshot = read_snapshot(gitlab, iid)
-        result.skipped = _skip_reason(snapshot, settings)
-        if result.skipped:
-            logger.info("issue #%s left alone: %s", iid, result.skipped)
-            result.snapshot = snapshot
-            return result
-        access_level = cache(gitlab.access_level)
-        plan = workflow.plan(snapshot, settings.workflow, access_level, api_actions)
-        result.start_state, result.final_state = plan.start_state, plan.final_state
-        for reply in plan.replies:
-            body = history.note_body(reply, snapshot, settings.workflow, _intents(runtime, snapshot, reply))
-            note = gitlab.create_note(iid, body, internal=reply.internal)
-            result.effects.append(Effect("note", reply.source.id, f"{reply.kind} note {note.get('id')}"))
-            result.replies.append(reply)
-            logger.info(
-                "issue #%s: %s for %s by %s (%s), now %s",
-                iid, reply.kind, reply.source.id, reply.source.actor.name, reply.source.channel, reply.state,
-            )
-        if plan.add_labels or plan.remove_labels:
-            gitlab.update_labels(iid, add=plan.add_labels, remove=plan.remove_labels)
-            detail = f"+{','.join(plan.add_labels)} -{','.join(plan.remove_labels)}"
-            result.effects.append(Effect("labels", None, detail))
-            logger.info("issue #%s: labels %s", iid, detail)
-        result.snapshot = read_snapshot(gitlab, iid) if result.effects else snapshot
-        _notify(runtime, result.snapshot)
-        _send_applications(runtime, result.snapshot)
+    snapshot = read_snapshot(gitlab, iid)
+    result.skipped = _skip_reason(snapshot, settings)
+    if result.skipped:
+        logger.info("issue #%s left alone: %s", iid, result.skipped)
+        result.snapshot = snapshot
+        return result
+    access_level = cache(gitlab.access_level)
+    plan = workflow.plan(snapshot, settings.workflow, access_level, api_actions)
+    result.start_state, result.final_state = plan.start_state, plan.final_state
+    for reply in plan.replies:
+        body = history.note_body(reply, snapshot, settings.workflow, _intents(runtime, snapshot, reply))
+        note = gitlab.create_note(iid, body, internal=reply.internal)
+        result.effects.append(Effect("note", reply.source.id, f"{reply.kind} note {note.get('id')}"))
+        result.replies.append(reply)
+        logger.info(
+            "issue #%s: %s for %s by %s (%s), now %s",
+            iid, reply.kind, reply.source.id, reply.source.actor.name, reply.source.channel, reply.state,
+        )
+    if plan.add_labels or plan.remove_labels:
+        gitlab.update_labels(iid, add=plan.add_labels, remove=plan.remove_labels)
+        detail = f"+{','.join(plan.add_labels)} -{','.join(plan.remove_labels)}"
+        result.effects.append(Effect("labels", None, detail))
+        logger.info("issue #%s: labels %s", iid, detail)
+    result.snapshot = read_snapshot(gitlab, iid) if result.effects else snapshot
+    _notify(runtime, result.snapshot)
+    _send_applications(runtime, result.snapshot)
     return result
 
 

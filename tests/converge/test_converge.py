@@ -3,6 +3,9 @@ the bot converges, and GitLab shows the result."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -228,6 +231,35 @@ def test_converging_twice_writes_nothing_new(world: World, runtime: Runtime, con
     second = converge_issue(runtime, iid)
     assert second.effects == [] and writes(control) == 0
     assert len(bot_notes(world, iid)) == notes == 2  # the agreeing 👎 needed no note
+
+
+class _ReadsInStep(GitLabAccess):
+    """Holds each converge after it read the notes until a second converge has read them too
+    (or, when converges of one issue are serialised as they must be, until the wait gives up)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.both_read = threading.Barrier(2, timeout=3)
+
+    def notes(self, iid: int) -> list[dict[str, Any]]:
+        notes = super().notes(iid)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            self.both_read.wait()
+        return notes
+
+
+def test_converges_of_one_issue_at_once_write_each_note_once(world: World, runtime: Runtime) -> None:
+    """The REST API converges in a thread of its own while the queue may be converging the same
+    issue for a webhook: the two must not both write the note owed for one source."""
+    iid = staged(world)
+    comment(world, "reviewer", iid, "/accept")
+    stepping = Runtime(settings=runtime.settings, gitlab=_ReadsInStep(
+        world.url, world.users["bot"]["token"], world.project_id, retries=1, max_wait=0.01))
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        for running in [pool.submit(converge_issue, stepping, iid) for _ in range(2)]:
+            running.result()
+    assert len(bot_notes(world, iid)) == 1
+    assert state_labels(world, iid) == ["job-match/approved"]
 
 
 class _DiesAfterFirstNote(GitLabAccess):
