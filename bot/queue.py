@@ -89,9 +89,10 @@ class ConvergeQueue:
         waiting = self._waiting.get(iid)
         if waiting is not None:
             self.stats["coalesced"] += 1
-            # The newest hint names the newest event chain; a retry keeps its attempt count only
-            # when no fresh hint is waiting.
-            waiting.hint = entry.hint if entry.attempt == 1 else waiting.hint
+            # The newest hint names the newest event chain, and was never tried: the entry is a
+            # first attempt again. A retry joining a fresh hint adds only its waiters.
+            if entry.attempt == 1:
+                waiting.hint, waiting.attempt = entry.hint, 1
             waiting.waiters.extend(entry.waiters)
             return
         self._waiting[iid] = entry

@@ -117,6 +117,30 @@ def test_a_failed_converge_is_retried_once_then_left_for_catch_up():
     assert queue.stats["failed"] == 2 and queue.stats["retried"] == 1
 
 
+def test_a_new_hint_that_joins_a_waiting_retry_gets_a_retry_of_its_own():
+    """Issue 1's retry waits behind issue 2 when a new event for issue 1 arrives: the new event
+    was never tried, so a failure of the converge that covers it earns the usual retry."""
+
+    async def scenario():
+        converge, queue = await started(1, retry_delay=0.01, fail_times=1)
+        queue.submit(Hint(1, "Issue Hook"))
+        await until(lambda: queue.stats["failed"] == 1)
+        converge.gate.clear()
+        await hold_one(converge, queue, Hint(2, "Issue Hook"))
+        await until(lambda: queue.stats["retried"] == 1)  # issue 1's retry now waits for the worker
+        fresh = queue.submit(Hint(1, "Note Hook"))
+        converge.fail_times = 2  # issue 2 fails, then the converge covering issue 1's two hints
+        converge.gate.set()
+        ok = await fresh
+        await until(lambda: queue.idle)
+        await queue.stop(1)
+        return ok, converge
+
+    ok, converge = run(scenario())
+    assert ok is True
+    assert [h.event for h in converge.calls if h.iid == 1] == ["Issue Hook", "Note Hook", "retry of Note Hook"]
+
+
 def test_stop_gives_up_on_waiting_issues_and_on_converges_past_the_grace():
     async def scenario():
         converge, queue = await started(1, held=True)
