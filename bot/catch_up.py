@@ -113,7 +113,10 @@ class CatchUpLoop:
         self._loop = asyncio.get_running_loop()
         interval = self.runtime.settings.catch_up.interval_minutes * 60
         while True:
-            await self.run_pass()
+            try:
+                await self.run_pass()
+            except Exception:  # a bug met in one pass must not end catch-up for the process's life
+                log.exception("catch-up pass failed; the next one comes at the interval", extra={"outcome": "failed"})
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)
             except TimeoutError:

@@ -1,0 +1,53 @@
+"""The server's catch-up loop against the sandbox: it keeps its schedule whatever one pass meets."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.catch_up import CatchUpLoop
+from bot.queue import ConvergeQueue
+from tests.support.bot import bot_runtime
+from tests.support.world import World
+
+
+class FailingOnceWatch:
+    """A notifier health watch whose first check breaks with a bug."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def after_catch_up(self, gitlab: object, public_url: object, error: object) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("a bug in the health watch")
+
+
+class Notifier:
+    def __init__(self) -> None:
+        self.watch = FailingOnceWatch()
+
+
+def test_a_pass_that_breaks_is_logged_and_the_next_pass_still_comes(world: World, caplog) -> None:
+    runtime = bot_runtime(world, notifier=Notifier())
+
+    async def scenario() -> int:
+        runtime.queue = ConvergeQueue(lambda hint: None, max_parallel=1)
+        await runtime.queue.start()
+        loop = CatchUpLoop(runtime)
+        running = asyncio.create_task(loop.run())
+        try:
+            while runtime.notifier.watch.calls < 1:
+                await asyncio.sleep(0.01)
+            loop.wake()
+            while runtime.notifier.watch.calls < 2 and not running.done():
+                await asyncio.sleep(0.01)
+            return loop.passes
+        finally:
+            running.cancel()
+            await runtime.queue.stop(1)
+
+    with caplog.at_level(logging.ERROR, logger="bot.catch_up"):
+        passes = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert passes == 2
+    assert any("a bug in the health watch" in r.getMessage() + str(r.exc_info) for r in caplog.records)
