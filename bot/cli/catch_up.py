@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from bot.catch_up import catch_up_once, now, parse_since
+    from bot.gitlab_access import GitLabError
     from bot.logs import configure_logging
     from bot.queue import describe
     from bot.runtime import build_runtime, converge
@@ -40,13 +41,16 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"vorhoelle catch-up: {error}", file=sys.stderr)
         return 2
-    runtime = build_runtime(settings)
-    print(f"catching up on {settings.project}: job-match issues updated since {since.isoformat(timespec='seconds')}")
-
     def progress(iid: int, outcome: object) -> None:
         failed = isinstance(outcome, Exception)
         print(f"  #{iid}: {f'FAILED: {outcome}' if failed else describe(outcome)}", flush=True)
 
-    report = catch_up_once(runtime, since, lambda iid: converge(runtime, iid), progress)
+    try:
+        runtime = build_runtime(settings)
+        print(f"catching up on {settings.project}: job-match issues updated since {since.isoformat(timespec='seconds')}")
+        report = catch_up_once(runtime, since, lambda iid: converge(runtime, iid), progress)
+    except GitLabError as error:  # listing the changed issues failed: nothing was converged
+        print(f"vorhoelle catch-up: {error}", file=sys.stderr)
+        return 1
     print(report.summary())
     return 1 if report.failed else 0

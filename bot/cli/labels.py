@@ -7,6 +7,7 @@ follow the settings, so changing them in YAML and syncing again is how a project
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 MARKER_LABEL_COLOR = "#6699CC"
@@ -62,12 +63,17 @@ def sync_labels(gitlab: Any, settings: Any) -> list[tuple[str, str]]:
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    from bot.gitlab_access import GitLabAccess
+    from bot.gitlab_access import GitLabAccess, GitLabError
     from bot.logs import configure_logging
     from bot.settings import load_settings
 
     settings = load_settings(args.config)
     configure_logging(settings)
-    for name, status in sync_labels(GitLabAccess.from_settings(settings), settings):
+    try:
+        report = sync_labels(GitLabAccess.from_settings(settings), settings)
+    except GitLabError as error:
+        print(f"vorhoelle labels: {error}", file=sys.stderr)
+        return 1
+    for name, status in report:
         print(f"{status:<9}  {name}")
     return 0

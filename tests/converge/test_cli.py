@@ -39,6 +39,16 @@ def test_labels_sync_creates_then_finds_nothing_to_do_then_restyles(as_bot: Worl
     assert all(line.startswith("unchanged") for line in capsys.readouterr().out.splitlines())
 
 
+@pytest.mark.parametrize("command", [["labels", "sync"], ["catch-up"]])
+def test_a_gitlab_that_refuses_the_token_is_said_in_one_line(
+    as_bot: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, command: list[str]
+) -> None:
+    monkeypatch.setenv("VORHOELLE_GITLAB_TOKEN", "not-a-valid-token")
+    assert main(command) == 1
+    err = capsys.readouterr().err
+    assert f"vorhoelle {command[0]}: GitLab answered 401" in err and "Traceback" not in err
+
+
 def _history(world: World, iid: int) -> list[Any]:
     notes = world.project("bot").issues.get(iid, lazy=True).notes.list(get_all=True, sort="asc")
     return [m for n in notes if n.author["id"] == world.users["bot"]["id"] for m in parse_markers(n.body)
