@@ -393,9 +393,7 @@ def parse_yaml(text: str, name: str) -> YamlLayer:
     try:
         root = compose_yaml(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-        raise ConfigError([f"{where}: YAML syntax error: {exc.problem or exc}"]) from None
+        raise ConfigError([f"{_where(name, exc)}: YAML syntax error: {exc.problem or exc}"]) from None
     if root is None:
         return YamlLayer(name, {})
     if not isinstance(root, yaml.MappingNode):
@@ -405,12 +403,25 @@ def parse_yaml(text: str, name: str) -> YamlLayer:
     _record_lines(root, (), lines, problems, name)
     if problems:
         raise ConfigError(problems)
-    return YamlLayer(name, yaml.SafeLoader("").construct_document(root) or {}, lines)
+    try:
+        data = yaml.SafeLoader("").construct_document(root) or {}
+    except yaml.MarkedYAMLError as exc:  # a tag safe loading refuses (!!python/...), a bad !!binary
+        raise ConfigError([f"{_where(name, exc)}: {exc.problem or exc}"]) from None
+    return YamlLayer(name, data, lines)
+
+
+def _where(name: str, exc: yaml.MarkedYAMLError) -> str:
+    mark = exc.problem_mark or exc.context_mark
+    return f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
 
 
 def _record_lines(node: yaml.Node, path: tuple[Any, ...], lines: dict, problems: list[str], name: str) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(f"{name}:{key_node.start_mark.line + 1}: a setting's name must be plain text, "
+                                "not a list or a mapping")
+                continue
             key = path + (key_node.value,)
             if key in lines:
                 problems.append(

@@ -190,3 +190,13 @@ def test_a_typo_in_the_project_file_is_reported_at_its_line():
     with pytest.raises(ConfigError) as caught:
         load_settings(project_file=project)
     assert caught.value.problems == [".vorhoelle.yml:2: unknown setting 'stagging'; did you mean 'staging'?"]
+
+
+def test_yaml_that_parses_but_cannot_be_settings_is_a_problem_not_a_crash(tmp_path):
+    path = write(tmp_path, "staging:\n  [threshold]: 80\n")
+    assert problems(path) == [f"{path}:2: a setting's name must be plain text, not a list or a mapping"]
+    path = write(tmp_path, "staging:\n  threshold: !!python/object:os.system 80\n")
+    [line] = problems(path)
+    assert line.startswith(f"{path}:2:") and "could not determine a constructor" in line
+    with pytest.raises(ConfigError):   # what anyone with push access can commit
+        parse_project_file("? {staging: 1}\n: 2\n")
