@@ -114,21 +114,25 @@ def default_branch(gitlab: Any) -> str:
     return gitlab.project.default_branch or "main"
 
 
-def _fetch_text(gitlab: Any) -> tuple[str, str, str] | None:
-    """(text, last_commit_id, branch) of the file on the default branch, None without one."""
+def _fetch_content(gitlab: Any) -> tuple[bytes, str, str] | None:
+    """(content, last_commit_id, branch) of the file on the default branch, None without one."""
     branch = default_branch(gitlab)
     found = gitlab.repository_file(PROJECT_FILE, branch)
     if found is None:
         return None
-    return base64.b64decode(found["content"]).decode("utf-8"), found["last_commit_id"], branch
+    return base64.b64decode(found["content"]), found["last_commit_id"], branch
 
 
 def fetch(gitlab: Any) -> ProjectFile | None:
     """The file on the default branch, parsed and checked; None when there is none."""
-    found = _fetch_text(gitlab)
+    found = _fetch_content(gitlab)
     if found is None:
         return None
-    text, last_commit_id, branch = found
+    content, last_commit_id, branch = found
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError([f"{PROJECT_FILE}: not UTF-8 text (byte {error.start}); save the file as UTF-8"]) from None
     return ProjectFile(parse_project_file(text), last_commit_id, branch)
 
 
@@ -225,8 +229,8 @@ def write(runtime: Runtime, data: dict[str, Any], author: str) -> dict[str, Any]
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     layer = parse_project_file(text)
     settings = runtime.settings.with_project_file(layer)
-    current = _fetch_text(runtime.gitlab)
-    old = _readable(current[0]) if current else {}
+    current = _fetch_content(runtime.gitlab)
+    old = _readable(current[0].decode("utf-8", errors="replace")) if current else {}
     message = commit_message(old, layer.data, author)
     branch = current[2] if current else default_branch(runtime.gitlab)
     answer = runtime.gitlab.write_repository_file(

@@ -113,3 +113,21 @@ def test_put_without_push_rights_says_what_to_change(sandbox):
         assert answer.status_code == 403
         assert "make it a maintainer" in answer.json()["detail"]
         assert running.runtime.settings.staging.threshold == 70
+
+
+def test_a_file_that_is_not_utf8_or_not_plain_yaml_is_refused_and_the_bot_keeps_going(world, bot):
+    maintainer = world.project("maintainer")
+    invalid_before = reloads("invalid")
+    latin1 = base64.b64encode("# Vorhölle, saved as Latin-1\nstaging:\n  threshold: 85\n".encode("latin-1")).decode()
+    maintainer.files.create({"file_path": ".vorhoelle.yml", "branch": "main", "commit_message": "Latin-1",
+                             "content": latin1, "encoding": "base64"})
+    wait_until(lambda: reloads("invalid") == invalid_before + 1, message="the Latin-1 file to be refused")
+    maintainer.files.update(".vorhoelle.yml", {"branch": "main", "commit_message": "A list as a key",
+                                               "content": "staging:\n  [threshold]: 85\n"})
+    wait_until(lambda: reloads("invalid") == invalid_before + 2, message="the odd YAML to be refused")
+    assert bot.runtime.settings.staging.threshold == 70
+
+    # The broken file can be replaced through the API; the commit message counts it as empty.
+    answer = put_config(bot, {"settings": {"staging": {"threshold": 80}}})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["commit_message"].startswith("Vorhölle settings: change staging.threshold")
