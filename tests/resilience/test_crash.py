@@ -3,8 +3,8 @@ each time: after its catch-up every transition is recorded exactly once, and eve
 out at least once — a message sent twice is marked as a possible repeat.
 
 Real processes: `vorhoelle serve` is killed and restarted on its port; the sandbox runs in the
-test process. The issue asks for 300 transitions; the suite runs VORHOELLE_CRASH_BURST (30 by
-default) to stay within its time budget — set it to 300 for the full run.
+test process. A burst of 300 transitions, as the issue asks (VORHOELLE_CRASH_BURST changes it;
+about 40 s on the 2-core machine).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tests.resilience.conftest import comment, emoji, label, notified, notify_co
 from tests.support.botserver import install_hook_for, serve_process, served_bot_settings
 from tests.support.waiting import wait_until
 
-BURST = int(os.environ.get("VORHOELLE_CRASH_BURST", "30"))
+BURST = int(os.environ.get("VORHOELLE_CRASH_BURST", "300"))
 KILLS = 3
 WAYS = [(label("approved"), "approved"), (comment("/reject not remote"), "rejected"),
         (emoji("thumbsup"), "approved"), (comment("/accept"), "approved"), (emoji("thumbsdown"), "rejected")]
