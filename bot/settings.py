@@ -537,6 +537,24 @@ class Settings(BaseSettings):
     notify: NotifySettings = NotifySettings()
     logging: LoggingSettings = LoggingSettings()
 
+    @field_validator("notify")
+    @classmethod
+    def _events_can_happen(cls, notify: NotifySettings, info: ValidationInfo) -> NotifySettings:
+        """A rule for an event that never happens (a typo) would silence that event unnoticed."""
+        workflow = info.data.get("workflow")
+        if workflow is None:
+            return notify  # the workflow itself is wrong; that error is reported
+        known = ["staged", "refused", *sorted(workflow.states)]
+        for event in notify.events:
+            if event not in known:
+                guess = difflib.get_close_matches(event, known, n=1)
+                hint = f"did you mean {guess[0]!r}? " if guess else ""
+                raise ValueError(
+                    f"events.{event} is not an event; {hint}Events: staged, refused, and one per "
+                    f"workflow state: {', '.join(sorted(workflow.states))}"
+                )
+        return notify
+
     # How these settings were made, so that a new project file can be laid over the same layers.
     _config_file: Path | None = PrivateAttr(None)
     _overrides: dict[str, Any] = PrivateAttr(default_factory=dict)

@@ -200,3 +200,11 @@ def test_yaml_that_parses_but_cannot_be_settings_is_a_problem_not_a_crash(tmp_pa
     assert line.startswith(f"{path}:2:") and "could not determine a constructor" in line
     with pytest.raises(ConfigError):   # what anyone with push access can commit
         parse_project_file("? {staging: 1}\n: 2\n")
+
+
+def test_an_event_that_never_happens_is_named(tmp_path):
+    path = write(tmp_path, "notify:\n  events:\n    aproved: [slack]\n")
+    assert problems(path) == [
+        f"{path}:1: notify: events.aproved is not an event; did you mean 'approved'? Events: staged, "
+        "refused, and one per workflow state: approved, pending, rejected, sent"
+    ]
