@@ -1,7 +1,8 @@
 """E-mail over SMTP with STARTTLS: the transport that works with any mail server.
 
 (Gmail's own SMTP needs an app password; the Gmail API transport is in email_gmail.py.)
-A 4xx answer is temporary, a 5xx one permanent, as SMTP itself defines them. The server's
+A 4xx answer is temporary, a 5xx one permanent, as SMTP itself defines them; a mail refused
+for some recipients only is delivered (the receipt names the refused ones). The server's
 certificate is checked against the system's trust store (`SSL_CERT_FILE` names another CA file,
 e.g. a company CA) or an explicit `tls_context`; a certificate that fails the check is a permanent
 failure: retrying cannot make it trusted.
@@ -9,12 +10,15 @@ failure: retrying cannot make it trusted.
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
 
 from bot.notify.channel import ChannelError
 from bot.settings import SmtpTransport
+
+log = logging.getLogger(__name__)
 
 
 class Smtp:
@@ -46,5 +50,8 @@ class Smtp:
         except (smtplib.SMTPException, OSError) as exc:
             raise ChannelError(f"SMTP unreachable: {exc}") from exc
         if refused:
-            raise ChannelError(f"SMTP refused some recipients: {sorted(refused)}", permanent=True)
+            # The others have the mail: a retry would send it to them again. Said, not retried.
+            said = ", ".join(f"{address}: {code}" for address, (code, _) in sorted(refused.items()))
+            log.warning("SMTP delivered %s but refused %s", mail["Message-ID"], said)
+            return f"{mail['Message-ID']} (refused {said})"
         return str(mail["Message-ID"])

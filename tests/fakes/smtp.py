@@ -74,6 +74,7 @@ class _Inbox:
     def __init__(self) -> None:
         self.mails: list[tuple[list[str], EmailMessage]] = []
         self.refuse_with: str | None = None
+        self.refuse_addresses: dict[str, str] = {}   # one recipient's answer, the others accepted
         self.starttls = 0          # STARTTLS handshakes completed
         self.encrypted: list[bool] = []   # per accepted mail: did it arrive over TLS?
 
@@ -82,8 +83,8 @@ class _Inbox:
         return True
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.refuse_with:
-            return self.refuse_with
+        if self.refuse_with or address in self.refuse_addresses:
+            return self.refuse_with or self.refuse_addresses[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -150,3 +150,16 @@ def test_smtp_starttls_refuses_an_untrusted_certificate_for_good(certificate, tm
             starttls_channel(server.port, stranger.client_context()).send(summary(1))
     assert refused.value.permanent
     assert server.inbox.mails == []
+
+
+def test_smtp_refusing_one_recipient_still_delivers_to_the_others_once():
+    """A retry would mail the accepted recipients again: the refusal is told, not retried."""
+    with FakeSmtp() as server:
+        server.inbox.refuse_addresses["gone@example.org"] = "550 5.1.1 No such user"
+        channel = smtp_channel(server.port)
+        channel.to.append("gone@example.org")
+        receipt = channel.send(summary(1))
+
+    ((recipients, mail),) = server.inbox.mails
+    assert recipients == TO
+    assert receipt.startswith(mail["Message-ID"]) and "gone@example.org: 550" in receipt
