@@ -35,19 +35,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def read_matches(source: str) -> Any:
-    """The data in `source`: JSON or YAML by file suffix; standard input may be either."""
+def _load_yaml(text: str) -> Any:
+    """YAML as a person writes a match: `start: 2025-03-01` stays that text, not a date object
+    the model's string fields would refuse."""
     import yaml
 
-    text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    class TextDates(yaml.SafeLoader):
+        pass
+
+    TextDates.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+    return yaml.load(text, Loader=TextDates)
+
+
+def read_matches(source: str) -> Any:
+    """The data in `source`: JSON or YAML by file suffix; standard input may be either.
+
+    The bytes must be UTF-8 (a byte-order mark, as Windows editors write one, is allowed);
+    anything else raises UnicodeDecodeError rather than being guessed at.
+    """
+    data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    text = data.decode("utf-8-sig")
     if source.endswith((".yaml", ".yml")):
-        return yaml.safe_load(text)
+        return _load_yaml(text)
     try:
         return json.loads(text)
     except json.JSONDecodeError:
         if source != "-":
             raise
-        return yaml.safe_load(text)
+        return _load_yaml(text)
 
 
 def describe(error: Any) -> list[str]:
@@ -77,6 +92,10 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(settings)
     try:
         matches = parse_matches(read_matches(args.source), attachments=set(settings.staging.attachments))
+    except UnicodeDecodeError as error:
+        print(f"vorhoelle stage: cannot read {args.source}: not UTF-8 text (byte {error.start}: "
+              f"{error.reason}); save it as UTF-8", file=sys.stderr)
+        return EXIT_INVALID
     except (OSError, json.JSONDecodeError, yaml.YAMLError) as error:
         print(f"vorhoelle stage: cannot read {args.source}: {error}", file=sys.stderr)
         return EXIT_INVALID

@@ -67,6 +67,32 @@ def test_stage_yaml_from_standard_input(world):
     assert world.project("maintainer").issues.get(result["iid"]).title == "[JOB-MATCH] 87% — Cloud Architect"
 
 
+def test_yaml_dates_stay_the_text_written_and_a_bom_is_allowed(world, tmp_path):
+    yaml_file, json_file = tmp_path / "m.yaml", tmp_path / "m.json"
+    yaml_file.write_text("title: Data Engineer\nscore: 88\nstart: 2025-03-01\n", encoding="utf-8")
+    json_file.write_text(json.dumps(match("Site Reliability Engineer", 90)), encoding="utf-8-sig")
+
+    from_yaml = vorhoelle(world, "stage", str(yaml_file), "--json")
+    from_json = vorhoelle(world, "stage", str(json_file), "--json")
+
+    assert from_yaml.returncode == 0, from_yaml.stderr
+    [staged] = json.loads(from_yaml.stdout)
+    assert "| Start | 2025-03-01 |" in world.project("maintainer").issues.get(staged["iid"]).description
+    assert from_json.returncode == 0, from_json.stderr
+    assert json.loads(from_json.stdout)[0]["outcome"] == "created"
+
+
+def test_a_file_that_is_not_utf8_is_a_clear_error(world, tmp_path):
+    path = tmp_path / "m.json"
+    path.write_bytes('{"title": "Café", "score": 80}'.encode("cp1252"))
+
+    done = vorhoelle(world, "stage", str(path))
+
+    assert done.returncode == 2
+    assert "not UTF-8 text" in done.stderr and "Traceback" not in done.stderr
+    assert world.project("maintainer").issues.list(get_all=True) == []
+
+
 def test_invalid_input_names_the_field_and_stages_nothing(world, tmp_path):
     path = tmp_path / "matches.json"
     path.write_text(json.dumps([match(), {"title": "x", "score": "very high"}]), encoding="utf-8")
