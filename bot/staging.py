@@ -61,6 +61,7 @@ class _Cycle:
     bot_id: int
     bot_username: str
     reviewer_id: int | None
+    defaults: dict[str, tuple[str, bytes]]  # default attachment name -> (file name, content)
 
 
 # --- Reading: which issue holds a match ---------------------------------------------------------
@@ -169,8 +170,11 @@ def score_label(settings: Settings, score: int) -> str | None:
 # --- Writing --------------------------------------------------------------------------------------
 
 
-def _prepare(settings: Settings, gitlab: Any) -> _Cycle:
-    """Resolve the reviewer and make sure every label staging uses exists with its colour."""
+def _prepare(settings: Settings, gitlab: Any, matches: list[Match]) -> _Cycle:
+    """Resolve the reviewer, read the default attachments and make sure every label staging
+    uses exists with its colour: every check that can fail on the settings runs before the
+    first issue is written, so a misconfiguration never leaves half a cycle staged."""
+    defaults = _read_defaults(settings, matches)
     reviewer_id = None
     if settings.staging.reviewer:
         user = gitlab.user_by_username(settings.staging.reviewer)
@@ -179,7 +183,22 @@ def _prepare(settings: Settings, gitlab: Any) -> _Cycle:
         reviewer_id = user["id"]
     _ensure_labels(settings, gitlab)
     bot = gitlab.bot_user
-    return _Cycle(settings, gitlab, bot.id, bot.username, reviewer_id)
+    return _Cycle(settings, gitlab, bot.id, bot.username, reviewer_id, defaults)
+
+
+def _read_defaults(settings: Settings, matches: list[Match]) -> dict[str, tuple[str, bytes]]:
+    """The default attachments (staging.attachments) the cycle's stageable matches name."""
+    wanted = {a.name for m in matches if m.score >= settings.staging.threshold for a in m.attachments if a.is_default}
+    files = {}
+    for name in sorted(wanted):
+        path = settings.staging.attachments.get(name)
+        if path is None:
+            raise StagingError(f"no default attachment named {name!r} in staging.attachments")
+        try:
+            files[name] = (Path(path).name, Path(path).read_bytes())
+        except OSError as error:
+            raise StagingError(f"staging.attachments.{name}: cannot read {path}: {error.strerror}") from None
+    return files
 
 
 def _ensure_labels(settings: Settings, gitlab: Any) -> None:
@@ -199,15 +218,9 @@ def _ensure_labels(settings: Settings, gitlab: Any) -> None:
 def _attach(cycle: _Cycle, attachment: Attachment) -> Attached:
     """Upload one file and return the link to it (the name shown escaped, the URL encoded)."""
     if attachment.is_default:
-        path = cycle.settings.staging.attachments.get(attachment.name)
-        if path is None:
-            raise StagingError(f"no default attachment named {attachment.name!r} in staging.attachments")
-        try:
-            data, file_name = Path(path).read_bytes(), Path(path).name
-        except OSError as error:
-            raise StagingError(f"staging.attachments.{attachment.name}: cannot read {path}: {error.strerror}") from None
+        file_name, data = cycle.defaults[attachment.name]
     else:
-        data, file_name = attachment.data(), attachment.safe_name()
+        file_name, data = attachment.safe_name(), attachment.data()
     upload = cycle.gitlab.upload(file_name, data)
     return Attached(name=attachment.name, url=Markup(quote(upload["url"], safe="/:%")))
 
@@ -305,7 +318,7 @@ def stage_cycle(runtime: Any, matches: list[Match], *, notify: bool = True) -> l
     matches before the failing one stay staged, and a replay of the cycle finds them.
     """
     with _one_cycle_at_a_time:
-        cycle = _prepare(runtime.settings, runtime.gitlab)
+        cycle = _prepare(runtime.settings, runtime.gitlab, matches)
         results = [_stage_one(cycle, match) for match in matches]
     logger.info(
         "cycle staged: %d created, %d updated, %d unchanged, %d skipped",

@@ -174,3 +174,13 @@ def test_a_default_attachment_from_the_settings(world, tmp_path):
     assert unknown.status_code == 422
     assert unknown.json()["details"][0]["loc"] == ["attachments", 0]
     assert "portfolio" in unknown.json()["details"][0]["msg"]
+
+
+def test_an_unreadable_default_attachment_stops_the_cycle_before_its_first_issue(world, tmp_path):
+    settings = settings_for(world, staging={"attachments": {"cv": str(tmp_path / "gone.pdf")}})
+    with running_bot(settings) as bot, api_client(bot) as api:
+        answer = api.post("/matches", json=[match("Without attachment", 90), match(attachments=["cv"])])
+
+    assert answer.status_code == 503
+    assert "staging.attachments.cv: cannot read" in answer.json()["detail"]
+    assert world.project("maintainer").issues.list(get_all=True) == []
