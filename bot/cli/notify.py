@@ -87,16 +87,21 @@ def run_flush(args: argparse.Namespace) -> int:
 
 
 def run_application(args: argparse.Namespace) -> int:
+    from bot.gitlab_access import GitLabError
     from bot.notify.send_application import send_application
     from bot.snapshot import read_snapshot
 
     dispatcher = _dispatcher(args, need_gitlab=True)
-    snapshot = read_snapshot(dispatcher.gitlab, args.issue)
-    sent = [m for m in snapshot.bot_markers if m.kind == "transition" and m.data.get("to") == "sent"]
-    if not sent:
-        print(f"issue #{args.issue} has no recorded 'sent' transition: send the match first", file=sys.stderr)
+    try:
+        snapshot = read_snapshot(dispatcher.gitlab, args.issue)
+        sent = [m for m in snapshot.bot_markers if m.kind == "transition" and m.data.get("to") == "sent"]
+        if not sent:
+            print(f"issue #{args.issue} has no recorded 'sent' transition: send the match first", file=sys.stderr)
+            return 1
+        result = send_application(dispatcher.settings, dispatcher.gitlab, snapshot, sent[-1].source, dry_run=args.dry_run)
+    except GitLabError as error:
+        print(f"vorhoelle notify application: {error}", file=sys.stderr)
         return 1
-    result = send_application(dispatcher.settings, dispatcher.gitlab, snapshot, sent[-1].source, dry_run=args.dry_run)
     print(f"{result.status}: {result.detail}")
     if result.application is not None and args.dry_run:
         app = result.application

@@ -5,8 +5,10 @@ transition of a match whose issue names a contact e-mail mails the cover-letter 
 configured sender (the reviewer's Gmail account, or SMTP) with the configured attachment (e.g.
 `staging.attachments.cv`). The issue shows a preview note first (the intent), which becomes the
 receipt with the message id once the mail is out: a second call finds the receipt and sends
-nothing. Without a contact nothing is mailed; the transition note already records that the
-application went out.
+nothing. A refused mail turns the preview into a failure note, which the next try edits again. A
+preview left as it was means the process died while sending: the next try sends again, and its
+receipt says the mail may be a repeat. Without a contact nothing is mailed; the transition note
+already records that the application went out.
 
 The draft and the contact are read back from the issue the bot staged (templates/issue.md.j2):
 the bot's own description is the only copy GitLab keeps.
@@ -23,7 +25,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from bot.markers import parse_markers, render_marker
+from bot.markers import Marker, parse_markers, render_marker
+from bot.notify.channel import ChannelError
 from bot.notify.mail import Attachment, MailTransport, compose
 from bot.notify.message import match_title
 from bot.render import render
@@ -56,7 +59,7 @@ class Application:
 
 @dataclass(frozen=True)
 class ApplicationResult:
-    status: str            # off | no_contact | no_draft | dry_run | sent | already_sent
+    status: str            # off | no_contact | no_draft | dry_run | sent | already_sent | failed
     detail: str = ""
     message_id: str | None = None
     application: Application | None = None
@@ -80,24 +83,32 @@ def read_application(settings: Settings, snapshot: Any) -> Application:
     )
 
 
-def _receipt(snapshot: Any, source: str) -> str | None:
+def _record(snapshot: Any, source: str) -> tuple[int, Marker] | None:
+    """The bot's note about the application for `source` (preview or receipt) and its marker."""
     for note in snapshot.notes:
         if note.author_id == snapshot.bot_user.id:
             for marker in parse_markers(note.body):
-                if marker.kind == SENT and marker.source == source:
-                    return str(marker.data.get("message_id"))
+                if marker.kind in (PREVIEW, SENT) and marker.source == source:
+                    return note.id, marker
     return None
 
 
-def _note(application: Application, kind: str, source: str, message_id: str | None = None) -> str:
+def _receipt(snapshot: Any, source: str) -> str | None:
+    found = _record(snapshot, source)
+    return str(found[1].data.get("message_id")) if found and found[1].kind == SENT else None
+
+
+def _note(application: Application, kind: str, source: str, **record: Any) -> str:
+    """The preview (`failed`: why the last try failed) or the receipt (`message_id`,
+    `possible_repeat`)."""
     return render(
         "notify/application.md.j2",
         to=application.to,
         subject=application.subject,
         draft=application.draft,
         attachments=[a.filename for a in application.attachments],
-        message_id=message_id,
-        marker=Markup(render_marker(kind, source, **({"message_id": message_id} if message_id else {}))),
+        marker=Markup(render_marker(kind, source, **record)),
+        **record,
     )
 
 
@@ -117,8 +128,9 @@ def send_application(
     email = settings.notify.channels.email
     if not (email.enabled and email.send_application.enabled) and not dry_run:
         return ApplicationResult("off", "notify.channels.email.send_application is off")
-    existing = _receipt(snapshot, source)
-    if existing is not None:
+    record = _record(snapshot, source)
+    if record is not None and record[1].kind == SENT:
+        existing = str(record[1].data.get("message_id"))
         return ApplicationResult("already_sent", f"message id {existing}", existing)
     application = read_application(settings, snapshot)
     if application.to is None:
@@ -132,14 +144,27 @@ def send_application(
         text=render("notify/application.txt.j2", draft=application.draft),
         attachments=application.attachments,
     )
-    note = gitlab.create_note(snapshot.iid, _note(application, PREVIEW, source), internal=True)
+    possible_repeat = record is not None and "failed" not in record[1].data
+    preview = _note(application, PREVIEW, source)
+    if record is None:
+        note_id = int(gitlab.create_note(snapshot.iid, preview, internal=True)["id"])
+    else:
+        note_id = record[0]
+        gitlab.edit_note(snapshot.iid, note_id, preview)
     if transport is None:
         from bot.notify import mail_transport
 
         transport = mail_transport(settings)
-    message_id = transport.deliver(mail)
-    gitlab.edit_note(snapshot.iid, note["id"], _note(application, SENT, source, message_id))
-    log.info("issue #%d: application mailed to %s, message id %s", snapshot.iid, application.to, message_id)
+    try:
+        message_id = transport.deliver(mail)
+    except ChannelError as exc:
+        gitlab.edit_note(snapshot.iid, note_id, _note(application, PREVIEW, source, failed=str(exc)))
+        log.warning("issue #%d: the application to %s was not sent: %s", snapshot.iid, application.to, exc)
+        return ApplicationResult("failed", str(exc), application=application)
+    repeat = {"possible_repeat": True} if possible_repeat else {}
+    gitlab.edit_note(snapshot.iid, note_id, _note(application, SENT, source, message_id=message_id, **repeat))
+    log.info("issue #%d: application mailed to %s, message id %s%s", snapshot.iid, application.to, message_id,
+             " (may repeat an earlier attempt)" if possible_repeat else "")
     return ApplicationResult("sent", f"mailed to {application.to}", message_id, application)
 
 

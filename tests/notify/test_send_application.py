@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.markers import source_id
 from bot.match import Match
 from bot.notify.email_smtp import Smtp
@@ -73,3 +75,86 @@ def test_converge_mails_the_application_when_the_match_is_sent_and_only_once(wor
     assert recipients == ["erika@example.org"] and mail["Subject"] == "Application: Platform Engineer"
     (receipt,) = [m for m in read_snapshot(gitlab, iid).bot_markers if m.kind == "application_sent"]
     assert receipt.source == "api:req-send"
+
+
+def application_notes(gitlab, iid):
+    return [n.body for n in read_snapshot(gitlab, iid).notes if "📨" in n.body]
+
+
+def test_a_failed_mail_is_recorded_and_the_next_try_edits_the_same_note(world, tmp_path):
+    with FakeSmtp() as smtp:
+        runtime, gitlab, iid = staged_runtime(world, tmp_path, smtp.port)
+        transport = Smtp(runtime.settings.notify.channels.email.smtp)
+        smtp.inbox.refuse_with = "451 4.3.0 Try again later"
+        failed = send_application(runtime.settings, gitlab, read_snapshot(gitlab, iid), "note:3", transport=transport)
+        (note,) = application_notes(gitlab, iid)
+        smtp.inbox.refuse_with = None
+        sent = send_application(runtime.settings, gitlab, read_snapshot(gitlab, iid), "note:3", transport=transport)
+
+    assert failed.status == "failed" and "451" in failed.detail
+    assert "could not be sent" in note and "451" in note
+    assert sent.status == "sent" and len(smtp.inbox.mails) == 1
+    (receipt,) = application_notes(gitlab, iid)   # the same note, now the receipt
+    assert "Application sent to" in receipt and "may repeat" not in receipt
+
+
+class DiesAfterSending:
+    """The process dies between the mail leaving and the receipt being written."""
+
+    def __init__(self, transport):
+        self.transport = transport
+
+    def deliver(self, mail):
+        self.transport.deliver(mail)
+        raise SystemExit("killed")
+
+
+def test_a_mail_that_may_have_gone_out_before_a_crash_is_sent_again_and_the_record_says_so(world, tmp_path):
+    with FakeSmtp() as smtp:
+        runtime, gitlab, iid = staged_runtime(world, tmp_path, smtp.port)
+        transport = Smtp(runtime.settings.notify.channels.email.smtp)
+        with pytest.raises(SystemExit):
+            send_application(runtime.settings, gitlab, read_snapshot(gitlab, iid), "note:4",
+                             transport=DiesAfterSending(transport))
+        again = send_application(runtime.settings, gitlab, read_snapshot(gitlab, iid), "note:4", transport=transport)
+
+    assert again.status == "sent" and len(smtp.inbox.mails) == 2
+    (receipt,) = application_notes(gitlab, iid)
+    assert "Application sent to" in receipt and "may repeat an earlier attempt" in receipt
+    (marker,) = [m for m in read_snapshot(gitlab, iid).bot_markers if m.kind == "application_sent"]
+    assert marker.data["possible_repeat"] is True
+
+
+def test_the_command_says_what_failed_in_one_line(world, tmp_path, monkeypatch, capsys):
+    import logging
+
+    import yaml
+
+    from bot.cli import main
+    from bot.converge import ApiAction, converge_issue
+
+    with FakeSmtp() as smtp:
+        runtime, gitlab, iid = staged_runtime(world, tmp_path, smtp.port)
+        converge_issue(runtime, iid, api_actions=[ApiAction("req-ok", "approve", actor="Rita Reviewer")])
+        smtp.inbox.refuse_with = "550 5.1.1 No such user"
+        converge_issue(runtime, iid, api_actions=[ApiAction("req-go", "send", actor="Rita Reviewer")])
+        config = tmp_path / "vorhoelle.yml"
+        config.write_text(yaml.safe_dump({
+            "notify": {"channels": {"email": runtime.settings.notify.channels.email.model_dump(mode="json")}},
+            "staging": {"attachments": {"cv": str(tmp_path / "cv.pdf")}},
+        }))
+        monkeypatch.setenv("VORHOELLE_CONFIG", str(config))
+        monkeypatch.setenv("VORHOELLE_GITLAB_URL", world.url)
+        monkeypatch.setenv("VORHOELLE_GITLAB_TOKEN", world.users["bot"]["token"])
+        monkeypatch.setenv("VORHOELLE_PROJECT", str(world.project_id))
+        monkeypatch.setenv("VORHOELLE_SMTP_PASSWORD", PASSWORD)
+        root = logging.getLogger()
+        monkeypatch.setattr(root, "handlers", list(root.handlers))
+        monkeypatch.chdir(tmp_path)
+
+        assert main(["notify", "application", str(iid)]) == 1
+        assert main(["notify", "application", "999"]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("failed: SMTP refused every recipient: [550]")
+    assert "vorhoelle notify application: GitLab answered 404" in err and "Traceback" not in err
+    assert smtp.inbox.mails == []
