@@ -22,7 +22,9 @@ _LINE_BREAKS = re.compile("\r\n|[\r\u0085\u2028\u2029\x0b\x0c]")
 # parsers less careful than GitLab's.
 _MARKDOWN_SPECIAL = re.compile(r"([\\*_{}\[\]()#!|~@$%])")
 # What may start a line and turn it into a quick action, a list, a heading underline or a rule.
-_LINE_START = re.compile(r"(?m)^([ \t]*)([/=\-+]|\d+[.)])")
+# An ordered list's `1.` is escaped after its digits (`1\.`): a backslash before a digit escapes
+# nothing and would show. (`1)` needs nothing more: `)` is escaped everywhere.)
+_LINE_START = re.compile(r"(?m)^([ \t]*(?:\d+(?=\.))?)([/=\-+]|(?<=\d)\.)")
 # A mention in a single-line field (titles): GitLab renders titles without Markdown, so a
 # backslash does not stop `@all`; a fullwidth at sign reads the same and mentions nobody.
 _TITLE_MENTION = re.compile(r"@(?=[\w.\-])")

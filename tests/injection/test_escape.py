@@ -118,3 +118,10 @@ def test_the_written_out_invisible_ranges_are_what_unicode_says():
     from bot import escape
 
     assert escape._code_point_ranges(*escape._UNWANTED_CATEGORIES) == escape._UNWANTED_RANGES_14
+
+
+def test_a_numbered_list_shows_no_stray_backslash():
+    out = escape_markdown("Why:\n1. Python\n  2. Kafka\n3) Go")
+
+    assert out == "Why:\n1\\. Python\n  2\\. Kafka\n3\\) Go"
+    assert readable(out) == "Why:\n1. Python\n  2. Kafka\n3) Go"
