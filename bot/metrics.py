@@ -70,7 +70,7 @@ GITLAB_RETRIES = Counter(
 )
 NOTIFICATIONS = Counter(
     "vorhoelle_notifications",
-    "Notifications handed to a channel, by channel and outcome (sent, failed, deferred, skipped).",
+    "Notifications handed to a channel, by channel (whatsapp for every recipient) and outcome (sent, failed).",
     ["channel", "outcome"],
     registry=REGISTRY,
 )

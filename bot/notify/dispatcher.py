@@ -359,18 +359,19 @@ class Dispatcher:
             sleep=self.sleep,
             reraise=True,
         )
+        counted = metrics.NOTIFICATIONS.labels   # by channel: a target may name a phone number
         try:
             receipt = retrying(channel.send, message)
         except ChannelError as exc:
             log.warning("%s: delivery failed: %s", channel.name, exc)
-            metrics.NOTIFICATIONS.labels(channel=channel.name, outcome="failed").inc()
+            counted(channel=family(channel.name), outcome="failed").inc()
             return Outcome(channel.name, False, str(exc))
         except Exception as exc:  # an adapter's bug must not take the other channels down
             log.exception("%s: delivery crashed", channel.name)
-            metrics.NOTIFICATIONS.labels(channel=channel.name, outcome="failed").inc()
+            counted(channel=family(channel.name), outcome="failed").inc()
             return Outcome(channel.name, False, f"{type(exc).__name__}: {exc}")
         log.info("%s: delivered %s (%d item(s)): %s", channel.name, message.kind, len(message.items), receipt)
-        metrics.NOTIFICATIONS.labels(channel=channel.name, outcome="sent").inc()
+        counted(channel=family(channel.name), outcome="sent").inc()
         return Outcome(channel.name, True, str(receipt))
 
     # -- what GitLab records ----------------------------------------------------------------
