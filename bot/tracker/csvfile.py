@@ -67,7 +67,11 @@ def read_sheet(data: bytes) -> Sheet:
     """Parse a whole CSV file; blank rows are dropped, trailing unnamed columns trimmed."""
     text, encoding = decode(data)
     delimiter = sniff_delimiter(text)
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        records = list(reader)
+    except csv.Error as error:  # e.g. an unclosed quote that swallows the rest of a big file
+        raise CsvFileError(f"line {reader.line_num}: {error} (an unclosed quote?)") from None
     header_index = next((i for i, cells in enumerate(records) if any(c.strip() for c in cells)), None)
     if header_index is None:
         raise CsvFileError("the file has no header row (it is empty)")

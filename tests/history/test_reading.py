@@ -120,3 +120,11 @@ def test_a_file_without_a_title_column_is_refused_whole() -> None:
 def test_an_empty_file_is_refused() -> None:
     with pytest.raises(CsvFileError, match="no header row"):
         read_sheet(b"\r\n;;\r\n")
+
+
+def test_an_unclosed_quote_swallowing_a_big_file_is_refused_with_its_line() -> None:
+    rows = "".join(f"{n};Project {n};offen;{'notes ' * 100}\n" for n in range(400))
+    data = f'Nr;Projekt;Status;Notizen\n1;"Unclosed;offen;x\n{rows}'.encode()
+
+    with pytest.raises(CsvFileError, match=r"line \d+: field larger than field limit .*unclosed quote"):
+        read_sheet(data)
