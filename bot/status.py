@@ -1,6 +1,7 @@
 """`vorhoelle status`: what the bot is doing, at a glance, from what GitLab and the bot say.
 
-- the webhook: is it installed, which events, and has GitLab disabled it after failures;
+- the webhook: is it installed, which events, and has GitLab disabled it after failures (only a
+  maintainer may list hooks: for a developer bot it is "not visible");
 - the last catch-up pass: asked from the running bot (`/health/ready`, else `/metrics`) when its
   URL is given, otherwise unknown (the bot keeps no state anywhere else);
 - notifications owed: issues carrying `notify.owed_label`, which the dispatcher keeps on an
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.gitlab_access import GitLabError
 from bot.hook_admin import WANTED_EVENTS
 from bot.settings import Settings
 
@@ -29,7 +31,7 @@ LAST_CATCH_UP_METRIC = "vorhoelle_catch_up_last_success_timestamp_seconds"
 @dataclass
 class Status:
     project: str
-    hooks: list[dict[str, Any]] = field(default_factory=list)
+    hooks: list[dict[str, Any]] | None = field(default_factory=list)   # None: not visible to the bot
     last_catch_up: str = "unknown"
     owed_issues: list[int] = field(default_factory=list)
     states: dict[str, int | None] = field(default_factory=dict)
@@ -72,7 +74,12 @@ def last_catch_up(bot_url: str | None, timeout: float = 5) -> str:
 def gather(settings: Settings, gitlab: Any, bot_url: str | None = None) -> Status:
     workflow = settings.workflow
     status = Status(project=gitlab.project.path)
-    status.hooks = [hook_summary(hook) for hook in gitlab.hooks()]
+    try:
+        status.hooks = [hook_summary(hook) for hook in gitlab.hooks()]
+    except GitLabError as error:
+        if error.status != 403:
+            raise
+        status.hooks = None
     status.last_catch_up = last_catch_up(bot_url)
     status.owed_issues = sorted(issue["iid"] for issue in gitlab.iter_issues(labels=[settings.notify.owed_label]))
     for name, state in workflow.states.items():
@@ -85,9 +92,11 @@ def gather(settings: Settings, gitlab: Any, bot_url: str | None = None) -> Statu
 
 def render(status: Status) -> str:
     lines = [f"project: {status.project}"]
-    if not status.hooks:
+    if status.hooks is None:
+        lines.append("webhook: not visible to the bot (listing a project's hooks needs the maintainer role)")
+    elif not status.hooks:
         lines.append("webhook: none installed (run `vorhoelle hook install`); only catch-up sees changes")
-    for hook in status.hooks:
+    for hook in status.hooks or ():
         until = f" until {hook['disabled_until']}" if hook["disabled_until"] else ""
         missing = hook["missing_events"]
         events = f"missing events: {', '.join(missing)}" if missing else "all events the bot needs"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,11 +24,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.gitlab_access import GitLabAccess
+    from bot.gitlab_access import GitLabAccess, GitLabError
     from bot.settings import load_settings
     from bot.status import gather, render
 
     settings = load_settings(args.config)
-    status = gather(settings, GitLabAccess.from_settings(settings), args.url or settings.public_url)
+    try:
+        status = gather(settings, GitLabAccess.from_settings(settings), args.url or settings.public_url)
+    except GitLabError as error:
+        print(f"vorhoelle status: {error}", file=sys.stderr)
+        return 1
     print(json.dumps(status.as_dict(), indent=2) if args.json else render(status))
     return 0

@@ -115,3 +115,24 @@ def test_status_command_without_a_running_bot(world):
         "matches: 1 (pending 1, approved 0, rejected 0, sent 0)",
     ]
     assert world.users["bot"]["token"] not in run.stdout + run.stderr
+
+
+def test_status_of_a_developer_bot_and_of_a_refused_token(sandbox, monkeypatch, capsys):
+    """Listing hooks needs maintainer; a developer bot is a normal set-up and still gets its status."""
+    from bot.cli import main
+
+    developer = new_world(sandbox)
+    for name in [n for n in os.environ if n.startswith("VORHOELLE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("VORHOELLE_GITLAB_URL", developer.url)
+    monkeypatch.setenv("VORHOELLE_GITLAB_TOKEN", developer.users["bot"]["token"])
+    monkeypatch.setenv("VORHOELLE_PROJECT", developer.path)
+    assert main(["status"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "webhook: not visible to the bot (listing a project's hooks needs the maintainer role)"
+    assert lines[-1] == "matches: 0 (pending 0, approved 0, rejected 0, sent 0)"
+
+    monkeypatch.setenv("VORHOELLE_GITLAB_TOKEN", "made-up-wrong-token")
+    assert main(["status"]) == 1
+    err = capsys.readouterr().err
+    assert "vorhoelle status: GitLab answered 401" in err and "Traceback" not in err
