@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from bot.sandbox.context import sandbox_of
 from bot.sandbox.errors import forbidden, not_found, unauthorized
+from bot.sandbox.routing import record_id
 from bot.sandbox.store import Issue, Project, Store, User
 
 GUEST, PLANNER, REPORTER, DEVELOPER, MAINTAINER, OWNER = 10, 15, 20, 30, 40, 50
@@ -70,7 +71,8 @@ def can_read_project(store: Store, user: User | None, project: Project) -> bool:
 
 def find_project(store: Store, user: User | None, ref: str) -> Project:
     """A project by numeric id or `namespace/path`; 404 when missing or invisible."""
-    project = store.get("projects", int(ref)) if ref.isdigit() else store.project_by_path(ref)
+    number = record_id(ref)
+    project = store.get("projects", number) if number is not None else store.project_by_path(ref)
     if project is None or not can_read_project(store, user, project):
         raise not_found("Project")
     return project

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from bot.sandbox.errors import not_found, unprocessable
+from bot.sandbox.routing import record_id
 from bot.sandbox.store import Label, Project, Store
 
 DEFAULT_COLOR = "#6699cc"
@@ -49,8 +50,8 @@ def valid_label_name(name: str) -> str:
 def find_label(store: Store, project: Project, ref: str) -> Label:
     """By numeric id (of this project) or exact name; 404 `Label Not Found` otherwise."""
     label = store.label_by_name(project.id, ref)
-    if label is None and ref.isdigit():
-        label = store.get("labels", int(ref))
+    if label is None:
+        label = store.get("labels", record_id(ref))
         if label is not None and label.project_id != project.id:
             label = None
     if label is None:

@@ -20,7 +20,7 @@ from bot.sandbox.delivery import DeliveryLog, HookState
 from bot.sandbox.errors import not_found, unprocessable
 from bot.sandbox.pagination import paginate
 from bot.sandbox.params import Params, read_params
-from bot.sandbox.routing import route
+from bot.sandbox.routing import record_id, route
 from bot.sandbox.store import Project, format_time, parse_time
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def _project(request: Request) -> tuple[Sandbox, Project]:
 def _hook(request: Request) -> tuple[Sandbox, HookState]:
     sandbox, project = _project(request)
     wanted = request.path_params["hook_id"]
-    hook = sandbox.store.get("hooks", int(wanted)) if wanted.isdigit() else None
+    hook = sandbox.store.get("hooks", record_id(wanted))
     if hook is None or hook.project_id != project.id:
         raise not_found("Hook")
     return sandbox, hook
@@ -164,10 +164,10 @@ async def list_deliveries(request: Request) -> JSONResponse:
 
 async def resend(request: Request) -> JSONResponse:
     sandbox, hook = _hook(request)
-    wanted = request.path_params["event_id"]
-    if not wanted.isdigit() or not any(e.id == int(wanted) for e in hook.log if e.attempted):
+    event_id = record_id(request.path_params["event_id"])
+    if not any(e.id == event_id for e in hook.log if e.attempted):
         raise not_found("Hook Log")
-    entry = await sandbox.deliverer.resend(hook, int(wanted))
+    entry = await sandbox.deliverer.resend(hook, event_id)
     return JSONResponse({"response_status": entry.response_status}, status_code=201)
 
 

@@ -31,7 +31,7 @@ from bot.sandbox.issue_service import IssueChange, apply_change, create_issue
 from bot.sandbox.pagination import paginate
 from bot.sandbox.params import Params, read_params
 from bot.sandbox.quick_actions import extract_quick_actions
-from bot.sandbox.routing import route
+from bot.sandbox.routing import record_id, route
 from bot.sandbox.store import Issue, Project, User, parse_time
 from bot.sandbox.views import issue_json, user_basic
 
@@ -42,8 +42,8 @@ def find_issue(request: Request, user: User) -> tuple[Project, Issue]:
     """The project and issue named by the path; 404 for either when invisible to `user`."""
     store = sandbox_of(request).store
     project = find_project(store, user, request.path_params["project_id"])
-    iid = request.path_params["issue_iid"]
-    issue = store.issue_by_iid(project.id, int(iid)) if iid.isdigit() else None
+    iid = record_id(request.path_params["issue_iid"])
+    issue = store.issue_by_iid(project.id, iid) if iid is not None else None
     if issue is None or not can_read_issue(store, user, issue, project):
         raise not_found("Issue")
     return project, issue

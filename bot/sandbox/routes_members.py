@@ -20,7 +20,7 @@ from bot.sandbox.context import sandbox_of
 from bot.sandbox.errors import ApiError, conflict, forbidden, missing, not_found
 from bot.sandbox.pagination import paginate
 from bot.sandbox.params import Params, read_params
-from bot.sandbox.routing import route
+from bot.sandbox.routing import record_id, route
 from bot.sandbox.store import Member, Project, Store, User
 from bot.sandbox.views import member_json
 
@@ -39,7 +39,8 @@ def _access_level(params: Params, caller_level: int) -> int:
 
 
 def _member(store: Store, project: Project, user_id: str) -> Member:
-    member = store.member(project.id, int(user_id)) if user_id.isdigit() else None
+    number = record_id(user_id)
+    member = store.member(project.id, number) if number is not None else None
     if member is None:
         raise not_found("Member")
     return member

@@ -11,7 +11,7 @@ from bot.sandbox.errors import ApiError, not_found
 from bot.sandbox.pagination import paginate
 from bot.sandbox.params import read_params
 from bot.sandbox.routes_issues import find_issue
-from bot.sandbox.routing import route
+from bot.sandbox.routing import record_id, route
 from bot.sandbox.todos import add_todo, pending_todo
 from bot.sandbox.views import todo_json
 
@@ -57,7 +57,7 @@ async def mark_done(request: Request) -> JSONResponse:
     user = current_user(request)
     sandbox = sandbox_of(request)
     wanted = request.path_params["todo_id"]
-    todo = sandbox.store.get("todos", int(wanted)) if wanted.isdigit() else None
+    todo = sandbox.store.get("todos", record_id(wanted))
     if todo is None or todo.user_id != user.id:
         raise not_found("Todo")
     if todo.state != "done":

@@ -18,7 +18,7 @@ from bot.sandbox.auth import GUEST, can_read_project, current_user, find_project
 from bot.sandbox.context import sandbox_of
 from bot.sandbox.errors import not_found
 from bot.sandbox.params import read_params
-from bot.sandbox.routing import route
+from bot.sandbox.routing import record_id, route
 from bot.sandbox.store import Project, Upload
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ async def download_by_path(request: Request) -> Response:
 async def download_by_id(request: Request) -> Response:
     store = sandbox_of(request).store
     project_id = request.path_params["project_id"]
-    return _serve(request, store.get("projects", int(project_id)) if project_id.isdigit() else None)
+    return _serve(request, store.get("projects", record_id(project_id)))
 
 
 routes = [route("/projects/{project_id:seg}/uploads", post_upload, "POST")]

@@ -14,7 +14,7 @@ from bot.sandbox.context import Sandbox, sandbox_of
 from bot.sandbox.errors import conflict, invalid, not_found
 from bot.sandbox.pagination import paginate
 from bot.sandbox.params import read_params
-from bot.sandbox.routing import route
+from bot.sandbox.routing import record_id, route
 from bot.sandbox.store import Token, User, new_token
 from bot.sandbox.views import user_full
 
@@ -59,7 +59,7 @@ def create_token(
 
 
 def _user(sandbox: Sandbox, user_id: str) -> User:
-    user = sandbox.store.get("users", int(user_id)) if user_id.isdigit() else None
+    user = sandbox.store.get("users", record_id(user_id))
     if user is None:
         raise not_found("User")
     return user

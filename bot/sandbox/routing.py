@@ -47,5 +47,13 @@ class KeepEncodedSlashes:
         await self.app(scope, receive, send)
 
 
+def record_id(segment: str) -> int | None:
+    """The number a path segment names, None when it is not one.
+
+    ASCII digits only: `str.isdigit` also accepts `²`, which `int` then refuses.
+    """
+    return int(segment) if segment.isascii() and segment.isdigit() else None
+
+
 def route(path: str, endpoint: Any, *methods: str) -> Route:
     return Route(path, endpoint, methods=list(methods) or ["GET"])

@@ -266,7 +266,8 @@ class Store:
         self.tables[table][record.id] = record  # type: ignore[attr-defined]
         return record
 
-    def get(self, table: str, record_id: int) -> Any | None:
+    def get(self, table: str, record_id: int | None) -> Any | None:
+        """The record, None when missing (or when `record_id` is None: a path that named none)."""
         return self.tables[table].get(record_id)
 
     def all(self, table: str) -> list[Any]:
