@@ -50,10 +50,17 @@ class Known:
     sources: dict[str, int]  # marker source -> issue iid
 
     def issue_for(self, row: ImportRow, as_match: Match) -> int | None:
-        by_row = self.sources.get(source_id(IMPORT_SOURCE, row.key))
-        if by_row is None and row.job.url:
-            return self.sources.get(source_id(MATCH_KIND, as_match.key))
-        return by_row
+        return _first_claim(self.sources, row_sources(row, as_match))
+
+
+def row_sources(row: ImportRow, as_match: Match) -> list[str]:
+    """What identifies a row's application: the row's key, and its posting when it has a link."""
+    by_row = source_id(IMPORT_SOURCE, row.key)
+    return [by_row, source_id(MATCH_KIND, as_match.key)] if row.job.url else [by_row]
+
+
+def _first_claim(claims: dict[str, int], sources: list[str]) -> int | None:
+    return next((claims[source] for source in sources if source in claims), None)
 
 
 def as_match(row: ImportRow) -> Match:
@@ -144,13 +151,14 @@ def import_sheet(
     known = known_sources(gitlab, settings.workflow.marker_label) if gitlab else Known({})
     if gitlab and not dry_run:
         _ensure_labels(settings, gitlab)
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {}  # source -> the row of this file that had it first
     for row in planned:
         match = as_match(row)
-        existing = known.issue_for(row, match)
+        sources = row_sources(row, match)
+        existing, earlier = known.issue_for(row, match), _first_claim(seen, sources)
         skip = f"already imported as #{existing}" if existing is not None else None
-        if skip is None and row.key in seen:
-            skip = f"same application as row {seen[row.key]}"
+        if skip is None and earlier is not None:
+            skip = f"same application as row {earlier}"
         if skip:
             summary.skipped.append((row.number, skip))
             progress(row.number, f"skipped: {skip}")
@@ -159,7 +167,8 @@ def import_sheet(
             progress(row.number, f"would create: {row.job.title} [{row.state}]")
         else:
             _create(settings, gitlab, row, match, source_name, summary, progress)
-        seen.setdefault(row.key, row.number)
+        for source in sources:
+            seen.setdefault(source, row.number)
     summary.failed.sort(key=lambda f: f.number)
     return summary
 

@@ -90,6 +90,19 @@ def test_a_rerun_skips_what_is_there_and_a_grown_sheet_adds_only_new_rows(world:
     ]
 
 
+def test_two_rows_of_one_posting_become_one_issue_in_the_first_run_too(world: World, vorhoelle, tmp_path: Path) -> None:
+    sheet = tmp_path / "reposted.csv"
+    sheet.write_text("Nr;Projekt;Link;Status\n"
+                     "1;Python Developer;https://jobs.example.com/p/1;offen\n"
+                     "2;Python Developer (reposted);https://jobs.example.com/p/1;offen\n", encoding="utf-8")
+
+    result = vorhoelle("import-csv", str(sheet))
+
+    assert result.code == 0 and "2 rows: created 1, skipped 1, failed 0" in result.out
+    assert "  row 3: skipped: same application as row 2" in result.out
+    assert [i.title for i in job_issues(world)] == ["[JOB-MATCH] ?% — Python Developer"]
+
+
 def test_a_dry_run_writes_nothing(world: World, vorhoelle) -> None:
     result = vorhoelle("import-csv", "--dry-run", str(FIXTURES / "bewerbungen_excel_de.csv"))
 
