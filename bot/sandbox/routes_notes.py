@@ -157,9 +157,10 @@ async def put_note(request: Request) -> JSONResponse:
     params = await read_params(request)
     extracted = extract_quick_actions(_body(params))
     outcome = run_quick_actions(sandbox, user, project, issue, extracted.actions) if extracted.actions else None
-    if outcome and not extracted.text.strip():
-        sandbox.store.delete("notes", note.id)
-        return _commands_only(outcome)
+    if outcome is not None and not extracted.text.strip():
+        if outcome.applied:  # edited into commands that ran: GitLab deletes the comment
+            sandbox.store.delete("notes", note.id)
+        return _commands_only(outcome)  # none could apply: 400, the comment stays as it was
     previous = note.body
     note.body, note.updated_at = extracted.text, sandbox.store.now()
     touch(sandbox, issue)

@@ -125,3 +125,24 @@ def test_award_command(world):
     assert [(a.name, a.user["username"]) for a in reviewer_issue.awardemojis.list()] == [
         ("thumbsup", world.users["reviewer"]["username"])
     ]
+
+
+def test_editing_a_comment_into_commands_that_cannot_apply_keeps_it(sandbox, world):
+    issue = world.project("reviewer").issues.get(new_issue(world).iid, lazy=True)
+    note = issue.notes.create({"body": "hello"})
+    answer = httpx.put(
+        f"{sandbox.url}/api/v4/projects/{world.project_id}/issues/{issue.iid}/notes/{note.id}",
+        headers={"PRIVATE-TOKEN": world.users["reviewer"]["token"]},
+        json={"body": "/approve"},
+    )
+    assert answer.status_code == 400
+    assert "Could not apply approve command." in answer.json()["message"]
+    assert [n.body for n in issue.notes.list(get_all=True)] == ["hello"]
+
+
+def test_editing_a_comment_into_commands_that_ran_deletes_it(world):
+    issue = world.project("reviewer").issues.get(new_issue(world).iid, lazy=True)
+    note = issue.notes.create({"body": "hello"})
+    issue.notes.update(note.id, {"body": "/close"})
+    assert issue.notes.list(get_all=True) == []
+    assert world.project("bot").issues.get(issue.iid).state == "closed"
