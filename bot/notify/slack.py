@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.escape import cut
+from bot.escape import cut, escape_slack
 from bot.notify.channel import ChannelError
 from bot.notify.message import Message
 from bot.settings import SlackChannel
@@ -76,7 +76,7 @@ class Slack:
 
     def send(self, message: Message) -> str:
         blocks = build_blocks(message)
-        text = message.subject()
+        text = escape_slack(message.subject())   # mrkdwn as well: the notification banner's text
         try:
             if self.settings.webhook_url is not None:
                 return self._send_webhook(text, blocks)

@@ -45,9 +45,12 @@ def test_hostile_title_cannot_ping_or_fake_a_link(slack):
     hostile = item(title="<!channel> <https://evil.example.org|click> & co")
     webhook_channel(slack).send(Message(items=(hostile,)))
 
-    text = slack.messages()[0]["blocks"][1]["text"]["text"]
+    (sent,) = slack.messages()
+    text = sent["blocks"][1]["text"]["text"]
     assert "<!channel>" not in text and "<https://evil" not in text
     assert "&lt;!channel&gt; &lt;https://evil.example.org|click&gt; &amp; co" in text
+    # The top-level text is mrkdwn too: it is what the notification banner shows.
+    assert sent["text"] == "[Vorhölle] New job match: 90% &lt;!channel&gt; &lt;https://evil.example.org|click&gt; &amp; co"
 
 
 def test_many_matches_stay_within_slacks_block_and_text_limits(slack):
