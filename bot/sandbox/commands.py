@@ -48,12 +48,17 @@ class _Plan:
 
 
 def _labels(plan: _Plan, out: Outcome, action: QuickAction, issue: Issue, sandbox: Sandbox) -> bool:
-    names = parse_label_args(action.args)
+    """As GitLab: only labels that exist apply (a quick action never creates one), and
+    `/unlabel` and `/relabel` need the issue to have labels."""
     command = action.command
-    if command == "unlabel" and not names:
+    if command != "label" and not issue.label_ids:
+        return False
+    written = parse_label_args(action.args)
+    if command == "unlabel" and not written:
         plan.change.labels = []
         out.summary.append("Removed all labels.")
         return True
+    names = [n for n in written if sandbox.store.label_by_name(issue.project_id, n)]
     if not names:
         return False
     if command == "label":

@@ -1,7 +1,8 @@
 """Project labels: lookup by id or name, colour rules, and creation on first use.
 
-GitLab creates an unknown label when an issue is given it (API `labels=`, `/label`), with the
-default colour; the same happens here, through `ensure_label`.
+GitLab creates an unknown label when the API gives it to an issue (`labels=`, `add_labels=`), with
+the default colour; the same happens here, through `ensure_label`. A `/label` quick action, by
+contrast, applies only labels that exist (bot/sandbox/commands.py).
 """
 
 from __future__ import annotations

@@ -82,6 +82,7 @@ def test_approve_beside_text_is_removed_and_reject_stays_verbatim(world):
 
 def test_label_command_alone_answers_202_and_changes_labels(sandbox, world):
     issue = new_issue(world, labels="job-match/pending")
+    world.project("maintainer").labels.create({"name": "job-match/approved", "color": "#5CB85C"})
     answer = post_note(sandbox, world, "reviewer", issue, '/label ~"job-match/approved"\n/unlabel ~"job-match/pending"')
     assert answer.status_code == 202
     assert set(answer.json()) == {"commands_changes", "summary"}
@@ -97,6 +98,23 @@ def test_guest_label_command_is_refused(sandbox, world):
     assert answer.status_code == 400
     assert "Could not apply label command." in answer.json()["message"]
     assert world.project("bot").issues.get(issue.iid).labels == []
+
+
+@pytest.mark.parametrize("command", ["/label ~nosuch", "/relabel ~nosuch", "/unlabel"])
+def test_label_commands_never_create_labels_and_need_something_to_change(sandbox, world, command):
+    issue = new_issue(world)
+    answer = post_note(sandbox, world, "reviewer", issue, command)
+    assert answer.status_code == 400
+    assert f"Could not apply {command[1:].split()[0]} command." in answer.json()["message"]
+    assert world.project("bot").labels.list(get_all=True) == []
+
+
+def test_label_command_applies_the_labels_that_exist(sandbox, world):
+    world.project("maintainer").labels.create({"name": "real", "color": "#5CB85C"})
+    issue = new_issue(world)
+    assert post_note(sandbox, world, "reviewer", issue, "/label ~real ~nosuch").status_code == 202
+    assert world.project("bot").issues.get(issue.iid).labels == ["real"]
+    assert [label.name for label in world.project("bot").labels.list(get_all=True)] == ["real"]
 
 
 def test_description_quick_actions_on_create_and_update(world):
