@@ -1,7 +1,7 @@
 """`vorhoelle config check`: everything that would stop the bot, each with how to fix it.
 
 First the settings themselves (every layer, each problem at `file:line` or the variable's name),
-then what is missing for a real deployment, then GitLab: the token is accepted, has scope `api`,
+then notifications that would reach nobody, then what is missing for a real deployment, then GitLab: the token is accepted, has scope `api`,
 the project is visible, the bot's role is enough, and the project's `.vorhoelle.yml` is valid.
 A failure that makes later checks meaningless (no settings, GitLab unreachable) stops there.
 """
@@ -42,6 +42,23 @@ def warning(text: str) -> Finding:
 
 def error(text: str) -> Finding:
     return Finding("error", text)
+
+
+def check_notify(settings: Settings) -> list[Finding]:
+    """Notifications that are valid settings but would reach nobody."""
+    notify, found = settings.notify, []
+    admin = notify.admin_channel
+    if admin is not None and not getattr(notify.channels, admin).enabled:
+        found.append(warning(
+            f"notify.admin_channel is {admin}, which is not enabled: the bot's health reports reach only "
+            f"its log; enable notify.channels.{admin} or name an enabled channel"
+        ))
+    if notify.channels.email.send_application.enabled and not notify.channels.email.enabled:
+        found.append(warning(
+            "notify.channels.email.send_application is on but e-mail is not enabled: no application is "
+            "mailed; enable notify.channels.email"
+        ))
+    return found
 
 
 def check_deployment(settings: Settings) -> list[Finding]:
@@ -179,7 +196,7 @@ def run_checks(
         settings = load_settings(config_file)
     except ConfigError as problem:
         return [error(line) for line in problem.problems]
-    found = [ok("settings are valid")] + check_deployment(settings)
+    found = [ok("settings are valid")] + check_notify(settings) + check_deployment(settings)
     if offline or any(f.level == "error" for f in found) or not settings.gitlab_url:
         return found
     if connect is None:

@@ -340,8 +340,12 @@ class NotifySettings(_Section):
                     raise ValueError(
                         f"events.{event} names unknown channel {name!r}; use 'all' or one of {known}"
                     )
+        texts = [name for name in known if name != "gitlab_todo"]
+        if self.admin_channel == "gitlab_todo":
+            raise ValueError(f"admin_channel 'gitlab_todo' cannot carry the bot's health reports (a to-do "
+                             f"has no text); use one of {texts}")
         if self.admin_channel is not None and self.admin_channel not in known:
-            raise ValueError(f"admin_channel {self.admin_channel!r} is not one of the channels {known}")
+            raise ValueError(f"admin_channel {self.admin_channel!r} is not one of the channels {texts}")
         return self
 
 

@@ -182,3 +182,14 @@ def test_any_command_reports_broken_settings_without_a_traceback(tmp_path):
     run = vorhoelle("--config", str(config), "config", "show", env={})
     assert run.returncode == 2
     assert run.stderr == f"vorhoelle: the settings cannot be used:\n  {config}:1: unknown setting 'stagin'; did you mean 'staging'?\n"
+
+
+def test_notifications_that_would_go_nowhere_are_warned_about(tmp_path):
+    config = tmp_path / "bot.yml"
+    config.write_text("notify:\n  admin_channel: slack\n  channels:\n    email:\n      send_application: {enabled: true}\n")
+    assert texts(run_checks(str(config), offline=True), "warning")[:2] == [
+        "notify.admin_channel is slack, which is not enabled: the bot's health reports reach only its "
+        "log; enable notify.channels.slack or name an enabled channel",
+        "notify.channels.email.send_application is on but e-mail is not enabled: no application is "
+        "mailed; enable notify.channels.email",
+    ]

@@ -208,3 +208,11 @@ def test_an_event_that_never_happens_is_named(tmp_path):
         f"{path}:1: notify: events.aproved is not an event; did you mean 'approved'? Events: staged, "
         "refused, and one per workflow state: approved, pending, rejected, sent"
     ]
+
+
+def test_the_admin_channel_must_carry_text(tmp_path):
+    path = write(tmp_path, "notify:\n  admin_channel: gitlab_todo\n")
+    assert problems(path) == [
+        f"{path}:1: notify: admin_channel 'gitlab_todo' cannot carry the bot's health reports (a to-do "
+        "has no text); use one of ['console', 'email', 'slack', 'whatsapp']"
+    ]
