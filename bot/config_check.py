@@ -1,8 +1,9 @@
 """`vorhoelle config check`: everything that would stop the bot, each with how to fix it.
 
 First the settings themselves (every layer, each problem at `file:line` or the variable's name),
-then notifications that would reach nobody, then what is missing for a real deployment, then GitLab: the token is accepted, has scope `api`,
-the project is visible, the bot's role is enough, and the project's `.vorhoelle.yml` is valid.
+then notifications that would reach nobody, then what is missing for a real deployment, then
+GitLab: the token is accepted, has scope `api`, the project is visible, the bot's role is enough,
+and the project's `.vorhoelle.yml` is valid.
 A failure that makes later checks meaningless (no settings, GitLab unreachable) stops there.
 """
 
