@@ -7,7 +7,7 @@ in any time zone without waiting for one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -46,13 +46,3 @@ class QuietWindow:
         if self.start < self.end:
             return self.start <= local < self.end
         return local >= self.start or local < self.end
-
-    def ends_after(self, now: datetime) -> datetime:
-        """When the quiet time containing `now` ends (`now` itself when it is not quiet)."""
-        if not self.is_quiet(now):
-            return now
-        local = now.astimezone(self.zone)
-        end = datetime.combine(local.date(), self.end, tzinfo=self.zone)
-        if end <= local:
-            end = datetime.combine(local.date() + timedelta(days=1), self.end, tzinfo=self.zone)
-        return end.astimezone(timezone.utc)

@@ -75,11 +75,6 @@ class HealthWatch:
         if incident is not None and incident.open:
             self.report(recovery, trouble=False)
 
-    def is_open(self, name: str) -> bool:
-        with self._lock:
-            incident = self._incidents.get(name)
-            return incident is not None and incident.open
-
     def after_catch_up(self, gitlab: Any, public_url: str | None, error: str | None) -> None:
         """A catch-up pass ended (with `error`, or None): count it, then check the webhook."""
         if error:

@@ -40,13 +40,6 @@ def test_window_within_one_day_and_empty_window():
     assert not window("07:00", "07:00").is_quiet(utc("2025-01-15T06:00"))
 
 
-def test_end_of_quiet_time_is_the_next_local_end():
-    night = window("22:00", "07:00", "America/New_York")
-    assert night.ends_after(utc("2025-01-16T04:00")) == utc("2025-01-16T12:00")   # 23:00 → 07:00 EST
-    assert night.ends_after(utc("2025-01-16T10:00")) == utc("2025-01-16T12:00")   # 05:00 → 07:00
-    assert night.ends_after(utc("2025-01-16T15:00")) == utc("2025-01-16T15:00")   # not quiet
-
-
 def test_settings_refuse_unreadable_times_and_zones():
     with pytest.raises(ValueError, match="HH:MM"):
         QuietHours(start="10pm", end="07:00")
