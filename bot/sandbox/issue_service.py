@@ -15,7 +15,7 @@ from typing import Any
 from bot.sandbox import events
 from bot.sandbox.context import Sandbox
 from bot.sandbox.errors import unprocessable
-from bot.sandbox.labels import ensure_label
+from bot.sandbox.labels import ensure_label, valid_label_name
 from bot.sandbox.payloads import hook_assignee, hook_label, hook_time
 from bot.sandbox.store import Issue, LabelEvent, Project, User
 from bot.sandbox.todos import todos_for_assignees, todos_for_mentions
@@ -43,7 +43,10 @@ class IssueChange:
         return self == IssueChange()
 
 
-def check_lengths(title: str | None, description: str | None) -> None:
+def check_before_change(title: str | None, description: str | None, new_labels: list[str]) -> None:
+    """Refuse bad input before anything is written: no iid used, no label created for nothing."""
+    for name in new_labels:
+        valid_label_name(name)
     if title is not None and len(title) > MAX_TITLE:
         raise unprocessable({"title": [f"is too long (maximum is {MAX_TITLE} characters)"]})
     if description is not None and len(description) > MAX_DESCRIPTION:
@@ -99,7 +102,7 @@ def apply_change(
 ) -> dict[str, Any]:
     """Apply `change`; returns the hook's `changes` (empty when nothing changed)."""
     store = sandbox.store
-    check_lengths(change.title, change.description)
+    check_before_change(change.title, change.description, [*(change.labels or []), *change.add_labels])
     changes: dict[str, Any] = {}
 
     def record(key: str, previous: Any, current: Any) -> None:
@@ -170,7 +173,7 @@ def create_issue(
 ) -> Issue:
     """A new open issue (labels created on first use), its label events, to-dos and hook."""
     store = sandbox.store
-    check_lengths(title, description)
+    check_before_change(title, description, labels)
     now = store.now()
     issue = Issue(
         id=store.new_id("issues"),

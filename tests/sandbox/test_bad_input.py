@@ -31,3 +31,28 @@ def test_a_segment_that_only_looks_numeric_is_404_not_500(sandbox, world, method
         answer = client.request(method, path.format(project=world.project_id))
     assert answer.status_code == 404, answer.text
     assert answer.json()["message"].startswith("404 ")
+
+
+def test_an_invalid_label_name_on_create_writes_nothing(sandbox, world):
+    with api(sandbox, world) as client:
+        issues = f"/projects/{world.project_id}/issues"
+        first = client.post(issues, json={"title": "before"}).json()
+        refused = client.post(issues, json={"title": "t", "labels": "fresh," + "x" * 300})
+        after = client.post(issues, json={"title": "after"}).json()
+        labels = client.get(f"/projects/{world.project_id}/labels").json()
+    assert refused.status_code == 422
+    assert after["iid"] == first["iid"] + 1
+    assert labels == []
+
+
+def test_an_invalid_label_name_on_update_writes_nothing(sandbox, world):
+    with api(sandbox, world) as client:
+        issue = client.post(f"/projects/{world.project_id}/issues", json={"title": "t"}).json()
+        refused = client.put(
+            f"/projects/{world.project_id}/issues/{issue['iid']}",
+            json={"add_labels": "fresh," + "x" * 300, "title": "changed"},
+        )
+        again = client.get(f"/projects/{world.project_id}/issues/{issue['iid']}").json()
+        labels = client.get(f"/projects/{world.project_id}/labels").json()
+    assert refused.status_code == 422
+    assert (again["title"], again["labels"], labels) == ("t", [], [])
