@@ -76,6 +76,8 @@ class Params:
         value = self.raw(name)
         if value is None:
             return None
+        if isinstance(value, dict):
+            raise invalid(name)
         items = value if isinstance(value, list) else str(value).split(",")
         return [str(item).strip() for item in items if str(item).strip()]
 

@@ -101,16 +101,19 @@ def _hook(request: Request) -> tuple[Sandbox, HookState]:
 
 
 def _apply(hook: HookState, params: Params) -> None:
+    """Check every setting, then write them all: a refused request changes nothing."""
     if (url := params.str("url")) is not None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise unprocessable({"url": ["is blocked: Only allowed schemes are http, https"]})
+    token = params.str("token")
+    flags = {flag: value for flag in FLAGS if (value := params.bool(flag)) is not None}
+    if url is not None:
         hook.url = url
     if "token" in params:
-        hook.token = params.str("token") or None
-    for flag in FLAGS:
-        if (value := params.bool(flag)) is not None:
-            setattr(hook, flag, value)
+        hook.token = token or None
+    for flag, value in flags.items():
+        setattr(hook, flag, value)
 
 
 async def list_hooks(request: Request) -> JSONResponse:

@@ -80,14 +80,14 @@ async def put_label(request: Request) -> JSONResponse:
         if other and other.id != label.id:
             raise conflict("Label already exists")
     color = valid_color(new_color) if new_color is not None else label.color
+    priority = params.int("priority") if "priority" in params else label.priority
     if new_name is not None and new_name != label.name:
         log.info("label %r renamed to %r by %s", label.name, new_name, user.username)
         label.name = new_name
     label.color = color
     if "description" in params:
         label.description = params.str("description")
-    if "priority" in params:
-        label.priority = params.int("priority")
+    label.priority = priority
     label.updated_at = store.now()
     return JSONResponse(label_json(sandbox_of(request), label))
 

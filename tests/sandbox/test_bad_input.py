@@ -56,3 +56,31 @@ def test_an_invalid_label_name_on_update_writes_nothing(sandbox, world):
         labels = client.get(f"/projects/{world.project_id}/labels").json()
     assert refused.status_code == 422
     assert (again["title"], again["labels"], labels) == ("t", [], [])
+
+
+def test_a_refused_label_edit_leaves_the_label_as_it_was(sandbox, world):
+    with api(sandbox, world) as client:
+        labels = f"/projects/{world.project_id}/labels"
+        client.post(labels, json={"name": "old", "color": "#111111"})
+        refused = client.put(f"{labels}/old", json={"new_name": "new", "color": "#222222", "priority": "high"})
+        kept = client.get(f"{labels}/old")
+    assert refused.status_code == 400 and refused.json() == {"error": "priority is invalid"}
+    assert (kept.status_code, kept.json()["color"]) == (200, "#111111")
+
+
+def test_a_refused_hook_edit_leaves_the_hook_as_it_was(sandbox, world):
+    with api(sandbox, world) as client:
+        hooks = f"/projects/{world.project_id}/hooks"
+        hook = client.post(hooks, json={"url": "http://127.0.0.1:9/old", "issues_events": True}).json()
+        refused = client.put(f"{hooks}/{hook['id']}", json={"url": "http://127.0.0.1:9/new", "note_events": "maybe"})
+        kept = client.get(f"{hooks}/{hook['id']}").json()
+    assert refused.status_code == 400 and refused.json() == {"error": "note_events is invalid"}
+    assert (kept["url"], kept["note_events"]) == ("http://127.0.0.1:9/old", False)
+
+
+def test_labels_as_an_object_are_invalid_not_a_label_named_after_it(sandbox, world):
+    with api(sandbox, world) as client:
+        refused = client.post(f"/projects/{world.project_id}/issues", json={"title": "t", "labels": {"a": 1}})
+        labels = client.get(f"/projects/{world.project_id}/labels").json()
+    assert refused.status_code == 400 and refused.json() == {"error": "labels is invalid"}
+    assert labels == []
