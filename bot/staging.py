@@ -134,12 +134,18 @@ def _safe_username(username: str) -> Markup:
 
 
 def render_description(
-    settings: Settings, match: Match, attachments: Iterable[Attached], bot_username: str
+    settings: Settings, match: Match, attachments: Iterable[Attached], bot_username: str,
+    carried: Iterable[Marker] = (),
 ) -> str:
-    """The issue body; every field is shortened until the whole fits GitLab's limit."""
+    """The issue body; every field is shortened until the whole fits GitLab's limit.
+
+    `carried` are markers of other kinds the issue's description held (an `imported` record of
+    the spreadsheet row): a new rendering must not erase what another module remembered there.
+    """
     states = settings.workflow.states
-    marker = render_marker(MATCH_KIND, source_id(MATCH_KIND, match.key), score=match.score,
-                           token=match.key_hash)
+    markers = [render_marker(MATCH_KIND, source_id(MATCH_KIND, match.key), score=match.score,
+                             token=match.key_hash)]
+    markers += [render_marker(m.kind, m.source, **m.data) for m in carried]
     context = {
         "match": match,
         "facts": _facts(match),
@@ -149,7 +155,7 @@ def render_description(
         "labels": {name: state.label for name, state in states.items()},
         "emoji": settings.workflow.emoji,
         "bot": _safe_username(bot_username),
-        "marker": Markup(marker),
+        "marker": Markup("\n".join(markers)),
     }
     limit = settings.staging.max_field_chars
     while True:
@@ -252,18 +258,27 @@ def _latest_rescore(gitlab: Any, iid: int, source: str, bot_id: int) -> int | No
     return latest
 
 
-def _rescore(cycle: _Cycle, match: Match, issue: dict[str, Any], old: Any) -> StageResult:
+def _score_text(marker: Marker) -> str:
+    """The score a `match` marker holds as a person reads it: `85 %`, `75-80 %` (an imported
+    range) or `no score` (an imported row without one)."""
+    low, high = marker.data.get("score"), marker.data.get("score_max")
+    if not isinstance(low, int):
+        return "no score"
+    return f"{low}-{high} %" if isinstance(high, int) and high != low else f"{low} %"
+
+
+def _rescore(cycle: _Cycle, match: Match, issue: dict[str, Any], marker: Marker) -> StageResult:
     """A new score: say so in a note (once), then bring title, labels and description up to date.
 
     The note goes first: if the bot dies between the two writes, the replay still sees the old
     score in the description and finishes the update without a second note.
     """
     settings, gitlab, iid = cycle.settings, cycle.gitlab, issue["iid"]
-    source = source_id(MATCH_KIND, match.key)
+    source, old = source_id(MATCH_KIND, match.key), marker.data.get("score")
     if _latest_rescore(gitlab, iid, source, cycle.bot_id) != match.score:
         body = render.render(
             "issue/rescored.md.j2",
-            old=old,
+            old=Markup(_score_text(marker)),  # made of two integers, nothing to escape
             new=match.score,
             marker=Markup(render_marker(RESCORED_KIND, source, to=match.score, **{"from": old})),
         )
@@ -274,13 +289,14 @@ def _rescore(cycle: _Cycle, match: Match, issue: dict[str, Any], old: Any) -> St
     updated = gitlab.edit_issue(
         iid,
         title=issue_title(settings, match),
-        description=render_description(settings, match, attached, cycle.bot_username),
+        description=render_description(settings, match, attached, cycle.bot_username,
+                                       [m for m in parse_markers(issue.get("description")) if m.kind != MATCH_KIND]),
         add_labels=",".join([new_label] if new_label else []),
         remove_labels=",".join(others),
     )
     logger.info("rescored match #%s: %s -> %s %%", iid, old, match.score,
                 extra={"event": "rescored", "issue": iid, "score": match.score})
-    return _result(match, "updated", updated, f"score changed from {old} to {match.score}")
+    return _result(match, "updated", updated, f"score changed from {_score_text(marker)} to {match.score} %")
 
 
 def _result(match: Match, outcome: str, issue: dict[str, Any] | None, reason: str | None) -> StageResult:
@@ -305,10 +321,9 @@ def _stage_one(cycle: _Cycle, match: Match) -> StageResult:
     if found is None:
         return _create(cycle, match)
     issue, marker = found
-    old = marker.data.get("score")
-    if old == match.score:
+    if marker.data.get("score") == match.score:
         return _result(match, "unchanged", issue, "already staged with this score")
-    return _rescore(cycle, match, issue, old)
+    return _rescore(cycle, match, issue, marker)
 
 
 def stage_cycle(runtime: Any, matches: list[Match], *, notify: bool = True) -> list[StageResult]:

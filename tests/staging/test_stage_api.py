@@ -184,3 +184,26 @@ def test_an_unreadable_default_attachment_stops_the_cycle_before_its_first_issue
     assert answer.status_code == 503
     assert "staging.attachments.cv: cannot read" in answer.json()["detail"]
     assert world.project("maintainer").issues.list(get_all=True) == []
+
+
+def test_staging_a_posting_imported_from_the_spreadsheet_keeps_the_import_record(world, settings, api):
+    from bot.gitlab_access import GitLabAccess
+    from bot.tracker.csvfile import read_sheet
+    from bot.tracker.importer import import_sheet
+    from bot.tracker.mapping import load_mapping
+
+    posting = match("Platform Engineer", 92)
+    sheet = read_sheet(f"Nr;Projekt;Link;Match;Status;Datum;Notizen\n"
+                       f"7;Platform Engineer;{posting['url']};75-80%;versendet;03.02.2024;Rückruf am Montag\n".encode())
+    imported = import_sheet(settings, GitLabAccess.from_settings(settings), sheet,
+                            load_mapping(states=list(settings.workflow.states)), source_name="bewerbungen.csv")
+    [(_, iid)] = imported.created
+
+    result = api.post("/matches", json=posting).json()["results"][0]
+
+    assert (result["outcome"], result["iid"]) == ("updated", iid)
+    issue = issue_of(world, iid)
+    kept = [m for m in parse_markers(issue.description) if m.kind == "imported"]
+    assert [(m.source, m.data["applied"], m.data["notes"]) for m in kept] == [("import:nr:7", "2024-02-03", "Rückruf am Montag")]
+    assert [m.data["score"] for m in parse_markers(issue.description) if m.kind == "match"] == [92]
+    assert "75-80 % → 92 %" in rescore_notes(issue)[0].body
