@@ -159,6 +159,15 @@ class _RequestChain:
 
     event_uuid: str | None
     held: list[Callable[[], None]] = field(default_factory=list)
+    new_uuids: dict[int, str] = field(default_factory=dict)
+
+    def uuid_for_hook(self, hook_id: int) -> str:
+        """The request's own UUID, else one per hook shared by all its events of this request.
+
+        GitLab's `RecursionDetection::UUID#uuid_for_hook`: the Note Hook and Issue Hook of one
+        `/label` comment carry the same `X-Gitlab-Event-UUID` (but their own Idempotency-Key).
+        """
+        return self.event_uuid or self.new_uuids.setdefault(hook_id, str(uuid.uuid4()))
 
 
 _current_request: ContextVar[_RequestChain | None] = ContextVar("sandbox_request", default=None)
@@ -209,8 +218,8 @@ class HookDeliverer:
         """
         request = _current_request.get()
         incoming = incoming_event_uuid or (request.event_uuid if request else None)
-        delivery = _Delivery(hook, event_header, payload, incoming or str(uuid.uuid4()),
-                             str(uuid.uuid4()))
+        event_uuid = incoming or (request.uuid_for_hook(hook.id) if request else str(uuid.uuid4()))
+        delivery = _Delivery(hook, event_header, payload, event_uuid, str(uuid.uuid4()))
         if not self._join_chain(hook, incoming, delivery.event_uuid):
             log.info("hook %s not fired again in event chain %s (recursion)", hook.id, incoming)
             self._log_unsent(delivery, "suppressed_recursion")

@@ -137,3 +137,20 @@ def test_delivery_log_redacts_token_and_resend_keeps_idempotency_key(hooked, rec
     first, again = receiver.deliveries
     assert again.headers["Idempotency-Key"] == first.headers["Idempotency-Key"]
     assert again.headers["X-Gitlab-Webhook-UUID"] != first.headers["X-Gitlab-Webhook-UUID"]
+
+
+def test_events_of_one_request_share_the_event_uuid_not_the_idempotency_key(hooked, receiver, sandbox):
+    world, _ = hooked
+    world.project("maintainer").labels.create({"name": "real", "color": "#5CB85C"})
+    issue = world.project("bot").issues.create({"title": "t"})
+    world.project("reviewer").issues.get(issue.iid, lazy=True).notes.create({"body": "ok\n/label ~real"})
+    world.project("reviewer").issues.get(issue.iid, lazy=True).notes.create({"body": "again"})
+    wait_until(lambda: len(receiver.deliveries) >= 4, message="open, note, label update, note")
+    opened, *label_note, again = receiver.deliveries
+    assert sorted(d.event for d in label_note) == ["Issue Hook", "Note Hook"]
+    one, two = (d.headers for d in label_note)
+    assert one["X-Gitlab-Event-UUID"] == two["X-Gitlab-Event-UUID"]
+    assert one["Idempotency-Key"] != two["Idempotency-Key"]
+    assert one["X-Gitlab-Webhook-UUID"] != two["X-Gitlab-Webhook-UUID"]
+    others = {opened.headers["X-Gitlab-Event-UUID"], again.headers["X-Gitlab-Event-UUID"]}
+    assert len(others | {one["X-Gitlab-Event-UUID"]}) == 3
