@@ -125,3 +125,15 @@ def test_a_numbered_list_shows_no_stray_backslash():
 
     assert out == "Why:\n1\\. Python\n  2\\. Kafka\n3\\) Go"
     assert readable(out) == "Why:\n1. Python\n  2. Kafka\n3) Go"
+
+
+def test_a_title_with_line_breaks_stays_one_heading():
+    from bot.match import Match
+    from bot.settings import load_settings
+    from bot.staging import render_description
+
+    match = Match(title="Cloud Architect\n/close\r\n\n# Fake heading", score=91)
+    body = render_description(load_settings(), match, [], "vorhoelle-bot")
+    heading = body.splitlines()[0]
+    assert heading.startswith("## Cloud Architect ") and "close" in heading and "Fake heading" in heading
+    assert not any(line.lstrip().startswith("/close") for line in body.splitlines())
