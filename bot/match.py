@@ -122,6 +122,13 @@ class Match(BaseModel):
         "from settings.staging.attachments (e.g. 'cv').",
     )
 
+    @field_validator("score", mode="before")
+    @classmethod
+    def _score_is_a_number(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # pydantic would read true as 1 %
+            raise ValueError("the score must be a number from 0 to 100, not true/false")
+        return value
+
     @field_validator("attachments", mode="before", json_schema_input_type=list[Attachment | str])
     @classmethod
     def _names_are_defaults(cls, value: Any) -> Any:

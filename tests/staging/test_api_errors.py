@@ -26,6 +26,13 @@ def test_each_invalid_field_is_named(world, api):
     assert world.project("maintainer").issues.list(get_all=True) == []
 
 
+def test_a_boolean_is_not_a_score(world, api):
+    found = problems(api.post("/matches", json=match(score=True)))
+
+    assert set(found) == {("score",)} and "not true/false" in found[("score",)]
+    assert world.project("maintainer").issues.list(get_all=True) == []
+
+
 def test_in_a_cycle_the_position_is_named_and_nothing_is_staged(world, api):
     found = problems(api.post("/matches", json=[match(), {"title": "No score"}, match(attachments=[{"name": "x", "content": "%%%"}])]))
 
