@@ -109,6 +109,35 @@ def escape_markdown_cell(text: object, max_chars: int | None = None) -> str:
     return escape_markdown(text, max_chars).replace("\n", "<br>")
 
 
+def code_span(text: object, max_chars: int | None = None) -> str:
+    """An inline code span that shows `text` literally, on one line.
+
+    Inside a code span backslashes and entities show as they are, so nothing is escaped there:
+    backticks (which could close the span) are dropped and line breaks become spaces (so no
+    line inside can start a quick action).
+    """
+    value = " ".join(cut(clean_text(text), max_chars).replace("`", "").split())
+    return f"`{value}`" if value else ""
+
+
+# Characters that let Markdown or an earlier GitLab reference filter (user, issue, merge request,
+# snippet, milestone) claim part of the text before the label filter sees `~"name"`; `"` would
+# end the name. An `_` is only inert between two letters or digits (no emphasis opens there).
+_NOT_IN_LABEL_REFERENCE = re.compile(r'["`\\*\[\]<>&~@#!$%]|(?<![^\W_])_|_(?![^\W_])')
+
+
+def label_reference(name: object, max_chars: int | None = None) -> str:
+    """GitLab's reference to the label `name` (`~"name"`), shown as a link to the label.
+
+    A name the reference cannot carry unchanged is shown as a code span instead: still exact,
+    just not a link.
+    """
+    value = " ".join(clean_text(name).split())
+    if value and not _NOT_IN_LABEL_REFERENCE.search(value):
+        return f'~"{value}"'
+    return code_span(value, max_chars)
+
+
 def plain_title(text: object, limit: int = 255) -> str:
     """A one-line title of at most `limit` characters (GitLab's limit), cut on a character.
 

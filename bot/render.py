@@ -61,6 +61,8 @@ def _filters() -> dict[str, Callable[..., Any]]:
         "md": safe_after(escape.escape_markdown),
         "md_cell": safe_after(escape.escape_markdown_cell),
         "link": safe_after(escape.markdown_link),
+        "code": safe_after(escape.code_span),
+        "label_ref": safe_after(escape.label_reference),
         "slack": safe_after(escape.escape_slack),
         "plain": safe_after(escape.escape_plain),
         "title": lambda value: Markup(escape.plain_title(value)),

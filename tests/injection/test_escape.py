@@ -13,7 +13,9 @@ from urllib.parse import unquote
 
 import pytest
 
-from bot.escape import escape_markdown, escape_markdown_cell, markdown_link, plain_title
+from bot.escape import (
+    code_span, escape_markdown, escape_markdown_cell, label_reference, markdown_link, plain_title,
+)
 from bot.sandbox.quick_actions import extract_quick_actions, find_mentions
 from tests.injection.hostile import HOSTILE, TWO_MB
 
@@ -137,3 +139,41 @@ def test_a_title_with_line_breaks_stays_one_heading():
     heading = body.splitlines()[0]
     assert heading.startswith("## Cloud Architect ") and "close" in heading and "Fake heading" in heading
     assert not any(line.lstrip().startswith("/close") for line in body.splitlines())
+
+
+def test_a_code_span_shows_its_text_unescaped_on_one_line():
+    assert code_span("white_check_mark") == "`white_check_mark`"
+    assert code_span("a`b\n/close") == "`ab /close`"
+    assert extract_quick_actions(code_span("x\n/close")).actions == []
+    assert code_span("``") == ""
+
+
+@pytest.mark.parametrize("name", ["job-match/approved", "Needs review (2)", "job_match/ok", "Äpfel: ja"])
+def test_a_label_a_reference_can_carry_is_referenced_verbatim(name):
+    assert label_reference(name) == f'~"{name}"'
+
+
+@pytest.mark.parametrize("name", ['say "yes"', "_urgent_", "job-match/*approved*", "see #12", "ping @all", "a`b"])
+def test_a_label_a_reference_cannot_carry_is_shown_as_code(name):
+    out = label_reference(name)
+
+    assert out == code_span(name)
+    assert find_mentions(out) == []
+
+
+def test_the_review_footer_shows_configured_names_as_configured():
+    from bot.match import Match
+    from bot.settings import load_settings
+    from bot.staging import render_description
+
+    settings = load_settings(workflow={
+        "emoji": {"approve": "white_check_mark", "reject": "-1"},
+        "states": {"approved": {"label": "job_match/ok (yes)"}, "rejected": {"label": '"no" thanks'}},
+    })
+    body = render_description(settings, Match(title="Cloud Architect", score=91), [], "vorhoelle-bot")
+    footer = next(line for line in body.splitlines() if line.startswith("**How to review:**"))
+
+    assert '~"job_match/ok (yes)"' in footer
+    assert '`"no" thanks`' in footer
+    assert "(`:white_check_mark:`)" in footer and "(`:-1:`)" in footer
+    assert "\\" not in footer
