@@ -167,15 +167,27 @@ def _commands_changes(
 
 
 def run_quick_actions(
-    sandbox: Sandbox, actor: User, project: Project, issue: Issue, actions: list[QuickAction]
+    sandbox: Sandbox,
+    actor: User,
+    project: Project,
+    issue: Issue,
+    actions: list[QuickAction],
+    *,
+    along: IssueChange | None = None,
+    announce: bool = True,
 ) -> Outcome:
-    """Execute `actions` on `issue` as `actor`: one issue change, then awards and to-dos."""
+    """Execute `actions` on `issue` as `actor`: one issue change, then awards and to-dos.
+
+    `along` is the API's own change of the same request (an issue PUT): GitLab applies both as
+    one change with one hook. `announce=False` when the change is part of a create."""
     plan, out = _Plan(), Outcome()
     for action in actions:
         if not _plan_one(plan, out, action, sandbox, actor, project, issue):
             out.summary.append(could_not_apply(action.name))
+    change = plan.change if along is None else along.merged(plan.change)
+    if not change.is_empty():
+        apply_change(sandbox, actor, project, issue, change, announce=announce)
     if not plan.change.is_empty():
-        apply_change(sandbox, actor, project, issue, plan.change)
         out.commands_changes.update(_commands_changes(sandbox, project, issue, plan.change))
     for emoji in plan.emoji:
         if award := find_award(sandbox, issue, None, emoji, actor):

@@ -4,13 +4,16 @@ One `IssueChange` is applied at once: labels (replace, add, remove — one label
 added or removed, with the actor), assignees (to-dos for new ones), state, title, description,
 confidentiality. If anything changed, `updated_at` moves and exactly one Issue Hook fires
 (`close`/`reopen` when the state changed, `update` otherwise) with GitLab's `changes`.
+
+Quick actions in a description are part of the same change, as in GitLab: an update merges them
+into the API's change (`IssueChange.merged`), a create applies them before the `open` hook.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from bot.sandbox import events
 from bot.sandbox.context import Sandbox
@@ -41,6 +44,17 @@ class IssueChange:
 
     def is_empty(self) -> bool:
         return self == IssueChange()
+
+    def merged(self, later: IssueChange) -> IssueChange:
+        """This change followed by `later` (quick actions win, as GitLab merges their params)."""
+        result = IssueChange()
+        for key, value in vars(self).items():
+            after = getattr(later, key)
+            if isinstance(value, list) and key.startswith(("add_", "remove_")):
+                setattr(result, key, value + after)
+            else:
+                setattr(result, key, value if after is None else after)
+        return result
 
 
 def check_before_change(title: str | None, description: str | None, new_labels: list[str]) -> None:
@@ -98,9 +112,17 @@ def _label_objects(sandbox: Sandbox, ids: list[int]) -> list[dict[str, Any]]:
 
 
 def apply_change(
-    sandbox: Sandbox, actor: User, project: Project, issue: Issue, change: IssueChange
+    sandbox: Sandbox,
+    actor: User,
+    project: Project,
+    issue: Issue,
+    change: IssueChange,
+    *,
+    announce: bool = True,
 ) -> dict[str, Any]:
-    """Apply `change`; returns the hook's `changes` (empty when nothing changed)."""
+    """Apply `change`; returns the hook's `changes` (empty when nothing changed).
+
+    `announce=False` is for a change that belongs to a create: its `open` hook tells it all."""
     store = sandbox.store
     check_before_change(change.title, change.description, [*(change.labels or []), *change.add_labels])
     changes: dict[str, Any] = {}
@@ -156,7 +178,8 @@ def apply_change(
     issue.updated_at, issue.updated_by_id = now, actor.id
     action = {"closed": "close", "opened": "reopen"}[state] if "state_id" in changes else "update"
     log.info("issue %s#%s %s by %s: %s", project.path_with_namespace, issue.iid, action, actor.username, sorted(changes))
-    events.issue_event(sandbox, project, issue, actor, action, changes)
+    if announce:
+        events.issue_event(sandbox, project, issue, actor, action, changes)
     return changes
 
 
@@ -170,8 +193,12 @@ def create_issue(
     labels: list[str],
     assignee_ids: list[int],
     confidential: bool,
+    before_open: Callable[[Issue], object] | None = None,
 ) -> Issue:
-    """A new open issue (labels created on first use), its label events, to-dos and hook."""
+    """A new open issue (labels created on first use), its label events, to-dos and hook.
+
+    `before_open` runs on the saved issue before the `open` hook is built (the description's
+    quick actions), so the one hook shows the resulting labels and state."""
     store = sandbox.store
     check_before_change(title, description, labels)
     now = store.now()
@@ -193,6 +220,8 @@ def create_issue(
     _record_label_events(sandbox, actor, issue, [], issue.label_ids)
     todos_for_assignees(sandbox, actor, issue, issue.assignee_ids)
     todos_for_mentions(sandbox, actor, project, issue, description)
+    if before_open is not None:
+        before_open(issue)
     changes = {
         key: {"previous": None, "current": value}
         for key, value in (
@@ -202,8 +231,8 @@ def create_issue(
             ("id", issue.id),
             ("iid", issue.iid),
             ("project_id", project.id),
-            ("title", title),
-            ("updated_at", hook_time(now)),
+            ("title", issue.title),
+            ("updated_at", hook_time(issue.updated_at)),
         )
     }
     if issue.label_ids:

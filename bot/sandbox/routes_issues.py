@@ -1,7 +1,7 @@
 """Issues: create, list (project and instance-wide, with GitLab's filters), get, update, delete.
 
 Quick actions in a description run on create and on update, as the token's user, and are
-removed from the saved text. Labels and assignees need reporter access; from a guest they are
+removed from the saved text; they are part of the request's one change and one Issue Hook. Labels and assignees need reporter access; from a guest they are
 silently dropped, as GitLab does.
 """
 
@@ -27,7 +27,7 @@ from bot.sandbox.auth import (
 from bot.sandbox.commands import run_quick_actions
 from bot.sandbox.context import Sandbox, sandbox_of
 from bot.sandbox.errors import ApiError, forbidden, invalid, not_found
-from bot.sandbox.issue_service import IssueChange, apply_change, create_issue
+from bot.sandbox.issue_service import IssueChange, create_issue
 from bot.sandbox.pagination import paginate
 from bot.sandbox.params import Params, read_params
 from bot.sandbox.quick_actions import extract_quick_actions
@@ -76,9 +76,8 @@ async def post_issue(request: Request) -> JSONResponse:
         labels=(params.list("labels") or []) if reporter else [],
         assignee_ids=(_assignee_ids(params) or []) if reporter else [],
         confidential=bool(params.bool("confidential", False)),
+        before_open=lambda new: run_quick_actions(sandbox, user, project, new, extracted.actions, announce=False),
     )
-    if extracted.actions:
-        run_quick_actions(sandbox, user, project, issue, extracted.actions)
     return JSONResponse(issue_json(sandbox, issue), status_code=201)
 
 
@@ -121,9 +120,7 @@ async def put_issue(request: Request) -> JSONResponse:
     if change.description is not None:
         extracted = extract_quick_actions(change.description)
         change.description, actions = extracted.text, extracted.actions
-    apply_change(sandbox, user, project, issue, change)
-    if actions:
-        run_quick_actions(sandbox, user, project, issue, actions)
+    run_quick_actions(sandbox, user, project, issue, actions, along=change)
     return JSONResponse(issue_json(sandbox, issue))
 
 

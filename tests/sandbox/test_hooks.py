@@ -154,3 +154,36 @@ def test_events_of_one_request_share_the_event_uuid_not_the_idempotency_key(hook
     assert one["X-Gitlab-Webhook-UUID"] != two["X-Gitlab-Webhook-UUID"]
     others = {opened.headers["X-Gitlab-Event-UUID"], again.headers["X-Gitlab-Event-UUID"]}
     assert len(others | {one["X-Gitlab-Event-UUID"]}) == 3
+
+
+def _issue_hooks_after_marker(world, receiver, issue) -> list[dict]:
+    """Issue Hook bodies delivered before a marker note's Note Hook (deliveries keep order)."""
+    issue.notes.create({"body": "marker"})
+    wait_until(lambda: receiver.of("Note Hook"), message="the marker note")
+    return [d.body for d in receiver.of("Issue Hook")]
+
+
+def test_quick_actions_in_a_new_description_fire_one_open_event(hooked, receiver):
+    world, _ = hooked
+    world.project("maintainer").labels.create({"name": "urgent", "color": "#ff0000"})
+    issue = world.project("reviewer").issues.create({"title": "t", "description": "Look.\n/label ~urgent"})
+    bodies = _issue_hooks_after_marker(world, receiver, issue)
+    assert [b["object_attributes"]["action"] for b in bodies] == ["open"]
+    assert [lb["title"] for lb in bodies[0]["labels"]] == ["urgent"]
+    assert [lb["title"] for lb in bodies[0]["changes"]["labels"]["current"]] == ["urgent"]
+    assert bodies[0]["object_attributes"]["description"] == "Look."
+
+
+def test_quick_actions_in_an_edited_description_fire_one_update_with_every_change(hooked, receiver):
+    world, _ = hooked
+    world.project("maintainer").labels.create({"name": "urgent", "color": "#ff0000"})
+    issue = world.project("bot").issues.create({"title": "t"})
+    world.project("reviewer").issues.update(
+        issue.iid, {"title": "t2", "description": "Now.\n/label ~urgent\n/close"}
+    )
+    bodies = _issue_hooks_after_marker(world, receiver, issue)
+    assert [b["object_attributes"]["action"] for b in bodies] == ["open", "close"]
+    changes = bodies[1]["changes"]
+    assert {"title", "description", "labels", "state_id"} <= set(changes)
+    assert changes["description"]["current"] == "Now."
+    assert [lb["title"] for lb in changes["labels"]["current"]] == ["urgent"]
