@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from bot.gitlab_access import GitLabError
+from bot.gitlab_access import GitLabAccess, GitLabError
 
 
 def not_ready_reason(error: GitLabError) -> str:
@@ -30,12 +30,19 @@ async def live(request: Request) -> JSONResponse:
     return JSONResponse({"status": "live"})
 
 
+def checked_project_path(gitlab: GitLabAccess) -> str:
+    """Ping, then the project's path: read inside the same error handling, since it is asked of
+    GitLab if the bot could not learn it at start, and GitLab may fail again right after the ping."""
+    gitlab.ping()
+    return gitlab.project.path
+
+
 async def ready(request: Request) -> JSONResponse:
     runtime = request.app.state.runtime
     if getattr(request.app.state, "draining", False):
         return JSONResponse({"status": "not ready", "error": "shutting down"}, status_code=503)
     try:
-        await asyncio.to_thread(runtime.gitlab.ping)
+        project = await asyncio.to_thread(checked_project_path, runtime.gitlab)
     except GitLabError as error:
         return JSONResponse(
             {"status": "not ready", "error": not_ready_reason(error), "detail": error.message},
@@ -46,7 +53,7 @@ async def ready(request: Request) -> JSONResponse:
     return JSONResponse({
         "status": "ready",
         "gitlab": runtime.gitlab.url,
-        "project": runtime.gitlab.project.path,
+        "project": project,
         "queue": {"idle": queue.idle, **queue.stats},
         "catch_up": catch_up.status() if catch_up else None,
     })

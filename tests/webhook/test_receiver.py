@@ -19,7 +19,11 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from bot.gitlab_access import GitLabAccess
+from bot.runtime import build_runtime
+from bot.sandbox.control import SandboxControl
 from handlers.router import router
+from tests.support.bot import TEST_RETRIES
 from tests.support.botserver import WEBHOOK_SECRET as SECRET, running_bot, served_bot_settings
 from tests.support.waiting import wait_until
 from tests.webhook.conftest import LIMIT
@@ -236,3 +240,23 @@ def test_a_bug_in_a_route_still_answers_json(bot, monkeypatch):
     answer = httpx.get(f"{bot.url}/health/ready")
     assert answer.status_code == 500
     assert answer.json() == {"error": "internal error", "detail": "RuntimeError"}
+
+
+def test_ready_is_503_when_gitlab_fails_right_after_the_ping(world, sandbox):
+    """GitLab is down while the bot starts, so it has not read its project yet. Seed 38 then lets
+    the ping's project read through (rate 0.5) and fails the next four: every attempt of the
+    project read that follows."""
+    settings = served_bot_settings(world)
+    runtime = build_runtime(settings)
+    runtime.gitlab = GitLabAccess.from_settings(settings, **TEST_RETRIES)
+    project = f"/api/v4/projects/{world.project_id}"
+    with SandboxControl(sandbox.url, sandbox.root_token) as control:
+        control.faults(error_rate=1.0, statuses={"502": 1}, paths=[project])
+        try:
+            with running_bot(settings, runtime=runtime) as bot:
+                control.faults(error_rate=0.5, statuses={"502": 1}, paths=[project], seed=38)
+                ready = httpx.get(f"{bot.url}/health/ready", timeout=30)
+        finally:
+            control.faults()
+    assert ready.status_code == 503
+    assert ready.json() == {"status": "not ready", "error": "GitLab answered 502", "detail": "502 Bad Gateway"}
