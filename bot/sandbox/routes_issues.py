@@ -1,8 +1,9 @@
 """Issues: create, list (project and instance-wide, with GitLab's filters), get, update, delete.
 
 Quick actions in a description run on create and on update, as the token's user, and are
-removed from the saved text; they are part of the request's one change and one Issue Hook. Labels and assignees need reporter access; from a guest they are
-silently dropped, as GitLab does.
+removed from the saved text; they are part of the request's one change and one Issue Hook.
+Labels and assignees need reporter access; from a guest they are silently dropped, as GitLab
+does.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bot.sandbox.params import Params, read_params
 from bot.sandbox.quick_actions import extract_quick_actions
 from bot.sandbox.routing import record_id, route
 from bot.sandbox.store import Issue, Project, User, parse_time
+from bot.sandbox.todos import named_mentions
 from bot.sandbox.views import issue_json, user_basic
 
 log = logging.getLogger(__name__)
@@ -144,13 +146,19 @@ async def delete_issue(request: Request) -> Response:
 
 
 async def participants(request: Request) -> JSONResponse:
+    """Author, assignees, commenters and everyone @mentioned, as far as they may see the issue."""
     user = current_user(request)
     sandbox = sandbox_of(request)
-    _, issue = find_issue(request, user)
-    ids = [issue.author_id, *issue.assignee_ids]
-    ids += [n.author_id for n in sandbox.store.all("notes") if n.issue_id == issue.id]
-    users = [sandbox.store.get("users", i) for i in dict.fromkeys(ids)]
-    return JSONResponse([user_basic(sandbox, u) for u in users if u])
+    project, issue = find_issue(request, user)
+    store = sandbox.store
+    ids = [issue.author_id, *issue.assignee_ids, *(u.id for u in named_mentions(sandbox, issue.description))]
+    for note in store.all("notes"):
+        if note.issue_id == issue.id:
+            ids += [note.author_id, *(u.id for u in named_mentions(sandbox, note.body))]
+    users = [store.get("users", i) for i in dict.fromkeys(ids)]
+    visible = [u for u in users if u and can_read_project(store, u, project)]
+    visible = [u for u in visible if can_read_issue(store, u, issue, project)]
+    return JSONResponse([user_basic(sandbox, u) for u in visible])
 
 
 # -- listing -----------------------------------------------------------------------------------

@@ -54,6 +54,12 @@ def todos_for_assignees(
             add_todo(sandbox, user, actor, issue, "assigned", issue.title)
 
 
+def named_mentions(sandbox: Sandbox, text: str | None) -> list[User]:
+    """Users @mentioned by username in `text`; `@all` names nobody (GitLab's participants)."""
+    users = (sandbox.store.user_by_username(name) for name in find_mentions(text or ""))
+    return [user for user in users if user]
+
+
 def _mentioned_users(sandbox: Sandbox, project: Project, text: str) -> list[tuple[str, User]]:
     store = sandbox.store
     found: list[tuple[str, User]] = []

@@ -181,3 +181,19 @@ def test_delete_needs_owner(world):
     world.admin.projects.get(world.project_id, lazy=True).issues.delete(issue.iid)
     with pytest.raises(gitlab.GitlabGetError):
         world.project("bot").issues.get(issue.iid)
+
+
+def test_participants_include_mentioned_users_who_can_see_the_issue(world):
+    users = world.users
+    project = world.project("maintainer")
+    issue = project.issues.create(
+        {"title": "t", "description": f"cc @{users['reviewer']['username']}, not `@{users['bot']['username']}`"}
+    )
+    issue.notes.create({"body": f"@{users['guest']['username']} and @nobody-{world.project_id} please look"})
+    secret = project.issues.create(
+        {"title": "s", "confidential": True, "description": f"@{users['guest']['username']} @{users['reporter']['username']}"}
+    )
+    people = [p["id"] for p in project.issues.get(issue.iid).participants()]
+    assert people == [users["maintainer"]["id"], users["reviewer"]["id"], users["guest"]["id"]]
+    hidden = [p["id"] for p in project.issues.get(secret.iid).participants()]
+    assert hidden == [users["maintainer"]["id"], users["reporter"]["id"]]
