@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Every event the bot reads; everything else is switched off so GitLab does not send it.
+# Every event the bot reads; every other event flag of GitLab's project hook API is switched off
+# so GitLab does not send it. (`repository_update_events` appears in hook answers but is not a
+# project hook parameter: GitLab sends it to system hooks only.)
 WANTED_EVENTS = (
     "issues_events",
     "note_events",
@@ -29,6 +31,8 @@ UNWANTED_EVENTS = (
     "wiki_page_events",
     "deployment_events",
     "releases_events",
+    "feature_flag_events",
+    "resource_access_token_events",
 )
 
 
