@@ -166,7 +166,13 @@ def render_description(
 
 
 def score_label(settings: Settings, score: int) -> str | None:
-    """The first score label (highest `min` first) whose minimum the score reaches."""
+    """The first score label (highest `min` first) whose minimum the score reaches.
+
+    Score labels grade what staging would stage, so a score below the staging threshold (an
+    imported spreadsheet row) gets none: `match-score/medium` means threshold–89, not 0–89.
+    """
+    if score < settings.staging.threshold:
+        return None
     for rule in sorted(settings.staging.score_labels, key=lambda r: r.min, reverse=True):
         if score >= rule.min:
             return rule.label

@@ -56,6 +56,14 @@ def test_every_valid_row_becomes_an_issue_and_bad_rows_are_listed(world: World, 
     assert "job-match/approved" in issues[5].labels and "job-match/sent" in issues[6].labels
 
 
+def test_a_row_scored_below_the_staging_threshold_gets_no_score_label(world: World, vorhoelle) -> None:
+    assert vorhoelle("import-csv", str(FIXTURES / "applications_utf8_bom.csv")).code == 0
+
+    labels = {i.title: sorted(i.labels) for i in job_issues(world)}
+    assert labels["[JOB-MATCH] 65% — Data Analyst"] == ["job-match", "job-match/pending"]  # threshold 70
+    assert "match-score/medium" in labels["[JOB-MATCH] 72% — Site Reliability Engineer"]
+
+
 def test_untrusted_spreadsheet_text_stays_inert(world: World, vorhoelle) -> None:
     vorhoelle("import-csv", str(FIXTURES / "bewerbungen_excel_de.csv"))
     evil = next(i for i in job_issues(world) if markers_of(i)["imported"].data["row"] == 13)
