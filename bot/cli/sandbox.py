@@ -47,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.sandbox import bind, create_app, server_for, url_of
+    from bot.sandbox.store import StateFileError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -55,7 +56,12 @@ def run(args: argparse.Namespace) -> int:
         log.error("cannot listen on %s:%s: %s", args.host, args.port, error)
         return 1
     url = url_of(sock)
-    app = create_app(url, root_token=args.root_token, state_file=args.state)
+    try:
+        app = create_app(url, root_token=args.root_token, state_file=args.state)
+    except StateFileError as error:
+        sock.close()
+        log.error("cannot load the sandbox state: %s", error)
+        return 1
     print(f"Sandbox GitLab at {url}  (API: {url}/api/v4)", flush=True)
     if args.root_token is None:
         print(f"root token: {app.state.root_token}", flush=True)

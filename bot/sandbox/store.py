@@ -246,6 +246,10 @@ def _restore(kind: type, row: dict[str, Any]) -> Any:
     return kind(**values)
 
 
+class StateFileError(ValueError):
+    """The `--state` file cannot be loaded; the message names the file and what is wrong."""
+
+
 class Store:
     """Every table of the sandbox plus the id counters, optionally mirrored to a JSON file."""
 
@@ -334,13 +338,26 @@ class Store:
             },
         }
 
-    def load_json(self, document: dict[str, Any]) -> None:
+    def load_json(self, document: Any) -> None:
+        """Replace every table with `document`'s, or raise ValueError and keep the store as it was."""
+        if not isinstance(document, dict):
+            raise ValueError("not a JSON object")
         if document.get("version") != STATE_VERSION:
             raise ValueError(f"unsupported sandbox state version {document.get('version')!r}")
+        for key in ("tables", "next_ids"):
+            if not isinstance(document.get(key), dict):
+                raise ValueError(f"{key!r} is missing or not an object")
+        tables, next_ids = {}, {}
         for name, kind in TABLES.items():
-            rows = document["tables"].get(name, [])
-            self.tables[name] = {row["id"]: _restore(kind, row) for row in rows}
-            self.next_ids[name] = int(document["next_ids"].get(name, 1))
+            try:
+                tables[name] = {row["id"]: _restore(kind, row) for row in document["tables"].get(name, [])}
+            except (KeyError, TypeError, ValueError, AttributeError) as error:
+                raise ValueError(f"table {name!r} has a bad row ({type(error).__name__}: {error})") from None
+            try:
+                next_ids[name] = int(document["next_ids"].get(name, 1))
+            except (TypeError, ValueError):
+                raise ValueError(f"next_ids[{name!r}] is not a number") from None
+        self.tables, self.next_ids = tables, next_ids
 
     def save(self) -> None:
         """Write the state file atomically (temp file + rename), if there is one."""
@@ -359,9 +376,18 @@ class Store:
             raise
 
     def load(self) -> bool:
-        """Reload the state file; False when there is none yet (a fresh instance)."""
+        """Reload the state file; False when there is none yet (a fresh instance).
+
+        Raises StateFileError, naming the file, when it cannot be read or is not a state file."""
         if self.state_file is None or not self.state_file.exists():
             return False
-        self.load_json(json.loads(self.state_file.read_text(encoding="utf-8")))
+        try:
+            self.load_json(json.loads(self.state_file.read_text(encoding="utf-8")))
+        except UnicodeDecodeError:
+            raise StateFileError(f"{self.state_file}: not UTF-8 text") from None
+        except json.JSONDecodeError as error:
+            raise StateFileError(f"{self.state_file}: not JSON ({error})") from None
+        except (OSError, ValueError) as error:
+            raise StateFileError(f"{self.state_file}: {error}") from None
         log.info("sandbox state loaded from %s", self.state_file)
         return True

@@ -10,6 +10,7 @@ import sys
 
 import gitlab
 import httpx
+import pytest
 
 from bot.sandbox import start_in_thread
 from tests.support.waiting import wait_until
@@ -86,3 +87,32 @@ def test_control_surface_is_admin_only_and_injects_faults(sandbox, world):
     finally:
         httpx.put(faults, headers=admin, json={})
     assert httpx.get(f"{sandbox.url}/api/v4/projects/{world.project_id}/labels", headers=admin).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("content", "complaint"),
+    [
+        (b"{not json", "not JSON"),
+        (b"\xff\xfe junk", "not UTF-8"),
+        (b"[]", "not a JSON object"),
+        (b'{"version": 99}', "version 99"),
+        (b'{"version": 1, "next_ids": {}}', "'tables'"),
+        (b'{"version": 1, "tables": {}}', "'next_ids'"),
+        (b'{"version": 1, "tables": {"users": [{"id": 1}]}, "next_ids": {}}', "users"),
+        (b'{"version": 1, "tables": {}, "next_ids": {"users": "many"}}', "next_ids"),
+    ],
+)
+def test_cli_refuses_a_broken_state_file_in_one_line(tmp_path, content, complaint):
+    state = tmp_path / "sandbox.json"
+    state.write_bytes(content)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "sandbox", "--port", "0", "--state", str(state)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1, done.stderr
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert str(state) in lines[0] and complaint in lines[0]
+    assert state.read_bytes() == content
