@@ -15,7 +15,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from bot.settings import ACCESS_LEVELS, ENV_PREFIX, ConfigError, Settings, load_settings
+from bot.settings import (
+    ACCESS_LEVELS, ENV_PREFIX, ConfigError, NotifyChannels, NotifySettings, Settings, load_settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +56,28 @@ def check_notify(settings: Settings) -> list[Finding]:
             f"notify.admin_channel is {admin}, which is not enabled: the bot's health reports reach only "
             f"its log; enable notify.channels.{admin} or name an enabled channel"
         ))
+    found += _silent_events(notify)
     if notify.channels.email.send_application.enabled and not notify.channels.email.enabled:
         found.append(warning(
             "notify.channels.email.send_application is on but e-mail is not enabled: no application is "
             "mailed; enable notify.channels.email"
         ))
     return found
+
+
+def _silent_events(notify: NotifySettings) -> list[Finding]:
+    """Event rules that name channels, all of them off. An empty list or `all` with every channel
+    off is a choice (silence); naming only disabled channels is more likely an oversight."""
+    enabled = {name for name in NotifyChannels.model_fields if getattr(notify.channels, name).enabled}
+    return [
+        warning(
+            f"notify.events.{event} names only {', '.join(rule.channels)}, which "
+            f"{'is' if len(rule.channels) == 1 else 'are'} not enabled: {event} events reach nobody; "
+            "enable one of them or add an enabled channel to the rule"
+        )
+        for event, rule in notify.events.items()
+        if rule.channels and "all" not in rule.channels and not enabled & set(rule.channels)
+    ]
 
 
 def check_deployment(settings: Settings) -> list[Finding]:

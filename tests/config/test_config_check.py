@@ -193,3 +193,23 @@ def test_notifications_that_would_go_nowhere_are_warned_about(tmp_path):
         "notify.channels.email.send_application is on but e-mail is not enabled: no application is "
         "mailed; enable notify.channels.email",
     ]
+
+
+def test_an_event_whose_channels_are_all_off_is_warned_about(tmp_path):
+    config = tmp_path / "bot.yml"
+    config.write_text(
+        "notify:\n"
+        "  events:\n"
+        "    approved: {channels: [gitlab_todo], min_score: 80}\n"   # switched off below
+        "    rejected: [slack, email]\n"                             # neither is enabled
+        "    sent: [slack, console]\n"                               # console is on: heard
+        "    refused: []\n"                                          # silenced on purpose
+        "  channels:\n"
+        "    gitlab_todo: {enabled: false}\n"
+    )
+    assert texts(run_checks(str(config), offline=True), "warning")[:2] == [
+        "notify.events.approved names only gitlab_todo, which is not enabled: approved events reach "
+        "nobody; enable one of them or add an enabled channel to the rule",
+        "notify.events.rejected names only slack, email, which are not enabled: rejected events reach "
+        "nobody; enable one of them or add an enabled channel to the rule",
+    ]
