@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_NUMBER = r"(\d{1,3}(?:[.,]\d+)?)"
+# A whole number, never the tail of a longer one: "1000%" is a thousand percent (no score), not 0 %.
+_NUMBER = r"(?<!\d)(?<!\d[.,])(\d+(?:[.,]\d+)?)"
 _RANGE = re.compile(_NUMBER + r"\s*%?\s*(?:-|–|—|bis|to)\s*" + _NUMBER + r"\s*%")
 _AT_LEAST = re.compile(r"(?:(?:>=?|≥|ab|über|over)\s*" + _NUMBER + r"\s*%)|(?:" + _NUMBER + r"\s*%\s*\+)")
 _PERCENT = re.compile(_NUMBER + r"\s*%")
@@ -36,7 +37,7 @@ def _percent(raw: str, fraction_allowed: bool) -> int:
     if fraction_allowed and ("." in raw or "," in raw) and value <= 1:
         value *= 100
     if not 0 <= value <= 100:
-        raise ScoreError(f"{raw}% is not between 0 and 100")
+        raise ScoreError(f"score not understood: {raw}% is more than 100 %")
     return int(value + 0.5)
 
 

@@ -64,6 +64,16 @@ def test_a_row_scored_below_the_staging_threshold_gets_no_score_label(world: Wor
     assert "match-score/medium" in labels["[JOB-MATCH] 72% — Site Reliability Engineer"]
 
 
+def test_a_score_above_100_is_reported_not_read_as_its_last_digits(world: World, vorhoelle, tmp_path: Path) -> None:
+    sheet = tmp_path / "scores.csv"
+    sheet.write_text("Projekt;Match\nPython Developer;1000%\nGo Developer;MATCH 85%!\n", encoding="utf-8")
+
+    result = vorhoelle("import-csv", str(sheet))
+
+    assert "  row 2: match score: score not understood: 1000% is more than 100 %" in result.out
+    assert [i.title for i in job_issues(world)] == ["[JOB-MATCH] 85% — Go Developer"]
+
+
 def test_untrusted_spreadsheet_text_stays_inert(world: World, vorhoelle) -> None:
     vorhoelle("import-csv", str(FIXTURES / "bewerbungen_excel_de.csv"))
     evil = next(i for i in job_issues(world) if markers_of(i)["imported"].data["row"] == 13)

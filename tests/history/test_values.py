@@ -40,6 +40,12 @@ def test_a_score_cell_without_a_score_is_an_error(cell: str) -> None:
         parse_score(cell)
 
 
+@pytest.mark.parametrize("cell", ["1000%", "MATCH 1000%!", "über 9000 %", "120-130%", "2000%+"])
+def test_a_number_above_100_is_not_a_score_nor_its_last_digits(cell: str) -> None:
+    with pytest.raises(ScoreError, match=r"^score not understood: \d+% is more than 100 %$"):
+        parse_score(cell)
+
+
 def test_an_empty_score_cell_is_no_score() -> None:
     assert parse_score("  ") is None
 
