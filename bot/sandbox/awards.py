@@ -62,3 +62,10 @@ def revoke_award(
     touch(sandbox, issue)
     log.info("%s revoked :%s: on issue %s", actor.username, award.name, issue.id)
     events.emoji_event(sandbox, project, issue, award, actor, "revoke", note)
+
+
+def delete_note_with_awards(sandbox: Sandbox, issue: Issue, note: Note) -> None:
+    """Delete a comment and its award emoji, which GitLab removes along with it (no hook)."""
+    for award in awards_on(sandbox, issue, note):
+        sandbox.store.delete("awards", award.id)
+    sandbox.store.delete("notes", note.id)

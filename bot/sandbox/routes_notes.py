@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from bot.sandbox import events
 from bot.sandbox.auth import MAINTAINER, REPORTER, access_level, current_user
+from bot.sandbox.awards import delete_note_with_awards
 from bot.sandbox.commands import Outcome, run_quick_actions
 from bot.sandbox.context import Sandbox, sandbox_of
 from bot.sandbox.errors import ApiError, forbidden, not_found, unprocessable
@@ -159,7 +160,7 @@ async def put_note(request: Request) -> JSONResponse:
     outcome = run_quick_actions(sandbox, user, project, issue, extracted.actions) if extracted.actions else None
     if outcome is not None and not extracted.text.strip():
         if outcome.applied:  # edited into commands that ran: GitLab deletes the comment
-            sandbox.store.delete("notes", note.id)
+            delete_note_with_awards(sandbox, issue, note)
         return _commands_only(outcome)  # none could apply: 400, the comment stays as it was
     previous = note.body
     note.body, note.updated_at = extracted.text, sandbox.store.now()
@@ -175,7 +176,7 @@ async def delete_note(request: Request) -> Response:
     project, issue, note = find_note(request, user)
     if note.author_id != user.id and access_level(sandbox.store, user, project) < MAINTAINER:
         raise forbidden()
-    sandbox.store.delete("notes", note.id)
+    delete_note_with_awards(sandbox, issue, note)
     touch(sandbox, issue)
     return Response(status_code=204)
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import gitlab
 import httpx
 import pytest
+
+from bot.sandbox import start_in_thread
+from tests.support.waiting import wait_until
+from tests.support.world import new_world
 
 
 def test_awards_on_issue_and_note(world):
@@ -84,3 +90,35 @@ def test_upload_and_download(sandbox, world):
     assert raw["markdown"] == f"[notes.txt]({raw['url']})"
     assert httpx.get(f"{sandbox.url}{raw['full_path']}", headers=headers).content == b"plain"
     assert httpx.get(f"{world.web_url}{raw['url']}").status_code == 404
+
+
+@pytest.mark.parametrize("how", ["delete", "edit into commands"])
+def test_a_deleted_comment_takes_its_award_emoji_along(tmp_path, how):
+    """Only the state file shows leftovers: a deleted comment's awards are unreachable by API."""
+    state = tmp_path / "sandbox.json"
+    running = start_in_thread(state_file=str(state))
+    try:
+        world = new_world(running)
+        issue = world.project("bot").issues.create({"title": "t"})
+        issue.awardemojis.create({"name": "eyes"})
+        kept = issue.notes.create({"body": "stays"})
+        kept.awardemojis.create({"name": "thumbsup"})
+        doomed = issue.notes.create({"body": "goes"})
+        doomed_id = doomed.id
+        world.project("guest").issues.get(issue.iid, lazy=True).notes.get(doomed_id).awardemojis.create(
+            {"name": "thumbsdown"}
+        )
+        if how == "delete":
+            doomed.delete()
+        else:
+            doomed.body = "/award :tada:"
+            doomed.save()
+        saved = lambda: json.loads(state.read_text())["tables"]  # noqa: E731 (written after the response)
+        wait_until(lambda: doomed_id not in [n["id"] for n in saved()["notes"]], message="note deletion saved")
+        awards = saved()["awards"]
+        expected = [("Issue", issue.id, "eyes"), ("Note", kept.id, "thumbsup")]
+        if how != "delete":
+            expected.append(("Issue", issue.id, "tada"))
+        assert sorted((a["awardable_type"], a["awardable_id"], a["name"]) for a in awards) == sorted(expected)
+    finally:
+        running.stop()
