@@ -135,16 +135,17 @@ def _safe_username(username: str) -> Markup:
 
 def render_description(
     settings: Settings, match: Match, attachments: Iterable[Attached], bot_username: str,
-    carried: Iterable[Marker] = (),
+    carried: Iterable[Marker] = (), kept_facts: dict[str, Any] | None = None,
 ) -> str:
     """The issue body; every field is shortened until the whole fits GitLab's limit.
 
     `carried` are markers of other kinds the issue's description held (an `imported` record of
-    the spreadsheet row): a new rendering must not erase what another module remembered there.
+    the spreadsheet row), `kept_facts` job facts only the old `match` marker knew (an imported
+    row's company): a new rendering must not erase what another module remembered there.
     """
     states = settings.workflow.states
-    markers = [render_marker(MATCH_KIND, source_id(MATCH_KIND, match.key), score=match.score,
-                             token=match.key_hash)]
+    markers = [render_marker(MATCH_KIND, source_id(MATCH_KIND, match.key), **(kept_facts or {}),
+                             score=match.score, token=match.key_hash)]
     markers += [render_marker(m.kind, m.source, **m.data) for m in carried]
     context = {
         "match": match,
@@ -264,6 +265,14 @@ def _latest_rescore(gitlab: Any, iid: int, source: str, bot_id: int) -> int | No
     return latest
 
 
+def _facts_only_the_marker_knows(marker: Marker, match: Match) -> dict[str, Any]:
+    """The job facts of an old `match` marker (an imported row's company, employment type, ...)
+    that the new match does not state: what the match does state is newer and wins."""
+    stated = {name for name, value in match.model_dump().items() if value not in (None, "", [], {})}
+    own = {"score", "score_max", "token"}
+    return {name: value for name, value in marker.data.items() if name not in own | stated}
+
+
 def _score_text(marker: Marker) -> str:
     """The score a `match` marker holds as a person reads it: `85 %`, `75-80 %` (an imported
     range) or `no score` (an imported row without one)."""
@@ -296,7 +305,8 @@ def _rescore(cycle: _Cycle, match: Match, issue: dict[str, Any], marker: Marker)
         iid,
         title=issue_title(settings, match),
         description=render_description(settings, match, attached, cycle.bot_username,
-                                       [m for m in parse_markers(issue.get("description")) if m.kind != MATCH_KIND]),
+                                       [m for m in parse_markers(issue.get("description")) if m.kind != MATCH_KIND],
+                                       _facts_only_the_marker_knows(marker, match)),
         add_labels=",".join([new_label] if new_label else []),
         remove_labels=",".join(others),
     )

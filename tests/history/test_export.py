@@ -187,3 +187,20 @@ def test_gitlab_unreachable_is_a_failure_not_a_crash(vorhoelle, monkeypatch: pyt
     monkeypatch.setenv("VORHOELLE_GITLAB_TOKEN", "glpat-not-a-valid-token-00")
     result = vorhoelle("export", "--csv", "-")
     assert result.code == 1 and "401" in result.err
+
+
+def test_a_new_score_for_an_imported_row_keeps_the_facts_only_the_row_knew(vorhoelle, tmp_path: Path) -> None:
+    sheet = tmp_path / "bewerbungen.csv"
+    sheet.write_text("Projekt;Firma;Anbieter;Art;Link;Match;Status\n"
+                     "Go Developer;Globex;GULP;Freelance;https://jobs.example.org/go-7;75%;offen\n", encoding="utf-8")
+    assert vorhoelle("import-csv", str(sheet)).code == 0
+    match = tmp_path / "matches.json"
+    match.write_text(json.dumps([{"title": "Go Developer", "score": 91, "provider": "Hays",
+                                  "url": "https://jobs.example.org/go-7"}]), encoding="utf-8")
+    assert vorhoelle("stage", str(match)).code == 0
+
+    out = tmp_path / "applications.csv"
+    assert vorhoelle("export", "--csv", str(out)).code == 0
+    [row] = read_rows(out).values()
+    assert (row["Company"], row["Employment type"]) == ("Globex", "Freelance")
+    assert (row["Match score"], row["Source"]) == ("91", "Hays")  # what the new match says wins
