@@ -76,7 +76,7 @@ def test_a_guest_is_not_enough(sandbox, monkeypatch):
 
 def test_a_wrong_token(sandbox, monkeypatch):
     world = new_world(sandbox)
-    use(monkeypatch, world, VORHOELLE_GITLAB_TOKEN="glpat-not-a-real-token-000")
+    use(monkeypatch, world, VORHOELLE_GITLAB_TOKEN="glpat-fake-00000")
     assert texts(run_checks(None), "error") == [
         f"GitLab at {world.url} refused the token (401): it is wrong, expired or revoked; create a new "
         "one with scope `api` for the bot's user and set VORHOELLE_GITLAB_TOKEN"

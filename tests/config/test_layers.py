@@ -50,34 +50,34 @@ def test_the_config_file_comes_from_the_environment_unless_given(tmp_path, monke
 
 
 def test_a_secret_file_wins_over_the_plain_variable(tmp_path, monkeypatch):
-    monkeypatch.setenv("VORHOELLE_GITLAB_TOKEN", "glpat-from-the-environment")
-    assert load_settings().gitlab_token.get_secret_value() == "glpat-from-the-environment"
+    monkeypatch.setenv("VORHOELLE_GITLAB_TOKEN", "glpat-fake-env-00")
+    assert load_settings().gitlab_token.get_secret_value() == "glpat-fake-env-00"
     monkeypatch.setenv("VORHOELLE_GITLAB_TOKEN_FILE", str(write(tmp_path, "glpat-from-a-file\n", "token")))
     assert load_settings().gitlab_token.get_secret_value() == "glpat-from-a-file"
 
 
 def test_channel_secrets_have_names_of_their_own(tmp_path, monkeypatch):
     monkeypatch.setenv("VORHOELLE_SLACK_WEBHOOK_URL", "https://hooks.example.org/T000/B000/xyz")
-    monkeypatch.setenv("VORHOELLE_SLACK_TOKEN", "xoxb-slack-bot-token")
+    monkeypatch.setenv("VORHOELLE_SLACK_TOKEN", "xoxb-fake-bot")
     monkeypatch.setenv("VORHOELLE_TWILIO_AUTH_TOKEN", "twilio-auth-token")
     monkeypatch.setenv("VORHOELLE_SMTP_PASSWORD_FILE", str(write(tmp_path, "smtp-app-password", "smtp")))
     monkeypatch.setenv("VORHOELLE_GMAIL_TOKEN_FILE", "/run/secrets/gmail.json")
     channels = load_settings().notify.channels
     assert channels.slack.webhook_url.get_secret_value() == "https://hooks.example.org/T000/B000/xyz"
-    assert channels.slack.bot_token.get_secret_value() == "xoxb-slack-bot-token"
+    assert channels.slack.bot_token.get_secret_value() == "xoxb-fake-bot"
     assert channels.whatsapp.auth_token.get_secret_value() == "twilio-auth-token"
     assert channels.email.smtp.password.get_secret_value() == "smtp-app-password"
     assert str(channels.email.gmail.token_file) == "/run/secrets/gmail.json"
 
 
 def test_secrets_are_masked_in_the_view_and_known_to_the_log_filter(monkeypatch):
-    monkeypatch.setenv("VORHOELLE_SLACK_TOKEN", "xoxb-slack-bot-token")
+    monkeypatch.setenv("VORHOELLE_SLACK_TOKEN", "xoxb-fake-bot")
     settings = load_settings(gitlab_token="glpat-abcdefghijklmnop", api_token="api-token-value")
     view = public_view(settings)
     assert view["gitlab_token"] == view["api_token"] == "**********"
     assert view["notify"]["channels"]["slack"]["bot_token"] == "**********"
     assert "glpat-abcdefghijklmnop" not in repr(view) and "xoxb" not in repr(view)
-    assert secret_values(settings) == {"glpat-abcdefghijklmnop", "api-token-value", "xoxb-slack-bot-token"}
+    assert secret_values(settings) == {"glpat-abcdefghijklmnop", "api-token-value", "xoxb-fake-bot"}
 
 
 # --- every problem says where and what to do ------------------------------------------------

@@ -89,14 +89,14 @@ def test_put_writes_a_commit_and_applies_it(world, bot):
 
 
 def test_put_refuses_secrets_and_invalid_values_and_writes_nothing(world, bot):
-    refused = put_config(bot, {"settings": {"gitlab_token": "glpat-must-not-be-committed",
+    refused = put_config(bot, {"settings": {"gitlab_token": "glpat-fake-commit",
                                             "staging": {"threshold": 101}}})
     assert refused.status_code == 422
     assert refused.json() == {"error": "invalid settings", "problems": [
         ".vorhoelle.yml:1: gitlab_token is a secret and must not be in the repository; give it to the "
         "bot as VORHOELLE_GITLAB_TOKEN",
     ]}
-    assert "glpat-must-not-be-committed" not in refused.text
+    assert "glpat-fake-commit" not in refused.text
     invalid = put_config(bot, {"settings": {"staging": {"threshold": 101}}})
     assert invalid.status_code == 422
     assert invalid.json()["problems"] == [

