@@ -156,10 +156,9 @@ def reload(runtime: Runtime) -> str:
         outcome = "applied" if found else "removed"
         runtime.settings = settings
     metrics.CONFIG_RELOADS.labels(outcome=outcome).inc()
-    log.info(
-        "%s %s%s", PROJECT_FILE, outcome, f" (commit {found.last_commit_id[:8]})" if found else "",
-        extra={"event": "config_reload", "outcome": outcome},
-    )
+    said = (f"{PROJECT_FILE} applied (commit {found.last_commit_id[:8]})" if found
+            else f"no {PROJECT_FILE} in the project: the bot's own settings apply")
+    log.info("%s", said, extra={"event": "config_reload", "outcome": outcome})
     return outcome
 
 
