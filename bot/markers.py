@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 VERSION = 1
 _PATTERN = re.compile(r"<!-- vorhoelle:(\d+) (\{.*?\}) -->")
@@ -61,11 +61,3 @@ def parse_markers(body: str | None) -> list[Marker]:
         if isinstance(kind, str) and isinstance(source, str):
             found.append(Marker(kind=kind, source=source, data=payload, version=int(version)))
     return found
-
-
-def markers_in(bodies: Iterable[str | None]) -> list[Marker]:
-    return [marker for body in bodies for marker in parse_markers(body)]
-
-
-def has_marker(markers: Iterable[Marker], kind: str, source: str) -> bool:
-    return any(m.kind == kind and m.source == source for m in markers)
