@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 import httpx
 
 from bot.settings import ENV_PREFIX
+from bot.waiting import wait_until
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +48,7 @@ class StepFailed(Exception):
 
 def poll(check: Callable[[], T | None], what: str, timeout: float = STEP_TIMEOUT, interval: float = 0.1) -> T:
     """Call `check` until it returns something truthy; StepFailed naming `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise StepFailed(f"no {what} after {timeout:.0f} s")
-        time.sleep(interval)
+    return wait_until(check, timeout, interval, lambda _: StepFailed(f"no {what} after {timeout:.0f} s"))
 
 
 # --- The two processes -----------------------------------------------------------------------------

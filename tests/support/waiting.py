@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from typing import Callable, TypeVar
+
+from bot import waiting
 
 T = TypeVar("T")
 
@@ -16,12 +17,8 @@ def wait_until(
     Raises AssertionError after `timeout` seconds, naming `message` (or the predicate) and the
     last value seen, so a failing test says what it was waiting for.
     """
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            what = message or getattr(predicate, "__name__", repr(predicate))
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {value!r}")
-        time.sleep(interval)
+    what = message or getattr(predicate, "__name__", repr(predicate))
+    return waiting.wait_until(
+        predicate, timeout, interval,
+        lambda last: AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}"),
+    )
