@@ -12,6 +12,9 @@ import sys
 import uuid
 from typing import Any
 
+from bot.cli.common import command_settings
+
+
 ACTIONS = {
     "approve": "approve the match",
     "reject": "reject the match",
@@ -47,12 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from bot.converge import ApiAction, converge_issue
     from bot.gitlab_access import GitLabError
-    from bot.logs import configure_logging
     from bot.runtime import build_runtime
-    from bot.settings import load_settings
 
-    settings = load_settings(args.config)
-    configure_logging(settings)
+    settings = command_settings(args)
     action = ApiAction(
         request_id=f"cli-{uuid.uuid4().hex}",
         action=args.action,

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bot.cli.common import command_settings
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -29,13 +31,10 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.catch_up import catch_up_once, now, parse_since
     from bot.gitlab_access import GitLabError
-    from bot.logs import configure_logging
     from bot.queue import describe
     from bot.runtime import build_runtime, converge
-    from bot.settings import load_settings
 
-    settings = load_settings(args.config)
-    configure_logging(settings)
+    settings = command_settings(args)
     try:
         since = parse_since(args.since) if args.since else now() - timedelta(days=settings.catch_up.first_window_days)
     except ValueError as error:

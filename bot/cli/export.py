@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.cli.common import command_settings
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -76,8 +78,6 @@ def _write(target: str, text: str, *, encoding: str = "utf-8") -> None:
 def run(args: argparse.Namespace) -> int:
     from bot.cli.stage import EXIT_FAILED, EXIT_INVALID
     from bot.gitlab_access import GitLabAccess, GitLabError
-    from bot.logs import configure_logging
-    from bot.settings import load_settings
     from bot.tracker.export import read_applications
     from bot.tracker.report import build_dashboard, to_json
     from bot.tracker.sheets import SheetsError, SheetsTarget, write_table
@@ -87,8 +87,7 @@ def run(args: argparse.Namespace) -> int:
     if not (args.csv or args.json or args.site or args.sheets):
         print("vorhoelle export: say what to write: --csv, --json, --site and/or --sheets", file=sys.stderr)
         return EXIT_INVALID
-    settings = load_settings(args.config)
-    configure_logging(settings)
+    settings = command_settings(args)
     workflow = settings.workflow
     try:
         filters = _filters(args, list(workflow.states))

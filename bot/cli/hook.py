@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bot.cli.common import command_settings
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -42,11 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _setup(args: argparse.Namespace):
     from bot.gitlab_access import GitLabAccess
-    from bot.logs import configure_logging
-    from bot.settings import load_settings
 
-    settings = load_settings(args.config)
-    configure_logging(settings)
+    settings = command_settings(args)
     default_url = f"{settings.public_url.rstrip('/')}/webhook" if settings.public_url else None
     return settings, GitLabAccess.from_settings(settings), args.url or default_url
 

@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from bot.cli.common import command_settings
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -48,16 +50,13 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.cli.stage import EXIT_FAILED, EXIT_INVALID
     from bot.gitlab_access import GitLabAccess, GitLabError
-    from bot.logs import configure_logging
-    from bot.settings import load_settings
     from bot.staging import StagingError
     from bot.tracker.csvfile import CsvFileError, read_sheet
     from bot.tracker.importer import import_sheet
     from bot.tracker.mapping import MappingError, load_mapping
     from bot.tracker.rows import RowError
 
-    settings = load_settings(args.config)
-    configure_logging(settings)
+    settings = command_settings(args)
     path = Path(args.file)
     try:
         mapping = load_mapping(args.mapping, states=list(settings.workflow.states))

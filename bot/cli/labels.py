@@ -10,6 +10,9 @@ import argparse
 import sys
 from typing import Any
 
+from bot.cli.common import command_settings
+
+
 MARKER_LABEL_COLOR = "#6699CC"
 
 
@@ -64,11 +67,8 @@ def sync_labels(gitlab: Any, settings: Any) -> list[tuple[str, str]]:
 
 def run_sync(args: argparse.Namespace) -> int:
     from bot.gitlab_access import GitLabAccess, GitLabError
-    from bot.logs import configure_logging
-    from bot.settings import load_settings
 
-    settings = load_settings(args.config)
-    configure_logging(settings)
+    settings = command_settings(args)
     try:
         report = sync_labels(GitLabAccess.from_settings(settings), settings)
     except GitLabError as error:

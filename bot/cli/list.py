@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from bot.cli.common import command_settings
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -29,13 +31,10 @@ def run(args: argparse.Namespace) -> int:
     from bot.cli.stage import EXIT_FAILED, EXIT_INVALID, describe
     from bot.cli.tables import table
     from bot.gitlab_access import GitLabError
-    from bot.logs import configure_logging
     from bot.runtime import build_runtime
-    from bot.settings import load_settings
     from bot.staged import check_state, list_staged
 
-    settings = load_settings(args.config)
-    configure_logging(settings)
+    settings = command_settings(args)
     try:
         query = ListQuery(state=args.state, min_score=args.min_score, page=args.page, per_page=args.per_page)
         check_state(settings, query.state)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bot.cli.common import command_settings
+
+
 CHANNELS = ("console", "gitlab_todo", "slack", "email", "whatsapp")
 
 
@@ -59,12 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _dispatcher(args: argparse.Namespace, *, need_gitlab: bool):
     from bot.gitlab_access import GitLabAccess, GitLabError
-    from bot.logs import configure_logging
     from bot.notify import build_dispatcher
-    from bot.settings import load_settings
 
-    settings = load_settings(args.config)
-    configure_logging(settings)
+    settings = command_settings(args)
     try:
         gitlab = GitLabAccess.from_settings(settings)
     except GitLabError:

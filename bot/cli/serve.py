@@ -12,6 +12,9 @@ import logging
 import secrets
 from typing import Any
 
+from bot.cli.common import command_settings
+
+
 log = logging.getLogger(__name__)
 
 DEMO_BOT = "vorhoelle-bot"
@@ -80,13 +83,10 @@ def announce_demo(sandbox: Any, settings: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from bot.app import create_app
     from bot.hook_admin import install_hook
-    from bot.logs import configure_logging
     from bot.runtime import build_runtime
     from bot.server import DrainingServer, listening_socket, url_of
-    from bot.settings import load_settings
 
-    settings = load_settings(args.config)
-    configure_logging(settings)
+    settings = command_settings(args)
     sock = listening_socket(args.host or settings.server.host,
                             settings.server.port if args.port is None else args.port)
     url = url_of(sock, settings.public_url)

@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.cli.common import command_settings
+
+
 EXIT_INVALID = 2
 EXIT_FAILED = 1
 
@@ -82,14 +85,11 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.cli.tables import table
     from bot.gitlab_access import GitLabError
-    from bot.logs import configure_logging
     from bot.match import parse_matches
     from bot.runtime import build_runtime
-    from bot.settings import load_settings
     from bot.staging import StagingError, stage_cycle
 
-    settings = load_settings(args.config)
-    configure_logging(settings)
+    settings = command_settings(args)
     try:
         matches = parse_matches(read_matches(args.source), attachments=set(settings.staging.attachments))
     except UnicodeDecodeError as error:

@@ -1,0 +1,19 @@
+"""What most sub-commands do first: read the settings and set up logging from them."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+
+def command_settings(args: argparse.Namespace) -> "Settings":
+    """The settings from every layer (`--config` first), with logging configured by them."""
+    from bot.logs import configure_logging
+    from bot.settings import load_settings
+
+    settings = load_settings(args.config)
+    configure_logging(settings)
+    return settings
