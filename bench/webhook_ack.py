@@ -8,7 +8,8 @@ whose only route reads the body and answers 202, served by the bot's own `Draini
 load comes from a third process: `--concurrency` threads, each with a keep-alive httpx client,
 posting GitLab's Issue Hook example (a reviewer's label change on a real job-match issue) with a
 valid token and a fresh Idempotency-Key, so every request is checked, parsed and queued — and
-the issue is converged again and again meanwhile, on the same two cores ("bot, queued"). The
+the issue is converged meanwhile, at most every `server.converge_spacing_seconds`, on the same
+two cores ("bot, queued"). The
 same event from another project ("bot, ignored") is checked and parsed but starts no converge:
 the cost of the receiver alone. Rounds alternate the three to even out a busy machine.
 Figures, not pass/fail; target ratio >= 0.9.

@@ -2,8 +2,12 @@
 
 A webhook or a catch-up pass only says "issue N may have changed". Hints for an issue are run in
 the order they came, never two at once for one issue; a hint for an issue that is already waiting
-joins it (one converge answers both, since converge reads the whole issue afresh). Different
-issues run in parallel up to `max_parallel`. Converge is synchronous (python-gitlab), so it runs in
+joins it (one converge answers both, since converge reads the whole issue afresh). A converge of an
+issue starts at most once every `spacing` seconds: the first hint of a burst (GitLab sends a Note
+Hook and an Issue Hook for one comment command; a replay sends dozens) is converged at once, the
+rest of the burst waits out the spacing and is answered by one more converge, which spares GitLab
+the reads of converges that would find nothing new. Different issues run in parallel up to
+`max_parallel`. Converge is synchronous (python-gitlab), so it runs in
 a worker thread. A failed converge is logged and tried once more after `retry_delay`; after that
 the issue is left to the next catch-up pass, which finds it because it is still "updated since".
 """
@@ -44,12 +48,16 @@ Converge = Callable[[Hint], Any]
 
 
 class ConvergeQueue:
-    def __init__(self, converge: Converge, *, max_parallel: int, retry_delay: float = 30.0):
+    def __init__(self, converge: Converge, *, max_parallel: int, retry_delay: float = 30.0,
+                 spacing: float = 0.0):
         self._converge = converge
         self._max_parallel = max_parallel
         self._retry_delay = retry_delay
+        self._spacing = spacing
         self._waiting: dict[int, _Entry] = {}
         self._running: set[int] = set()
+        self._last_started: dict[int, float] = {}   # only issues started within `spacing`
+        self._spaced: dict[int, asyncio.TimerHandle] = {}
         self._retries: dict[int, tuple[asyncio.TimerHandle, _Entry]] = {}
         self._ready: asyncio.Queue[int | None] | None = None
         self._workers: list[asyncio.Task[None]] = []
@@ -98,6 +106,23 @@ class ConvergeQueue:
         self._waiting[iid] = entry
         metrics.QUEUE_DEPTH.set(len(self._waiting))
         if iid not in self._running:
+            self._make_ready(iid)
+
+    def _make_ready(self, iid: int) -> None:
+        """Hand `iid` to a worker now, or once `spacing` has passed since its last start."""
+        if iid in self._spaced:
+            return
+        last = self._last_started.get(iid)
+        wait = 0.0 if last is None else last + self._spacing - time.monotonic()
+        if wait <= 0:
+            self._ready.put_nowait(iid)
+            return
+        self.stats["spaced"] += 1
+        self._spaced[iid] = asyncio.get_running_loop().call_later(wait, self._spacing_over, iid)
+
+    def _spacing_over(self, iid: int) -> None:
+        del self._spaced[iid]
+        if iid in self._waiting and iid not in self._running:
             self._ready.put_nowait(iid)
 
     async def _work(self) -> None:
@@ -107,12 +132,22 @@ class ConvergeQueue:
             if entry is None:
                 continue
             self._running.add(iid)
+            self._note_start(iid)
             try:
                 await self._run(entry)
             finally:
                 self._running.discard(iid)
                 if iid in self._waiting and self._accepting:
-                    self._ready.put_nowait(iid)
+                    self._make_ready(iid)
+
+    def _note_start(self, iid: int) -> None:
+        if self._spacing > 0:
+            self._last_started[iid] = time.monotonic()
+            asyncio.get_running_loop().call_later(self._spacing, self._forget_start, iid, self._last_started[iid])
+
+    def _forget_start(self, iid: int, started: float) -> None:
+        if self._last_started.get(iid) == started:
+            del self._last_started[iid]
 
     async def _run(self, entry: _Entry) -> None:
         hint = entry.hint
@@ -163,6 +198,9 @@ class ConvergeQueue:
         self._accepting = False
         for handle, _ in self._retries.values():
             handle.cancel()
+        for handle in self._spaced.values():
+            handle.cancel()
+        self._spaced.clear()
         left = set(self._waiting) | set(self._retries)
         for entry in [*self._waiting.values(), *(entry for _, entry in self._retries.values())]:
             _resolve(entry.waiters, False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import Counter
 
 from bot.queue import ConvergeQueue, Hint
@@ -24,6 +25,7 @@ class Recorder:
         self.gate = threading.Event()
         self.gate.set()
         self.calls: list[Hint] = []
+        self.started_at: list[float] = []
         self.running: Counter[int] = Counter()
         self.most_at_once = 0
         self.overlap_on_one_issue = False
@@ -33,6 +35,7 @@ class Recorder:
     def __call__(self, hint: Hint) -> str:
         with self._lock:
             self.calls.append(hint)
+            self.started_at.append(time.monotonic())
             self.running[hint.iid] += 1
             self.overlap_on_one_issue |= self.running[hint.iid] > 1
             self.most_at_once = max(self.most_at_once, sum(self.running.values()))
@@ -167,3 +170,49 @@ def test_stop_waits_for_the_converge_in_hand_within_the_grace():
 
     left, ok = run(scenario())
     assert left == [] and ok is True
+
+
+def test_a_burst_for_one_issue_is_converged_at_once_and_once_more_after_the_spacing():
+    """The first hint runs at once; the ten that follow within the spacing wait it out and are
+    answered by one converge, which starts no sooner than `spacing` after the first."""
+
+    async def scenario():
+        converge, queue = await started(2, spacing=0.3)
+        first = queue.submit(Hint(7, "Note Hook", event_uuid="first"))
+        await until(lambda: len(converge.calls) == 1)
+        burst = [queue.submit(Hint(7, "Issue Hook", event_uuid=str(n))) for n in range(10)]
+        other = queue.submit(Hint(8, "Issue Hook"))
+        assert await other is True and len(converge.calls) == 2   # another issue is not held back
+        assert all(await asyncio.gather(first, *burst))
+        await until(lambda: queue.idle)
+        await queue.stop(1)
+        return converge, queue
+
+    converge, queue = run(scenario())
+    assert [(h.iid, h.event_uuid) for h in converge.calls] == [(7, "first"), (8, None), (7, "9")]
+    assert converge.started_at[2] - converge.started_at[0] >= 0.3 - 0.01
+    assert queue.stats["spaced"] == 1 and queue.stats["converged"] == 3
+
+
+def test_without_spacing_a_finished_issue_is_converged_again_at_once():
+    async def scenario():
+        converge, queue = await started(1)
+        await queue.submit(Hint(7, "Note Hook"))
+        await queue.submit(Hint(7, "Issue Hook"))
+        await queue.stop(1)
+        return queue
+
+    assert run(scenario()).stats["spaced"] == 0
+
+
+def test_stop_drops_a_hint_waiting_out_the_spacing():
+    async def scenario():
+        converge, queue = await started(1, spacing=30)
+        await queue.submit(Hint(7, "Note Hook"))
+        later = queue.submit(Hint(7, "Issue Hook"))
+        assert queue.stats["spaced"] == 1 and not queue.idle
+        left = await queue.stop(1)
+        return left, await later, converge
+
+    left, ok, converge = run(scenario())
+    assert left == [7] and ok is False and len(converge.calls) == 1
