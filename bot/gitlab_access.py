@@ -176,7 +176,13 @@ class GitLabAccess:
             before_sleep=self._log_retry,
             reraise=True,
         )
-        return retrying(self._request_once, verb, path, **kwargs)
+        try:
+            return retrying(self._request_once, verb, path, **kwargs)
+        except GitLabError as error:
+            if error.transient and self._retries:
+                logger.warning("GitLab call %s %s failed on all %d tries (%s); giving up",
+                               verb.upper(), path, self._retries + 1, error)
+            raise
 
     def _request_once(self, verb: str, path: str, **kwargs: Any) -> requests.Response:
         try:

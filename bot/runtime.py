@@ -33,6 +33,7 @@ def build_runtime(settings: Settings) -> Runtime:
         lambda hint: converge(runtime, hint.iid, event_uuid=hint.event_uuid),
         max_parallel=settings.server.max_parallel_issues,
         spacing=settings.server.converge_spacing_seconds,
+        retry_delay=settings.server.converge_retry_seconds,
     )
     build_dispatcher = getattr(importlib.import_module("bot.notify"), "build_dispatcher", None)
     if build_dispatcher is not None:

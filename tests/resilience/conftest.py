@@ -107,8 +107,10 @@ def control(sandbox: Any) -> Iterator[SandboxControl]:
 
 @pytest.fixture
 def noisy_scene(sandbox: Any, world: Any, slack: FakeSlack, outbox: Path) -> Iterator[Scene]:
-    """The e2e scene whose bot also tells Slack and the console about every transition."""
-    settings = served_bot_settings(world, notify=notify_config(slack, outbox))
+    """The e2e scene whose bot also tells Slack and the console about every transition, and
+    tries a failed converge again after a second rather than thirty."""
+    settings = served_bot_settings(world, notify=notify_config(slack, outbox),
+                                   server={"converge_retry_seconds": 1})
     with running_bot(settings) as bot:
         yield Scene(sandbox, world, bot, install_hook_for(bot, world))
 
