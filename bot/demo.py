@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from bot.settings import ENV_PREFIX
+from bot.config_files import ENV_PREFIX
 from bot.waiting import wait_until
 
 log = logging.getLogger(__name__)

@@ -22,8 +22,9 @@ from typing import Any, Mapping
 import yaml
 
 from bot import metrics
+from bot.config_files import ENV_PREFIX, ConfigError, YamlLayer, parse_yaml
 from bot.runtime import Runtime
-from bot.settings import ENV_PREFIX, SECRET_ENV, ConfigError, Settings, YamlLayer, is_secret_path, parse_yaml
+from bot.settings import SECRET_ENV, Settings, is_secret_path
 
 log = logging.getLogger(__name__)
 

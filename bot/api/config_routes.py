@@ -18,8 +18,9 @@ from bot import repo_config
 from bot.api.common import ApiError, json_endpoint, read_json, runtime_of
 from bot.api.openapi import Operation
 from bot.api.schemas import ConfigView, ErrorBody
+from bot.config_files import ConfigError
 from bot.gitlab_access import GitLabError
-from bot.settings import ConfigError, public_view
+from bot.settings import public_view
 
 _STALE = "changed since you started editing"
 

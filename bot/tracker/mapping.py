@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
+from bot.config_files import deep_merge
 from bot.resources import resource_dir
-from bot.settings import deep_merge
 
 # Columns the importer understands; a mapping may name header aliases for these only.
 COLUMNS = (

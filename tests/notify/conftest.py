@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from bot.match import Match
+from bot.config_files import deep_merge
 from bot.markers import parse_markers
+from bot.match import Match
 from bot.notify import build_dispatcher
 from bot.sandbox.control import SandboxControl
-from bot.settings import deep_merge
 from bot.snapshot import read_snapshot
 from bot.staging import stage_cycle
 from tests.fakes.slack import FakeSlack

@@ -1,0 +1,74 @@
+"""`listen_address` (what `vorhoelle serve` opens before loading the settings model) says what the
+settings will say, or None where only the model can tell."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config_files import listen_address
+from bot.settings import load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    import os
+
+    for name in list(os.environ):
+        if name.upper().startswith("VORHOELLE_"):
+            monkeypatch.delenv(name)
+
+
+def settings_address(config_file=None, host=None, port=None):
+    server = load_settings(config_file).server
+    return host or server.host, server.port if port is None else port
+
+
+CASES = {
+    "defaults": ("", {}, {}),
+    "file": ("server:\n  host: 0.0.0.0\n  port: 9000\n", {}, {}),
+    "environment over file": ("server:\n  port: 9000\n", {"VORHOELLE_SERVER__PORT": "9100"}, {}),
+    "names ignore case": ("", {"vorhoelle_server__host": "::1", "Vorhoelle_Server__Port": "9200"}, {}),
+    "command line over all": ("server:\n  port: 9000\n", {"VORHOELLE_SERVER__PORT": "9100"},
+                              {"host": "127.0.0.2", "port": 0}),
+    "file without a server section": ("staging:\n  threshold: 75\n", {}, {}),
+}
+
+
+@pytest.mark.parametrize("text, environment, command_line", CASES.values(), ids=CASES.keys())
+def test_the_address_is_the_one_the_settings_give(tmp_path, monkeypatch, text, environment, command_line):
+    config = tmp_path / "vorhoelle.yml"
+    config.write_text(text)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    expected = settings_address(config, **command_line)
+    assert listen_address(config, command_line.get("host"), command_line.get("port")) == expected
+
+
+def test_the_file_named_by_the_environment_counts(tmp_path, monkeypatch):
+    config = tmp_path / "elsewhere.yml"
+    config.write_text("server:\n  port: 9300\n")
+    monkeypatch.setenv("VORHOELLE_CONFIG", str(config))
+    assert listen_address(None, None, None) == ("127.0.0.1", 9300) == settings_address()
+
+
+UNSURE = {
+    "a port the model would refuse": ("server:\n  port: http\n", {}),
+    "a port out of range": ("server:\n  port: 70000\n", {}),
+    "a section that is not a mapping": ("server: 8080\n", {}),
+    "YAML that does not parse": ("server: [\n", {}),
+    "the whole section in one variable": ("", {"VORHOELLE_SERVER": '{"port": 9400}'}),
+    "a variable the model would refuse": ("", {"VORHOELLE_SERVER__PORT": "eighty"}),
+}
+
+
+@pytest.mark.parametrize("text, environment", UNSURE.values(), ids=UNSURE.keys())
+def test_unsure_means_none_so_the_settings_load_first(tmp_path, monkeypatch, text, environment):
+    config = tmp_path / "vorhoelle.yml"
+    config.write_text(text)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert listen_address(config, None, None) is None
+
+
+def test_a_missing_file_is_left_to_the_settings_to_report(tmp_path):
+    assert listen_address(tmp_path / "missing.yml", None, None) is None
