@@ -6,21 +6,24 @@ import socket
 from typing import Any
 
 import uvicorn
-from starlette.applications import Starlette
-
-from bot.settings import Settings
 
 
 class DrainingServer(uvicorn.Server):
     """On SIGTERM/SIGINT, first mark the app as draining (webhooks get 503), then let uvicorn stop
-    as usual; the app's lifespan gives converges in hand their grace."""
+    as usual; the app's lifespan gives converges in hand their grace (`server.shutdown_grace_seconds`,
+    which also bounds how long open connections may take to finish)."""
 
-    def __init__(self, app: Starlette, settings: Settings):
-        super().__init__(uvicorn.Config(
-            app, log_config=None, access_log=False, lifespan="on",
-            timeout_graceful_shutdown=max(1, round(settings.server.shutdown_grace_seconds)),
-        ))
+    def __init__(self, app: Any, grace_seconds: float = 10):
+        super().__init__(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
         self.app = app
+        self.set_grace(grace_seconds)
+
+    def set_grace(self, seconds: float) -> None:
+        self.config.timeout_graceful_shutdown = max(1, round(seconds))
+
+    def stop_soon(self) -> None:
+        """Stop as on SIGTERM, from the server's own event loop (the bot could not start)."""
+        self.should_exit = True
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         self.app.state.draining = True

@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from bot.settings import ConfigError
+    from bot.config_files import ConfigError
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:  # any command: say what is wrong with the settings, no traceback
         print("vorhoelle: the settings cannot be used:", *error.problems, sep="\n  ", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: the command has stopped what it started; no traceback
+        return 130
 
 
 if __name__ == "__main__":

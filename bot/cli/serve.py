@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from bot.cli.common import command_settings
@@ -81,29 +82,69 @@ def announce_demo(sandbox: Any, settings: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.app import create_app
-    from bot.hook_admin import install_hook
-    from bot.runtime import build_runtime
-    from bot.server import DrainingServer, listening_socket, url_of
+    """Listen first, then load the bot behind the open socket (bot/loading.py)."""
+    from bot.config_files import listen_address
+    from bot.loading import LoadingApp
+    from bot.server import DrainingServer, listening_socket
 
-    settings = command_settings(args)
-    sock = listening_socket(args.host or settings.server.host,
-                            settings.server.port if args.port is None else args.port)
-    url = url_of(sock, settings.public_url)
-    sandbox = None
-    if not settings.gitlab_url:
-        sandbox, settings = start_embedded_gitlab(settings)
-    if settings.webhook_secret is None:
-        log.warning("no webhook_secret: every delivery will be refused (401) until "
-                    "VORHOELLE_WEBHOOK_SECRET is set; catch-up still runs")
-    runtime = build_runtime(settings)
-    app = create_app(runtime)
-    if sandbox is not None:
-        install_hook(runtime.gitlab, f"{url}/webhook", settings.webhook_secret.get_secret_value())
-        announce_demo(sandbox, settings)
-    log.info("listening on %s (webhook: %s/webhook, health: %s/health/ready)", url, url, url)
-    DrainingServer(app, settings).run(sockets=[sock])
-    if sandbox is not None:
-        sandbox.stop()
+    settings = None
+    address = listen_address(args.config, args.host, args.port)
+    if address is None:  # only the settings model can tell: load it first, and hear what is wrong
+        settings = command_settings(args)
+        address = chosen_address(args, settings)
+    sock = listening_socket(*address)
+    bot = ServedBot(args, sock, address, settings)
+    loading = LoadingApp(bot.load)
+    bot.server = DrainingServer(loading)
+    loading.on_failure = bot.server.stop_soon
+    try:
+        bot.server.run(sockets=[sock])
+    finally:
+        if bot.sandbox is not None:
+            bot.sandbox.stop()
+    if loading.failure is not None:
+        raise loading.failure
     return 0
 
+
+def chosen_address(args: argparse.Namespace, settings: Any) -> tuple[str, int]:
+    return args.host or settings.server.host, settings.server.port if args.port is None else args.port
+
+
+@dataclass
+class ServedBot:
+    """What `serve` loads while its socket already listens: settings, logging, the runtime, the
+    app, and without a configured GitLab the embedded sandbox."""
+
+    args: argparse.Namespace
+    sock: Any
+    address: tuple[str, int]
+    settings: Any = None
+    server: Any = None
+    sandbox: Any = None
+
+    def load(self) -> Any:
+        from bot.app import create_app
+        from bot.config_files import ConfigError
+        from bot.hook_admin import install_hook
+        from bot.runtime import build_runtime
+        from bot.server import url_of
+
+        settings = self.settings or command_settings(self.args)
+        if chosen_address(self.args, settings) != self.address:
+            raise ConfigError([f"server.host/server.port: the settings say {chosen_address(self.args, settings)}, "
+                               f"but the bot opened {self.address} before reading them; give --host and --port"])
+        self.server.set_grace(settings.server.shutdown_grace_seconds)
+        url = url_of(self.sock, settings.public_url)
+        if not settings.gitlab_url:
+            self.sandbox, settings = start_embedded_gitlab(settings)
+        if settings.webhook_secret is None:
+            log.warning("no webhook_secret: every delivery will be refused (401) until "
+                        "VORHOELLE_WEBHOOK_SECRET is set; catch-up still runs")
+        runtime = build_runtime(settings)
+        app = create_app(runtime)
+        if self.sandbox is not None:
+            install_hook(runtime.gitlab, f"{url}/webhook", settings.webhook_secret.get_secret_value())
+            announce_demo(self.sandbox, settings)
+        log.info("listening on %s (webhook: %s/webhook, health: %s/health/ready)", url, url, url)
+        return app

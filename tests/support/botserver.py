@@ -88,7 +88,7 @@ def running_bot(settings: Settings, *, port: int = 0, runtime: Runtime | None = 
     runtime = runtime or build_runtime(settings)
     app = create_app(runtime)
     sock = listening_socket("127.0.0.1", port)
-    server = DrainingServer(app, settings)
+    server = DrainingServer(app, settings.server.shutdown_grace_seconds)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="bot", daemon=True)
     thread.start()
     wait_until(lambda: server.started or not thread.is_alive(), message="the bot to start")
