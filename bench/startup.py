@@ -1,7 +1,7 @@
 """Time to ready and resident memory of `vorhoelle serve` with every channel enabled, against a
 bare Starlette app on the same uvicorn set-up.
 
-    .venv/bin/python bench/startup.py [--runs 3]
+    .venv/bin/python bench/startup.py [--runs 5]
 
 Each run starts a fresh process and polls it every 5 ms: the bare app (bench/webhook_ack.py
 --serve-bare) until it answers; the bot, on a port picked beforehand, until `/health/live`
@@ -129,7 +129,7 @@ def compile_once(workdir: Path, env: dict[str, str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="starts of each (default: %(default)s)")
+    parser.add_argument("--runs", type=int, default=5, help="starts of each (default: %(default)s)")
     args = parser.parse_args()
     with sandbox_in_thread() as sandbox, tempfile.TemporaryDirectory(prefix="vorhoelle-startup-") as temp:
         workdir = Path(temp)
