@@ -124,5 +124,7 @@ def run(args: argparse.Namespace) -> int:
         except SheetsError as error:
             print(f"vorhoelle export: {error}", file=sys.stderr)
             return EXIT_FAILED
-        print(f"wrote {answer.get('updatedCells', 0)} cells to {answer.get('updatedRange', args.sheets)}", file=sys.stderr)
+        cleared = f", cleared {answer['clearedRange']}" if "clearedRange" in answer else ""
+        print(f"wrote {answer.get('updatedCells', 0)} cells to {answer.get('updatedRange', args.sheets)}{cleared}",
+              file=sys.stderr)
     return 0

@@ -1,9 +1,11 @@
-"""`vorhoelle export --sheets` against a local server speaking the Sheets API's values.update."""
+"""`vorhoelle export --sheets` against a local server speaking the Sheets API's values.update and
+values.clear, and keeping the cells they write, as a spreadsheet would."""
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,38 +25,80 @@ ACCESS_TOKEN = "ya29.local-test-access-token"
 SERVICE_ACCOUNT_TOKEN = "ya29.service-account-token"
 
 
+def a1(reference: str) -> tuple[str, int, int | None]:
+    """"Sheet!B3" -> ("Sheet", column 2, row 3); a bare column ("Q" in "A8:Q") has row None."""
+    sheet, _, cell = reference.rpartition("!")
+    letters, digits = re.fullmatch(r"([A-Z]+)(\d*)", cell).groups()
+    column = 0
+    for letter in letters:
+        column = column * 26 + ord(letter) - 64
+    return sheet, column, int(digits) if digits else None
+
+
 @dataclass
 class FakeSheets:
     url: str
     received: list[dict] = field(default_factory=list)
     refuse_with: int | None = None
+    cells: dict[tuple[str, int, int], str] = field(default_factory=dict)  # (sheet, row, column)
+
+    def rows(self, sheet: str = "Applications") -> dict[int, dict[int, str]]:
+        table: dict[int, dict[int, str]] = {}
+        for (name, row, column), value in sorted(self.cells.items()):
+            if name == sheet:
+                table.setdefault(row, {})[column] = value
+        return table
 
 
 class _Handler(BaseHTTPRequestHandler):
     sheets: FakeSheets
 
-    def do_PUT(self) -> None:  # noqa: N802 - the http.server spelling
+    def do_PUT(self) -> None:  # noqa: N802 - values.update
+        body = self._recorded("PUT")
+        if body is None:
+            return
+        sheet, column, row = a1(unquote(urlsplit(self.path).path).rsplit("/values/", 1)[1])
+        for down, values in enumerate(body["values"]):
+            for across, value in enumerate(values):
+                self.sheets.cells[(sheet, row + down, column + across)] = value
+        rows, width = len(body["values"]), max(map(len, body["values"]))
+        self._answer(200, {
+            "spreadsheetId": SPREADSHEET, "updatedRange": f"{sheet}!A1:Q{row + rows - 1}",
+            "updatedRows": rows, "updatedColumns": width, "updatedCells": rows * width,
+        })
+
+    def do_POST(self) -> None:  # noqa: N802 - values.clear, and the service account's token endpoint
+        path = unquote(urlsplit(self.path).path)
+        if not path.endswith(":clear"):
+            form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+            self.sheets.received.append({"path": self.path, "grant_type": form["grant_type"][0], "assertion": form["assertion"][0]})
+            self._answer(200, {"access_token": SERVICE_ACCOUNT_TOKEN, "token_type": "Bearer", "expires_in": 3600})
+            return
+        if self._recorded("POST") is None:
+            return
+        cleared = path.rsplit("/values/", 1)[1].removesuffix(":clear")
+        first, last = cleared.split(":")
+        sheet, left, top = a1(first)
+        _, right, bottom = a1(f"{sheet}!{last}")
+        for key in [k for k in self.sheets.cells if k[0] == sheet and left <= k[2] <= right
+                    and top <= k[1] <= (bottom or k[1])]:
+            del self.sheets.cells[key]
+        self._answer(200, {"spreadsheetId": SPREADSHEET, "clearedRange": cleared})
+
+    def _recorded(self, method: str) -> dict | None:
+        """Record the call; None once it has been refused (`refuse_with`)."""
         parts = urlsplit(self.path)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.sheets.received.append({
-            "path": unquote(parts.path), "query": parse_qs(parts.query),
+            "method": method, "path": unquote(parts.path), "query": parse_qs(parts.query),
             "authorization": self.headers.get("Authorization"), "body": body,
         })
         if self.sheets.refuse_with:
             self._answer(self.sheets.refuse_with, {"error": {
                 "code": self.sheets.refuse_with, "message": "The caller does not have permission",
                 "status": "PERMISSION_DENIED"}})
-            return
-        rows = body["values"]
-        self._answer(200, {
-            "spreadsheetId": SPREADSHEET, "updatedRange": f"Applications!A1:Q{len(rows)}",
-            "updatedRows": len(rows), "updatedColumns": len(rows[0]), "updatedCells": len(rows) * len(rows[0]),
-        })
-
-    def do_POST(self) -> None:  # noqa: N802 - OAuth token endpoint for the service account
-        form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
-        self.sheets.received.append({"path": self.path, "grant_type": form["grant_type"][0], "assertion": form["assertion"][0]})
-        self._answer(200, {"access_token": SERVICE_ACCOUNT_TOKEN, "token_type": "Bearer", "expires_in": 3600})
+            return None
+        return body
 
     def _answer(self, status: int, payload: dict) -> None:
         data = json.dumps(payload).encode()
@@ -104,7 +148,7 @@ def test_the_table_is_written_with_values_update(vorhoelle, sheets: FakeSheets, 
 
     assert result.code == 0, result.err
     assert "wrote 119 cells to Applications!A1:Q7" in result.err
-    [call] = sheets.received
+    call, clear = sheets.received
     assert call["path"] == f"/v4/spreadsheets/{SPREADSHEET}/values/Applications!A1"
     assert call["query"]["valueInputOption"] == ["RAW"]
     assert call["authorization"] == f"Bearer {ACCESS_TOKEN}"
@@ -117,6 +161,26 @@ def test_the_table_is_written_with_values_update(vorhoelle, sheets: FakeSheets, 
     assert first["Application date"] == "2024-02-03" and first["Company"] == "Müller & Söhne GmbH"
     evil = dict(zip(header, rows[-1]))
     assert evil["Notes"] == '=HYPERLINK("http://evil.example")'  # RAW: stored as text, never run
+    assert (clear["method"], clear["path"]) == ("POST", f"/v4/spreadsheets/{SPREADSHEET}/values/Applications!A8:Q:clear")
+    assert list(sheets.rows()) == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_a_shorter_export_clears_the_rows_a_longer_one_left(vorhoelle, sheets: FakeSheets, token_file: Path) -> None:
+    assert vorhoelle("import-csv", str(FIXTURES / "bewerbungen_excel_de.csv")).code == 1  # 6 rows
+    for row in (8, 9, 10):   # an earlier export with three more applications
+        for column in range(1, len(COLUMNS) + 1):
+            sheets.cells[("Applications", row, column)] = f"stale {row}/{column}"
+    sheets.cells[("Applications", 9, len(COLUMNS) + 2)] = "my own note beside the table"
+    sheets.cells[("Elsewhere", 9, 1)] = "another sheet"
+
+    result = export_to(vorhoelle, sheets, token_file)
+
+    assert result.code == 0, result.err
+    assert "cleared Applications!A8:Q" in result.err
+    table = sheets.rows()
+    assert list(table) == [1, 2, 3, 4, 5, 6, 7, 9]
+    assert table[9] == {len(COLUMNS) + 2: "my own note beside the table"}
+    assert sheets.rows("Elsewhere") == {9: {1: "another sheet"}}
 
 
 def test_user_entered_input_keeps_formulas_from_running(vorhoelle, sheets: FakeSheets, token_file: Path) -> None:
@@ -125,8 +189,9 @@ def test_user_entered_input_keeps_formulas_from_running(vorhoelle, sheets: FakeS
     result = export_to(vorhoelle, sheets, token_file, "--sheets-input", "USER_ENTERED", "--sheets-range", "Bewerbungen!B2")
 
     assert result.code == 0, result.err
-    [call] = sheets.received
+    call, clear = sheets.received
     assert call["path"].endswith("/values/Bewerbungen!B2") and call["query"]["valueInputOption"] == ["USER_ENTERED"]
+    assert clear["path"].endswith("/values/Bewerbungen!B9:R:clear")   # under the table, its columns only
     notes = [row[-1] for row in call["body"]["values"]]
     assert "'=HYPERLINK(\"http://evil.example\")" in notes
 
@@ -164,7 +229,7 @@ def test_a_service_account_signs_in_at_its_token_uri(vorhoelle, sheets: FakeShee
                        "--sheets-endpoint", sheets.url)
 
     assert result.code == 0, result.err
-    sign_in, update = sheets.received
+    sign_in, update, _ = sheets.received
     assert sign_in["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
     claims = json.loads(base64.urlsafe_b64decode(sign_in["assertion"].split(".")[1] + "=="))
     assert claims["iss"] == "exporter@vorhoelle-tests.iam.example.org"
