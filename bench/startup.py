@@ -154,6 +154,7 @@ def main() -> None:
     for key in ("live", "webhook", "ready"):
         print(f"  ratio {key} / bare: {median(bots, key) / median(bare, 'ready'):.2f}"
               f"{' (target <= 1.5)' if key == 'live' else ''}")
+    print(f"  ratio RSS at ready / bare: {median(bots, 'rss') / median(bare, 'rss'):.2f}")
     print(f"  {enabled[0].split('notifications:', 1)[1].strip() if enabled else 'channels: not logged'}")
     profile = imports(profiled["lines"])
     print(f"  channel SDKs imported before ready: {', '.join(s for s in SDKS if s in profile) or 'none'}")
