@@ -178,7 +178,7 @@ def parse_matches(data: Any, *, attachments: set[str] | None = None) -> list[Mat
     return [Match.model_validate(data, context=context)]
 
 
-Outcome = Literal["created", "updated", "unchanged", "skipped"]
+Outcome = Literal["created", "updated", "unchanged", "skipped", "not_staged"]
 
 
 class StageResult(BaseModel):

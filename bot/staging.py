@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from bot import render
 from bot.escape import plain_title
+from bot.gitlab_access import GitLabError
 from bot.markers import Marker, parse_markers, render_marker, source_id
 from bot.match import Attachment, Match, StageResult
 from bot.settings import Settings
@@ -42,6 +43,16 @@ _one_cycle_at_a_time = threading.Lock()
 
 class StagingError(Exception):
     """The settings do not allow staging (unknown reviewer, missing file, bad title template)."""
+
+
+class CycleInterrupted(GitLabError):
+    """GitLab failed for good part-way through a cycle. `results` has one entry per match as
+    usual: what was done before the failure, then `not_staged` for the match it hit and the
+    rest, so the engine knows what to send again (a replay of the whole cycle is safe too)."""
+
+    def __init__(self, error: GitLabError, results: list[StageResult]):
+        super().__init__(error.status, error.message, retry_after=error.retry_after)
+        self.results = results
 
 
 @dataclass(frozen=True)
@@ -345,12 +356,25 @@ def _stage_one(cycle: _Cycle, match: Match) -> StageResult:
 def stage_cycle(runtime: Any, matches: list[Match], *, notify: bool = True) -> list[StageResult]:
     """Stage every match of a cycle, in order; then (with `notify`) tell the notifier.
 
-    Raises StagingError (settings) or bot.gitlab_access.GitLabError (GitLab failed for good);
-    matches before the failing one stay staged, and a replay of the cycle finds them.
+    Raises StagingError (settings), GitLabError (GitLab failed before the first match) or
+    CycleInterrupted (GitLab failed for good part-way: the results so far, and the matches not
+    staged); matches before the failing one stay staged, and a replay of the cycle finds them.
     """
     with _one_cycle_at_a_time:
         cycle = _prepare(runtime.settings, runtime.gitlab, matches)
-        results = [_stage_one(cycle, match) for match in matches]
+        results: list[StageResult] = []
+        try:
+            for match in matches:
+                results.append(_stage_one(cycle, match))
+        except GitLabError as error:
+            done = len(results)
+            reason = f"GitLab failed ({error}); not staged, send it again"
+            results += [_result(match, "not_staged", None, reason) for match in matches[done:]]
+            logger.warning("cycle interrupted after %d of %d matches: %s", done, len(matches), error,
+                           extra={"event": "cycle_interrupted"})
+            if notify:
+                notify_staged(runtime, results)
+            raise CycleInterrupted(error, results) from error
     logger.info(
         "cycle staged: %d created, %d updated, %d unchanged, %d skipped",
         *(sum(r.outcome == o for r in results) for o in ("created", "updated", "unchanged", "skipped")),

@@ -19,12 +19,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.api.common import ApiError, json_endpoint, read_json, runtime_of
+from bot.api.common import ApiError, gitlab_failure, json_endpoint, read_json, runtime_of
 from bot.api.openapi import Operation
-from bot.api.schemas import ActionRequest, ActionResponse, ErrorBody, InvalidBody, ListQuery, StageResponse
+from bot.api.schemas import (
+    OUTCOMES, ActionRequest, ActionResponse, ErrorBody, InvalidBody, ListQuery, StagePartial, StageResponse,
+)
 from bot.match import Match, MatchDetail, MatchPage, parse_matches
 from bot.staged import get_staged, list_staged
-from bot.staging import StagingError, notify_staged, stage_cycle
+from bot.staging import CycleInterrupted, StagingError, notify_staged, stage_cycle
 
 logger = logging.getLogger(__name__)
 
@@ -60,15 +62,20 @@ async def stage_matches(request: Request) -> Response:
         matches = parse_matches(data, attachments=set(runtime.settings.staging.attachments))
     except ValidationError as error:
         raise invalid("invalid match", error) from None
+    failure: ApiError | None = None
     try:
         results = await run_in_threadpool(stage_cycle, runtime, matches, notify=False)
     except StagingError as error:
         raise ApiError(503, "staging is misconfigured", str(error)) from None
+    except CycleInterrupted as interrupted:
+        results, failure = interrupted.results, gitlab_failure(interrupted)
     counts = Counter(r.outcome for r in results)
-    body = StageResponse(results=results, **{k: counts[k] for k in ("created", "updated", "unchanged", "skipped")})
+    body = StageResponse(results=results, **{k: counts[k] for k in OUTCOMES}).model_dump(mode="json")
+    if failure is not None:
+        body = {"error": "GitLab failed part-way through the cycle", "detail": failure.detail, **body}
+    status = failure.status if failure is not None else 201 if counts["created"] else 200
     # The engine gets its answer now; notifications (which may wait for a channel) follow it.
-    return JSONResponse(body.model_dump(mode="json"), status_code=201 if counts["created"] else 200,
-                        background=BackgroundTask(notify_staged, runtime, results))
+    return JSONResponse(body, status_code=status, background=BackgroundTask(notify_staged, runtime, results))
 
 
 @json_endpoint
@@ -147,7 +154,10 @@ OPERATIONS = [
                          200: ("Nothing new: every match skipped, unchanged or updated.", StageResponse),
                          400: ("The body is not JSON.", ErrorBody),
                          413: ("The body exceeds server.max_body_bytes.", ErrorBody),
-                         422: ("A match is invalid; `details` names each field.", InvalidBody), **_ERRORS}),
+                         422: ("A match is invalid; `details` names each field.", InvalidBody), **_ERRORS,
+                         502: ("GitLab answered with an error. Part-way through a cycle (503 when GitLab "
+                               "became unreachable): `error`, `detail` and a result per match, those GitLab's "
+                               "failure kept from being staged `not_staged`.", StagePartial)}),
     Operation("GET", "/matches", list_matches, "List staged matches", query=ListQuery,
               responses={200: ("One page of matches.", MatchPage),
                          422: ("A query parameter is invalid.", InvalidBody), **_ERRORS}),

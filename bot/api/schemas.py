@@ -34,6 +34,15 @@ class StageResponse(BaseModel):
     updated: int
     unchanged: int
     skipped: int
+    not_staged: int = Field(0, description="Matches GitLab's failure kept from being staged.")
+
+
+OUTCOMES = tuple(name for name in StageResponse.model_fields if name != "results")
+
+
+class StagePartial(StageResponse):
+    error: str = Field(description="`GitLab failed part-way through the cycle`.")
+    detail: Any = Field(None, description="GitLab's answer.")
 
 
 class ListQuery(BaseModel):

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.gitlab_access import GitLabError
     from bot.match import parse_matches
     from bot.runtime import build_runtime
-    from bot.staging import StagingError, stage_cycle
+    from bot.staging import CycleInterrupted, StagingError, stage_cycle
 
     settings = command_settings(args)
     try:
@@ -103,10 +103,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"vorhoelle stage: invalid match in {args.source}:", file=sys.stderr)
         print("\n".join(f"  {line}" for line in describe(error)), file=sys.stderr)
         return EXIT_INVALID
+    failure = None
     try:
         # Standard output carries the results only; what the notifier prints goes to stderr.
         with contextlib.redirect_stdout(sys.stderr):
             results = stage_cycle(build_runtime(settings), matches)
+    except CycleInterrupted as interrupted:   # the results still say what was staged
+        results, failure = interrupted.results, f"{interrupted}; the matches marked not_staged were not staged"
     except (GitLabError, StagingError) as error:
         print(f"vorhoelle stage: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -115,4 +118,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         rows = [(r.outcome, f"#{r.iid}" if r.iid else "", r.score, r.title, r.url or r.reason) for r in results]
         print(table(["OUTCOME", "ISSUE", "SCORE", "TITLE", "URL / REASON"], rows))
+    if failure is not None:
+        print(f"vorhoelle stage: {failure}", file=sys.stderr)
+        return EXIT_FAILED
     return 0

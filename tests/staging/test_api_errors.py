@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from bot.settings import load_settings
@@ -96,3 +98,32 @@ def test_without_a_configured_token_the_api_explains_how_to_set_one(world):
         answer = api.get("/matches")
     assert answer.status_code == 503
     assert "VORHOELLE_API_TOKEN" in answer.json()["detail"]
+
+
+def test_gitlab_failing_part_way_through_a_cycle_names_what_was_staged_and_what_was_not(world, bot, api, sandbox):
+    from bot.sandbox.control import SandboxControl
+
+    first, second = match(title="Staged before"), match(title="Also staged before")
+    assert api.post("/matches", json=[first, second]).status_code == 201
+    cv = {"name": "cv.pdf", "content": base64.b64encode(b"%PDF-1.4 made-up CV").decode()}
+    cycle = [first, second, match(title="Hit by the failure", attachments=[cv]), match(title="Never reached")]
+    with SandboxControl(sandbox.url, sandbox.root_token) as control:   # uploads fail, nothing else
+        control.faults(error_rate=1.0, statuses={"500": 1}, paths=["*/uploads"])
+        try:
+            answer = api.post("/matches", json=cycle)
+        finally:
+            control.faults()
+
+    assert answer.status_code == 502, answer.text
+    body = answer.json()
+    assert body["error"] == "GitLab failed part-way through the cycle" and "500" in body["detail"]
+    assert [(r["title"], r["outcome"]) for r in body["results"]] == [
+        ("Staged before", "unchanged"), ("Also staged before", "unchanged"),
+        ("Hit by the failure", "not_staged"), ("Never reached", "not_staged")]
+    assert (body["unchanged"], body["not_staged"], body["created"]) == (2, 2, 0)
+    assert "send it again" in body["results"][3]["reason"]
+
+    again = api.post("/matches", json=cycle)   # the engine sends the cycle again once GitLab is back
+    assert again.status_code == 201
+    assert [r["outcome"] for r in again.json()["results"]] == ["unchanged", "unchanged", "created", "created"]
+    assert len(world.project("maintainer").issues.list(get_all=True)) == 4

@@ -124,3 +124,24 @@ def test_list_as_table_and_json(world, tmp_path):
     page = json.loads(as_json.stdout)
     assert [(m["score"], m["state"]) for m in page["items"]] == [(75, "pending"), (95, "pending")]
     assert wrong.returncode == 2 and "unknown state 'lost'" in wrong.stderr
+
+
+def test_gitlab_failing_part_way_prints_what_was_staged_and_fails(world, sandbox, tmp_path):
+    import base64
+
+    from bot.sandbox.control import SandboxControl
+
+    cv = {"name": "cv.pdf", "content": base64.b64encode(b"%PDF-1.4 made-up CV").decode()}
+    path = tmp_path / "cycle.json"
+    path.write_text(json.dumps([match(title="Goes in"), match(title="Needs an upload", attachments=[cv])]))
+    with SandboxControl(sandbox.url, sandbox.root_token) as control:
+        control.faults(error_rate=1.0, statuses={"500": 1}, paths=["*/uploads"])
+        try:
+            done = vorhoelle(world, "stage", str(path), "--json")
+        finally:
+            control.faults()
+
+    assert done.returncode == 1, done.stderr
+    assert [(r["title"], r["outcome"]) for r in json.loads(done.stdout)] == [
+        ("Goes in", "created"), ("Needs an upload", "not_staged")]
+    assert "GitLab answered 500" in done.stderr and "not_staged were not staged" in done.stderr
