@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
-
-log = logging.getLogger(__name__)
 
 PROBES = {"/health/live", "/health/ready"}
 

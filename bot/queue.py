@@ -7,10 +7,10 @@ issue starts at most once every `spacing` seconds: the first hint of a burst (Gi
 Hook and an Issue Hook for one comment command; a replay sends dozens) is converged at once, the
 rest of the burst waits out the spacing and is answered by one more converge, which spares GitLab
 the reads of converges that would find nothing new. Different issues run in parallel up to
-`max_parallel`. Converge is synchronous (python-gitlab), so it runs in
-a worker thread. A failed converge is logged and tried once more after `retry_delay`
-(`server.converge_retry_seconds`); after that
-the issue is left to the next catch-up pass, which finds it because it is still "updated since".
+`max_parallel`. Converge is synchronous (python-gitlab), so it runs in a worker thread. A failed
+converge is logged and tried once more after `retry_delay` (`server.converge_retry_seconds`);
+after that the issue is left to the next catch-up pass, which finds it because it is still
+"updated since".
 """
 
 from __future__ import annotations
