@@ -118,6 +118,29 @@ class ConfidentialSettings(_Section):
     internal_history: bool = True
 
 
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{value!r} is not a known time zone; use an IANA name such as Europe/Berlin or UTC"
+        ) from None
+    return value
+
+
+class LifecycleSettings(_Section):
+    """The application's life after sending: how typed times are read, which states close."""
+
+    timezone: str = "UTC"
+    close: list[str] = []
+    no_reply_days: int = Field(21, ge=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _is_known_zone(cls, value: str) -> str:
+        return _known_zone(value)
+
+
 class WorkflowSettings(_Section):
     marker_label: str = "job-match"
     initial_state: str = "pending"
@@ -125,6 +148,7 @@ class WorkflowSettings(_Section):
     transitions: list[TransitionSettings]
     emoji: EmojiSettings = EmojiSettings()
     confidential: ConfidentialSettings = ConfidentialSettings()
+    lifecycle: LifecycleSettings = LifecycleSettings()
 
     @field_validator("transitions")
     @classmethod
@@ -147,6 +171,9 @@ class WorkflowSettings(_Section):
             raise ValueError(
                 f"initial_state {self.initial_state!r} is not one of the states {sorted(self.states)}"
             )
+        unknown = [name for name in self.lifecycle.close if name not in self.states]
+        if unknown:
+            raise ValueError(f"lifecycle.close names unknown states {unknown}; known: {sorted(self.states)}")
         return self
 
     def state_of_label(self, label: str) -> str | None:
@@ -194,13 +221,7 @@ class QuietHours(_Section):
     @field_validator("timezone")
     @classmethod
     def _is_known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"{value!r} is not a known time zone; use an IANA name such as Europe/Berlin or UTC"
-            ) from None
-        return value
+        return _known_zone(value)
 
 
 class EventRule(_Section):
@@ -438,13 +459,13 @@ class Settings(BaseSettings):
         workflow = info.data.get("workflow")
         if workflow is None:
             return notify  # the workflow itself is wrong; that error is reported
-        known = ["staged", "refused", *sorted(workflow.states)]
+        known = ["staged", "refused", "reply", *sorted(workflow.states)]
         for event in notify.events:
             if event not in known:
                 guess = difflib.get_close_matches(event, known, n=1)
                 hint = f"did you mean {guess[0]!r}? " if guess else ""
                 raise ValueError(
-                    f"events.{event} is not an event; {hint}Events: staged, refused, and one per "
+                    f"events.{event} is not an event; {hint}Events: staged, refused, reply, and one per "
                     f"workflow state: {', '.join(sorted(workflow.states))}"
                 )
         return notify

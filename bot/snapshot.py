@@ -93,6 +93,7 @@ class IssueSnapshot:
     bot_user: Person
     bot_markers: tuple[Marker, ...]
     match_marker: Marker | None
+    due_date: str | None = None  # YYYY-MM-DD: while interviewing, the day of the next round
 
     def note_url(self, note_id: int) -> str:
         return f"{self.web_url}#note_{note_id}"
@@ -176,6 +177,7 @@ def build_snapshot(
         bot_user=bot_user,
         bot_markers=tuple(description_markers) + bot_markers,
         match_marker=next((m for m in description_markers if m.kind == "match"), None),
+        due_date=issue.get("due_date") or None,
     )
 
 

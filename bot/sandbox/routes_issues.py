@@ -9,7 +9,7 @@ does.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Callable
 
 from starlette.requests import Request
@@ -99,7 +99,14 @@ def _change_from(params: Params, reporter: bool) -> IssueChange:
     if state_event is not None and state_event not in ("close", "reopen"):
         raise ApiError(400, {"error": "state_event does not have a valid value"})
     change.state_event = state_event
+    due_date = params.str("due_date")
+    if due_date:
+        try:
+            date.fromisoformat(due_date)
+        except ValueError:
+            raise ApiError(400, {"error": "due_date is invalid"}) from None
     if reporter:
+        change.due_date = due_date
         change.labels = params.list("labels")
         change.add_labels = params.list("add_labels") or []
         change.remove_labels = params.list("remove_labels") or []
