@@ -23,9 +23,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.commands import REGISTRY, Happening, Incomplete, MoveTo, Request, ShowHelp, parse_commands
+from bot.config.settings import ACCESS_LEVELS, WorkflowSettings
 from bot.lifecycle.when import WhenError, parse_when
 from bot.markers import Marker, source_id
-from bot.settings import ACCESS_LEVELS, WorkflowSettings
 from bot.snapshot import IssueSnapshot, LabelEvent
 
 # Kinds of marker this module writes; only these record that a source was handled.

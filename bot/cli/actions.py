@@ -145,7 +145,7 @@ def run_timeline(args: argparse.Namespace) -> int:
     from bot.lifecycle.timeline import read_timeline
     from bot.runtime import build_runtime
     from bot.snapshot import read_snapshot
-    from bot.staged import get_staged
+    from bot.staging.read import get_staged
 
     runtime = build_runtime(command_settings(args))
     try:
