@@ -398,7 +398,8 @@ def _round(current: str, target: str, happening: Happening, note: str | None, at
     if rest and who is None and (said := _WITH.match(rest)):
         who, rest = said.group("who").strip(), said.group("note").strip()
     text = "; ".join(part for part in (rest, note) if part) or None
-    happened = {"happened": "round", "when": moment.isoformat(), **({"with": who} if who else {})}
+    happened = {"happened": "round", "when": moment.isoformat(), "zone": workflow.lifecycle.timezone,
+                **({"with": who} if who else {})}
     return Outcome("transition", current, target, text=text, happened=happened)
 
 

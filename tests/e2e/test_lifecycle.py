@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -85,6 +86,9 @@ def test_one_application_from_staging_to_hired(life: Scene, capsys: pytest.Captu
     say(scene, iid, "/interview 2026-12-10 14:00 with the hiring manager; video call")
     wait_for_steps(scene, iid, 4)
     assert scene.issue(iid).due_date == "2026-12-10"
+    outbox = Path("vorhoelle-outbox.jsonl")  # the console channel, told in the reviewer's time zone
+    wait_until(lambda: "When: Thu 10 Dec 2026, 14:00 (Europe/Berlin), with the hiring manager" in outbox.read_text(),
+               message="the round announced on the console")
 
     say(scene, iid, "/interview 2026-12-11 10:00", role="guest")  # a guest may comment, not move it
     refused = wait_for_steps(scene, iid, 5)[-1]
