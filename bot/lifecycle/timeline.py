@@ -48,10 +48,13 @@ def _day(value: Any) -> datetime | None:
     return datetime.combine(day, time(), tzinfo=timezone.utc) if day else None
 
 
-def _imported_events(data: dict[str, Any]) -> list[TimelineEvent]:
+BEFORE_SENT = ("pending", "approved", "rejected")
+
+
+def _imported_events(data: dict[str, Any], state: str | None) -> list[TimelineEvent]:
     events = []
     applied = _day(data.get("applied"))
-    if applied:
+    if applied and state not in BEFORE_SENT:
         events.append(TimelineEvent(kind="sent", at=applied, state="sent", via="import"))
     for key, kind in IMPORTED_EVENTS.items():
         values = data.get(key)
@@ -96,10 +99,12 @@ def read_timeline(snapshot: IssueSnapshot, state: str | None) -> Timeline:
     """Every event of the application behind `snapshot`, oldest first."""
     imported = next((m.data for m in snapshot.bot_markers if m.kind == IMPORTED_KIND), None)
     first = "imported" if imported else "staged"
-    events = [TimelineEvent(kind=first, at=snapshot.created_at, who=snapshot.author.name,
+    # An imported row is listed on its own application day; the day of the import means nothing.
+    listed = (_day(imported.get("applied")) if imported else None) or snapshot.created_at
+    events = [TimelineEvent(kind=first, at=listed, who=snapshot.author.name,
                             username=snapshot.author.username, via="import" if imported else "staging")]
     if imported:
-        events += _imported_events(imported)
+        events += _imported_events(imported, state)
     for marker in snapshot.bot_markers:
         if marker.kind == "transition" and (marker.data.get("to") or marker.data.get("happened")):
             step = _step(marker.data)
