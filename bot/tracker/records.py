@@ -108,14 +108,16 @@ def _row_day(value: Any) -> datetime | None:
 
 
 def _state_events(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> list[Event]:
-    """State labels added after creation: the labels the issue was made with are no move."""
+    """State labels people added after creation: the labels the issue was made with are no move,
+    and the bot's own label fixes follow steps its markers already tell."""
     events = snapshot.label_events
     first = events[0] if events else None
     made_with = {e.id for e in events if first and e.created_at == first.created_at and e.user_id == snapshot.author.id}
     return [
         Event(at=e.created_at, kind=state, actor=e.username)
         for e in events
-        if e.action == "add" and e.id not in made_with and (state := workflow.state_of_label(e.label)) is not None
+        if e.action == "add" and e.id not in made_with and e.user_id != snapshot.bot_user.id
+        and (state := workflow.state_of_label(e.label)) is not None
     ]
 
 
@@ -142,7 +144,7 @@ def build_application(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> Ap
     # An imported row's own date is when the application was made; the import date means nothing.
     listed = _row_day(imported.get("applied")) or snapshot.created_at
     events = _timeline_events(snapshot, state)
-    recorded = {event.kind for event in events}
+    recorded = {event.kind for event in events} | ({"interview"} if any(e.kind == "round" for e in events) else set())
     decided_day = _row_day(imported.get("decided"))
     if decided_day and state in DECISIONS and state not in recorded:
         events.append(Event(decided_day, state, ""))

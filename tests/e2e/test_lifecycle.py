@@ -5,6 +5,8 @@ API and the issue itself (labels, closed, due date) agree."""
 
 from __future__ import annotations
 
+import csv
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ import pytest
 from bot.cli import main
 from bot.markers import parse_markers
 from tests.e2e.conftest import Scene
+from tests.history.chromium import Chromium, find_binary
 from tests.support.botserver import install_hook_for, running_bot, served_bot_settings
 from tests.support.waiting import wait_until
 from tests.support.world import World
@@ -131,11 +134,37 @@ def test_one_application_from_staging_to_hired(life: Scene, capsys: pytest.Captu
     assert main(["timeline", str(iid)]) == 0
     printed = capsys.readouterr().out
     assert "round 2 on 2026-12-12 09:30" in printed and "with the CTO" in printed
+    agree_with_the_export_and_dashboard(iid, kinds, Path("public"))
 
     issue = scene.issue(iid, "reviewer")  # reopened by hand: back to the offer
     issue.state_event = "reopen"
     issue.save()
     wait_until(lambda: "job-match/offer" in scene.issue(iid).labels, message="the reopened match back at offer")
+
+
+def agree_with_the_export_and_dashboard(iid: int, kinds: list[str], site: Path) -> None:
+    """The CSV, dashboard.json and the dashboard in Chromium tell the timeline the API told."""
+    assert main(["export", "--csv", "applications.csv", "--json", "dashboard.json", "--site", str(site)]) == 0
+    with open("applications.csv", encoding="utf-8-sig", newline="") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["Application ID"] == str(iid))
+    assert (row["Status"], row["Last event type"]) == ("hired", "hired")
+    dashboard = json.loads(Path("dashboard.json").read_text(encoding="utf-8"))
+    app = next(a for a in dashboard["applications"] if a["issue_iid"] == iid)
+    assert [e["kind"] for e in app["timeline"]] == kinds
+    assert dashboard["states"]["hired"] == 1 and dashboard["states"]["declined"] == 0
+    binary = find_binary()
+    if binary is None:
+        return  # tests/history/test_dashboard_browser.py says why it is skipped; the rest was checked
+    browser = Chromium(binary, str(Path("chromium-profile").resolve()))
+    try:
+        session = browser.open_page((site / "index.html").resolve().as_uri())
+        shown = browser.evaluate(session, f"""Array.from(document.querySelectorAll('#applications tbody tr'))
+          .filter(r => r.cells[0].textContent.trim() === '#{iid}')
+          .map(r => Array.from(r.querySelectorAll('.timeline li')).map(li => li.dataset.kind))[0]""")
+        hired = browser.evaluate(session, "document.querySelector('[data-state=\"hired\"] b').textContent")
+    finally:
+        browser.close()
+    assert shown == kinds and hired == "1"
 
 
 @pytest.mark.parametrize("how", ["comment", "api", "cli"])
