@@ -43,6 +43,10 @@ UNSUPPORTED_FLAGS = (
     "deployment_events",
     "releases_events",
     "repository_update_events",
+    "feature_flag_events",
+    "milestone_events",
+    "resource_access_token_events",
+    "resource_deploy_token_events",
 )
 
 
@@ -68,6 +72,11 @@ def hook_json(hook: HookState) -> dict[str, Any]:
     )
 
 
+def status_text(entry: DeliveryLog) -> str | None:
+    """GitLab gives a delivery's status as a string: `"200"`, or `"internal error"`."""
+    return None if entry.response_status is None else str(entry.response_status)
+
+
 def delivery_json(entry: DeliveryLog) -> dict[str, Any]:
     return {
         "id": entry.id,
@@ -78,7 +87,7 @@ def delivery_json(entry: DeliveryLog) -> dict[str, Any]:
         "response_headers": {},
         "response_body": entry.response_body,
         "execution_duration": entry.execution_duration,
-        "response_status": entry.response_status,
+        "response_status": status_text(entry),
         "created_at": format_time(entry.created_at),
     }
 
@@ -171,7 +180,7 @@ async def resend(request: Request) -> JSONResponse:
     if not any(e.id == event_id for e in hook.log if e.attempted):
         raise not_found("Hook Log")
     entry = await sandbox.deliverer.resend(hook, event_id)
-    return JSONResponse({"response_status": entry.response_status}, status_code=201)
+    return JSONResponse({"response_status": status_text(entry)}, status_code=201)
 
 
 _HOOKS = "/projects/{project_id:seg}/hooks"
