@@ -164,7 +164,7 @@ def label_json(sandbox: Sandbox, label: Label, user: User | None = None) -> dict
         "open_issues_count": sum(1 for i in issues if i.state == "opened"),
         "closed_issues_count": sum(1 for i in issues if i.state == "closed"),
         "open_merge_requests_count": 0,
-        "subscribed": False,
+        "subscribed": user is not None and user.id in label.subscriber_ids,
         "priority": label.priority,
         "is_project_label": True,
         "archived": False,
