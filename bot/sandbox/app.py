@@ -24,6 +24,7 @@ from starlette.routing import Mount
 
 from bot.sandbox import (
     routes_awards,
+    routes_hook_test,
     routes_hooks,
     routes_issues,
     routes_label_events,
@@ -60,6 +61,7 @@ API_ROUTE_MODULES = (
     routes_todos,
     routes_uploads,
     routes_hooks,
+    routes_hook_test,
 )
 
 

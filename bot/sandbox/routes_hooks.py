@@ -100,7 +100,7 @@ def _project(request: Request) -> tuple[Sandbox, Project]:
     return sandbox, project
 
 
-def _hook(request: Request) -> tuple[Sandbox, HookState]:
+def hook_of_request(request: Request) -> tuple[Sandbox, HookState]:
     sandbox, project = _project(request)
     wanted = request.path_params["hook_id"]
     hook = sandbox.store.get("hooks", record_id(wanted))
@@ -133,7 +133,7 @@ async def list_hooks(request: Request) -> JSONResponse:
 
 
 async def get_hook(request: Request) -> JSONResponse:
-    _, hook = _hook(request)
+    _, hook = hook_of_request(request)
     return JSONResponse(hook_json(hook))
 
 
@@ -155,27 +155,27 @@ async def post_hook(request: Request) -> JSONResponse:
 
 
 async def put_hook(request: Request) -> JSONResponse:
-    _, hook = _hook(request)
+    _, hook = hook_of_request(request)
     _apply(hook, await read_params(request))
     return JSONResponse(hook_json(hook))
 
 
 async def delete_hook(request: Request) -> Response:
-    sandbox, hook = _hook(request)
+    sandbox, hook = hook_of_request(request)
     sandbox.store.delete("hooks", hook.id)
     log.info("hook %s deleted", hook.id)
     return Response(status_code=204)
 
 
 async def list_deliveries(request: Request) -> JSONResponse:
-    _, hook = _hook(request)
+    _, hook = hook_of_request(request)
     params = await read_params(request)
     entries = sorted((e for e in hook.log if e.attempted), key=lambda e: e.id, reverse=True)
     return paginate(request, params, entries, delivery_json)
 
 
 async def resend(request: Request) -> JSONResponse:
-    sandbox, hook = _hook(request)
+    sandbox, hook = hook_of_request(request)
     event_id = record_id(request.path_params["event_id"])
     if not any(e.id == event_id for e in hook.log if e.attempted):
         raise not_found("Hook Log")
@@ -183,13 +183,13 @@ async def resend(request: Request) -> JSONResponse:
     return JSONResponse({"response_status": status_text(entry)}, status_code=201)
 
 
-_HOOKS = "/projects/{project_id:seg}/hooks"
+HOOKS_PATH = "/projects/{project_id:seg}/hooks"
 routes = [
-    route(_HOOKS, list_hooks),
-    route(_HOOKS, post_hook, "POST"),
-    route(f"{_HOOKS}/{{hook_id:seg}}", get_hook),
-    route(f"{_HOOKS}/{{hook_id:seg}}", put_hook, "PUT"),
-    route(f"{_HOOKS}/{{hook_id:seg}}", delete_hook, "DELETE"),
-    route(f"{_HOOKS}/{{hook_id:seg}}/events", list_deliveries),
-    route(f"{_HOOKS}/{{hook_id:seg}}/events/{{event_id:seg}}/resend", resend, "POST"),
+    route(HOOKS_PATH, list_hooks),
+    route(HOOKS_PATH, post_hook, "POST"),
+    route(f"{HOOKS_PATH}/{{hook_id:seg}}", get_hook),
+    route(f"{HOOKS_PATH}/{{hook_id:seg}}", put_hook, "PUT"),
+    route(f"{HOOKS_PATH}/{{hook_id:seg}}", delete_hook, "DELETE"),
+    route(f"{HOOKS_PATH}/{{hook_id:seg}}/events", list_deliveries),
+    route(f"{HOOKS_PATH}/{{hook_id:seg}}/events/{{event_id:seg}}/resend", resend, "POST"),
 ]
