@@ -31,6 +31,7 @@ from starlette.routing import BaseRoute, Route
 import handlers  # noqa: F401 - importing the package registers every handler on the router
 from bot import metrics, repo_config
 from bot.queue import Hint
+from bot.receipts import recorded
 from bot.runtime import Runtime
 from handlers.router import Converge, HookContext, Ignore, ReloadSettings, router
 
@@ -238,4 +239,4 @@ async def receive(request: Request) -> JSONResponse:
 
 
 def routes() -> list[BaseRoute]:
-    return [Route("/webhook", receive, methods=["POST"])]
+    return [Route("/webhook", recorded(receive), methods=["POST"])]
