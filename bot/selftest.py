@@ -25,10 +25,10 @@ from typing import Any, Literal
 
 import httpx
 
-from bot.config_check import _check_role, _check_scopes
+from bot.config.check import _check_role, _check_scopes
 from bot.gitlab_access import GitLabAccess, GitLabError
-from bot.repo_config import PROJECT_FILE
-from bot.settings import Settings
+from bot.config.project_file import PROJECT_FILE
+from bot.config.settings import Settings
 
 log = logging.getLogger(__name__)
 

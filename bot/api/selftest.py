@@ -11,7 +11,7 @@ from bot.api.common import json_endpoint
 from bot.api.matches import invalid
 from bot.api.openapi import Operation
 from bot.api.schemas import ErrorBody
-from bot.receipts import KEPT, TokenVerdict, receipts_of
+from bot.web.receipts import KEPT, TokenVerdict, receipts_of
 
 
 class DeliveriesQuery(BaseModel):

@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 KEPT = 100
 TokenVerdict = Literal["matched", "missing", "wrong", "no secret configured", "not checked"]
-# The receiver's 401 errors (bot/webhook.py::check_token), by what they say about the token.
+# The receiver's 401 errors (bot/web/webhook.py::check_token), by what they say about the token.
 _TOKEN_ERRORS: dict[str, TokenVerdict] = {
     "missing X-Gitlab-Token": "missing",
     "wrong X-Gitlab-Token": "wrong",
