@@ -27,6 +27,7 @@ import httpx
 
 from bot.config.check import _check_role, _check_scopes
 from bot.gitlab_access import GitLabAccess, GitLabError
+from bot.hook_admin import HookStatus
 from bot.config.project_file import PROJECT_FILE
 from bot.config.settings import Settings
 
@@ -36,6 +37,7 @@ Level = Literal["ok", "warning", "error", "skipped"]
 SYMBOLS: dict[Level, str] = {"ok": "✓", "warning": "!", "error": "✗", "skipped": "-"}
 SCRATCH_COLOR = "#6699CC"
 HOOK_TRIGGER = "issue_hooks"
+EMOJI_HOOKS_GA = (17, 5)
 RECEIPT_WAIT = 10.0     # seconds to wait for the bot to have noted GitLab's test delivery
 
 
@@ -113,6 +115,9 @@ def _access(run: Run) -> bool:
         return False
     version = (gitlab.version() or {}).get("version", "unknown")
     run.add("gitlab", "ok", f"GitLab {version} at {gitlab.url}; the bot is @{user.username} in {project.path}")
+    if _release(version) < EMOJI_HOOKS_GA:
+        run.add("gitlab", "warning", f"GitLab {version} sends Emoji Hooks only behind a feature flag (generally "
+                "available from 17.5): award emoji then reach the bot through catch-up, not at once")
     scopes = _check_scopes(gitlab.token_info())
     run.add("token", scopes.level, scopes.text)
     for role in _check_role(gitlab.access_level(user.id), user.username):
@@ -121,6 +126,15 @@ def _access(run: Run) -> bool:
 
 
 # --- the checks, in order ------------------------------------------------------------------
+
+def _release(version: str) -> tuple[int, int]:
+    """`17.11.1-ee` -> (17, 11); an unreadable version counts as new (no warning on a guess)."""
+    try:
+        major, minor = version.split(".")[:2]
+        return int(major), int(minor)
+    except ValueError:
+        return (999, 0)
+
 
 def check_labels(run: Run) -> None:
     gitlab, scratch = run.gitlab, run.scratch
@@ -259,6 +273,10 @@ def check_webhook(run: Run) -> None:
         run.add("webhook", "error", f"no project hook sends to {url}: run `vorhoelle hook install`; until "
                 "then only catch-up sees changes")
         return
+    missing = HookStatus(hook).missing_events
+    if missing:
+        run.add("webhook", "warning", f"the hook for {url} does not send {', '.join(missing)}: run "
+                "`vorhoelle hook install` again; until then catch-up covers those events")
     triggered = time.time()
     try:
         run.gitlab.test_hook(hook["id"], HOOK_TRIGGER)

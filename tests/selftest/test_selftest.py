@@ -39,12 +39,16 @@ def bot(owned: World) -> Iterator[RunningBot]:
 
 
 def selftest(world: World, bot: RunningBot | None, *, reviewer: bool = True, api: bool = True) -> dict[str, Check]:
+    """The checks by name (where one name has two lines, the last)."""
+    return {check.name: check for check in selftest_checks(world, bot, reviewer=reviewer, api=api)}
+
+
+def selftest_checks(world: World, bot: RunningBot | None, *, reviewer: bool = True, api: bool = True) -> list[Check]:
     settings = served_bot_settings(world, public_url=bot.url if bot else None, api_token=API_TOKEN)
     gitlab = GitLabAccess.from_settings(settings, **TEST_RETRIES)
     other = GitLabAccess(world.url, world.users["reviewer"]["token"], world.path, **TEST_RETRIES) if reviewer else None
     client = httpx.Client(base_url=bot.url, headers={"Authorization": f"Bearer {API_TOKEN}"}) if bot and api else None
-    checks = run_selftest(settings, gitlab, reviewer=other, bot_api=client)
-    return {check.name: check for check in checks}
+    return run_selftest(settings, gitlab, reviewer=other, bot_api=client)
 
 
 def levels(checks: dict[str, Check]) -> dict[str, str]:
@@ -143,3 +147,19 @@ def test_the_command_prints_one_line_per_check_and_exits_1_when_a_need_is_missin
     assert main(["selftest", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["ok"] is True and {c["level"] for c in document["checks"]} == {"ok"}
+
+
+@pytest.mark.parametrize(("version", "warned"), [("17.4.2-ee", True), ("17.11.1-ee", False), ("nightly", False)])
+def test_a_gitlab_before_emoji_hooks_is_said_to_be_covered_by_catch_up(owned, monkeypatch, version, warned):
+    monkeypatch.setattr(GitLabAccess, "version", lambda self: {"version": version})
+    gitlab_lines = [c for c in run_selftest(served_bot_settings(owned), GitLabAccess.from_settings(
+        served_bot_settings(owned), **TEST_RETRIES)) if c.name == "gitlab"]
+    assert [c.level for c in gitlab_lines] == (["ok", "warning"] if warned else ["ok"])
+
+
+def test_a_hook_without_an_event_the_bot_reads_is_a_warning(owned, bot):
+    hook_id = install_hook_for(bot, owned)
+    GitLabAccess(owned.url, owned.users["maintainer"]["token"], owned.path).update_hook(hook_id, emoji_events=False)
+    (first, second) = [c for c in selftest_checks(owned, bot) if c.name == "webhook"]
+    assert first.level == "warning" and "emoji_events" in first.text
+    assert second.level == "ok"
