@@ -297,7 +297,13 @@ def _check_receipt(run: Run, hook: dict[str, Any], triggered: float) -> None:
                 "set api_token to also check its headers")
         return
     uuid = _webhook_uuid(run, hook["id"])
-    receipt = _wait_for_receipt(run.bot_api, uuid, triggered)
+    try:
+        receipt = _wait_for_receipt(run.bot_api, uuid, triggered)
+    except httpx.HTTPError as failure:
+        answer = failure.response.status_code if isinstance(failure, httpx.HTTPStatusError) else failure
+        run.add("webhook", "warning", f"GitLab's test delivery was accepted (the token matched), but asking "
+                f"the bot at {run.settings.public_url} what it received failed ({answer}): is api_token the bot's?")
+        return
     if receipt is None:
         run.add("webhook", "error", f"GitLab delivered, but the bot at {run.settings.public_url} did not see "
                 "it: is public_url this bot, or is another receiver answering there?")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 
 REVIEWER_TOKEN_ENV = "VORHOELLE_SELFTEST_REVIEWER_TOKEN"
 
@@ -41,11 +42,15 @@ def run(args: argparse.Namespace) -> int:
     import httpx
 
     from bot.cli.common import command_settings
-    from bot.gitlab_access import GitLabAccess
+    from bot.gitlab_access import GitLabAccess, GitLabError
     from bot.selftest import run_selftest
 
     settings = command_settings(args)
-    gitlab = GitLabAccess.from_settings(settings, retries=1, timeout=15)
+    try:
+        gitlab = GitLabAccess.from_settings(settings, retries=1, timeout=15)
+    except GitLabError as problem:
+        print(f"vorhoelle selftest: {problem.message}", file=sys.stderr)
+        return 2
     reviewer = (GitLabAccess(settings.gitlab_url, args.reviewer_token, settings.project, retries=1, timeout=15)
                 if args.reviewer_token else None)
     bot_api = None

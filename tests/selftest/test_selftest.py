@@ -163,3 +163,18 @@ def test_a_hook_without_an_event_the_bot_reads_is_a_warning(owned, bot):
     (first, second) = [c for c in selftest_checks(owned, bot) if c.name == "webhook"]
     assert first.level == "warning" and "emoji_events" in first.text
     assert second.level == "ok"
+
+
+def test_a_wrong_api_token_is_said_not_a_traceback(owned, bot):
+    install_hook_for(bot, owned)
+    settings = served_bot_settings(owned, public_url=bot.url)
+    client = httpx.Client(base_url=bot.url, headers={"Authorization": "Bearer not-the-token"})
+    checks = run_selftest(settings, GitLabAccess.from_settings(settings, **TEST_RETRIES), bot_api=client)
+    (webhook,) = [c for c in checks if c.name == "webhook"]
+    assert webhook.level == "warning" and "(401)" in webhook.text
+
+
+def test_missing_settings_are_one_line(cli_env, monkeypatch, capsys):
+    monkeypatch.delenv("VORHOELLE_PROJECT")
+    assert main(["selftest"]) == 2
+    assert capsys.readouterr().err.strip() == "vorhoelle selftest: settings lack project (VORHOELLE_PROJECT)"
