@@ -88,13 +88,12 @@ def run_selftest(settings: Settings, gitlab: GitLabAccess, *, reviewer: GitLabAc
     if not _access(run):
         return run.found
     try:
-        for check in CHECKS:
+        for name, check in CHECKS.items():
             try:
                 check(run)
             except GitLabError as failure:
-                run.add(check.__name__.removeprefix("check_"), "error",
-                        f"GitLab answered {failure.status or 'nothing'}: {failure.message}")
-            if check in FOUNDATION and run.found[-1].level == "error":
+                run.add(name, "error", f"GitLab answered {failure.status or 'nothing'}: {failure.message}")
+            if name in FOUNDATION and run.found[-1].level == "error":
                 break   # nothing more can be checked without the scratch labels and issue
     finally:
         _clean_up(run)
@@ -356,12 +355,15 @@ def check_repository_files(run: Run) -> None:
     run.add("repository_files", "ok", f"the repository files API answers: {PROJECT_FILE} on {branch} is {state}")
 
 
-FOUNDATION = (check_labels, check_issue_with_labels)
-CHECKS: list[Callable[[Run], None]] = [
-    check_labels, check_issue_with_labels, check_label_events, check_approve_never_saved,
-    check_reject_verbatim, check_quick_actions_stripped, check_internal_notes, check_award_emoji,
-    check_todos, check_webhook, check_repository_files,
-]
+# Each check's name (its lines start with it) and function, in the order they run.
+CHECKS: dict[str, Callable[[Run], None]] = {
+    "labels": check_labels, "issue": check_issue_with_labels, "label_events": check_label_events,
+    "approve": check_approve_never_saved, "reject": check_reject_verbatim,
+    "quick_actions": check_quick_actions_stripped, "internal_notes": check_internal_notes,
+    "award_emoji": check_award_emoji, "todos": check_todos, "webhook": check_webhook,
+    "repository_files": check_repository_files,
+}
+FOUNDATION = ("labels", "issue")   # without these, nothing after them can be checked
 
 
 # --- afterwards ----------------------------------------------------------------------------

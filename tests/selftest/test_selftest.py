@@ -17,6 +17,7 @@ import pytest
 
 from bot.cli import main
 from bot.gitlab_access import GitLabAccess
+from bot.sandbox.control import SandboxControl
 from bot.selftest import Check, run_selftest
 from tests.support.bot import TEST_RETRIES
 from tests.support.botserver import RunningBot, install_hook_for, running_bot, served_bot_settings
@@ -178,3 +179,15 @@ def test_missing_settings_are_one_line(cli_env, monkeypatch, capsys):
     monkeypatch.delenv("VORHOELLE_PROJECT")
     assert main(["selftest"]) == 2
     assert capsys.readouterr().err.strip() == "vorhoelle selftest: settings lack project (VORHOELLE_PROJECT)"
+
+
+def test_gitlab_failing_one_check_is_that_checks_line_and_the_rest_still_runs(sandbox, owned):
+    with SandboxControl(sandbox.url, sandbox.root_token) as control:
+        control.faults(error_rate=1.0, statuses={"500": 1}, paths=["*/award_emoji*"])
+        try:
+            checks = selftest(owned, None)
+        finally:
+            control.faults()
+    assert checks["award_emoji"].level == "error" and "GitLab answered 500" in checks["award_emoji"].text
+    assert checks["repository_files"].level == "ok" and checks["clean_up"].level == "ok"
+    assert owned.project("maintainer").issues.list(get_all=True, state="all") == []
