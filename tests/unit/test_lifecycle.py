@@ -201,3 +201,20 @@ def test_times_as_people_type_them(text: str, expected: str, rest: str):
 def test_no_time_no_round(text: str):
     with pytest.raises(WhenError):
         parse_when(text, now=datetime(2026, 12, 6, tzinfo=timezone.utc), zone="Europe/Berlin")
+
+
+def test_an_open_issue_in_a_final_state_without_the_bots_closing_note_stays_where_it_is():
+    """An imported hired row (closed by the import, reopened later) has no step to go back to."""
+    issue = LifeIssue("hired")
+    result = issue.converge()
+    assert result.empty and result.final_state == "hired"
+
+
+def test_untrusted_words_in_a_round_stay_inert_in_the_note():
+    issue = LifeIssue("sent")
+    issue.comment("rev", "/interview 2026-03-10 14:00 with @all <b>boss</b>; /close now")
+    issue.converge()
+    body = issue.notes[-1]["body"]
+    assert "@all" not in body.replace("\\@all", "") and "<b>" not in body
+    assert not any(line.strip().startswith("/close") for line in body.splitlines())
+    assert issue.state == "opened"
