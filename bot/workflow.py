@@ -334,8 +334,7 @@ def pending_sources(
     """Sources the bot has not handled yet, oldest first."""
     handled = handled_sources(snapshot)
     reopened = _reopen_source(snapshot, workflow, recorded_state(snapshot, workflow))
-    if reopened is not None and reopened.id not in handled:
-        return [reopened]  # first back to where it was; the rest follows in the next converge
+    first = [reopened] if reopened is not None and reopened.id not in handled else []  # back where it was, first
     every = (
         _label_sources(snapshot, workflow)
         + _note_sources(snapshot, workflow)
@@ -344,7 +343,7 @@ def pending_sources(
     )
     channels = ("label", "comment", "emoji", "api")
     unhandled = [s for s in every if s.id not in handled]
-    return sorted(unhandled, key=lambda s: (s.at, channels.index(s.channel), s.order))
+    return first + sorted(unhandled, key=lambda s: (s.at, channels.index(s.channel), s.order))
 
 
 # -- the state machine --------------------------------------------------------------------
@@ -470,7 +469,9 @@ def plan(
         replies=tuple(replies),
         add_labels=() if wanted in snapshot.labels else (wanted,),
         remove_labels=tuple(stale),
-        close=bool(moved) and current in workflow.lifecycle.close and current != start and snapshot.state == "opened",
+        # The last step recorded here closes the issue when it ends in a closing state; an open
+        # issue already in one was reopened (its reopen source is among these steps).
+        close=bool(moved) and current in workflow.lifecycle.close and snapshot.state == "opened",
         due_date=due,
         change_due_date=due != snapshot.due_date,
     )

@@ -218,3 +218,16 @@ def test_untrusted_words_in_a_round_stay_inert_in_the_note():
     assert "@all" not in body.replace("\\@all", "") and "<b>" not in body
     assert not any(line.strip().startswith("/close") for line in body.splitlines())
     assert issue.state == "opened"
+
+
+def test_reopened_and_moved_on_in_one_go_closes_again_and_stays_closed():
+    """A reopen and a command seen by the same converge: back first, then the command, closed again."""
+    issue = LifeIssue("offer")
+    issue.comment("rev", "/hired")
+    issue.converge()
+    issue.state = "opened"
+    issue.comment("rev", "/decline changed my mind")
+    result = issue.converge()
+    assert [r.outcomes[0].to_state for r in result.replies] == ["offer", "declined"]
+    assert result.close and issue.state == "closed"
+    assert issue.converge().empty  # the new closing step is no reopening
