@@ -111,7 +111,7 @@ def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction]) -> Conve
         result.snapshot = snapshot
         return result
     access_level = cache(gitlab.access_level)
-    plan = workflow.plan(snapshot, settings.workflow, access_level, api_actions)
+    plan = workflow.plan(snapshot, settings.workflow, access_level, api_actions, guard_send=_mails_applications(settings))
     result.start_state, result.final_state = plan.start_state, plan.final_state
     for reply in plan.replies:
         body = history.note_body(reply, snapshot, settings.workflow, _intents(runtime, snapshot, reply))
@@ -133,10 +133,14 @@ def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction]) -> Conve
     return result
 
 
+def _mails_applications(settings: Any) -> bool:
+    email = settings.notify.channels.email
+    return bool(email.enabled and email.send_application.enabled)
+
+
 def _send_applications(runtime: Any, snapshot: IssueSnapshot) -> None:
     """Mail the application for a recent `sent` transition, when that feature is switched on."""
-    email = runtime.settings.notify.channels.email
-    if not (email.enabled and email.send_application.enabled):
+    if not _mails_applications(runtime.settings):
         return
     from bot.notify.send_application import owed_applications, send_application
 

@@ -62,11 +62,14 @@ class Owed:
 def recorded_in(snapshot: Any) -> list[Recorded]:
     """The bot's own markers in an `IssueSnapshot`, each with the time of the text holding it.
 
-    A marker's own `at` (the time of the source it names) wins over the time of its note.
+    A note's marker's own `at` (the time of the source it names) wins over the time of its note.
+    The description gives only its staging record (`match`, `imported`), dated when the issue
+    was created: people can edit that text, so nothing in it may claim a later time, a state
+    change or a delivery.
     """
-    texts = [(snapshot.description, snapshot.created_at)] if snapshot.author.id == snapshot.bot_user.id else []
-    texts += [(n.body, n.created_at) for n in snapshot.notes if n.author_id == snapshot.bot_user.id and not n.system]
-    return [Recorded(marker, marker_time(marker) or at) for body, at in texts for marker in parse_markers(body)]
+    staged = [Recorded(marker, snapshot.created_at) for marker in snapshot.description_markers]
+    notes = [(n.body, n.created_at) for n in snapshot.notes if n.author_id == snapshot.bot_user.id and not n.system]
+    return staged + [Recorded(marker, marker_time(marker) or at) for body, at in notes for marker in parse_markers(body)]
 
 
 def marker_time(marker: Marker) -> datetime | None:

@@ -1,0 +1,58 @@
+"""Has someone with `send`'s right seen what `send` would mail? Pure, no I/O.
+
+The contact e-mail and the draft that `send` mails are read from the issue's description, which
+anyone from Reporter up can edit. GitLab records every edit as a system note "changed the
+description" by the editor (`IssueSnapshot.description_edits`), and nobody can forge those. So:
+
+- no person edited the description since `since` (staging, or the bot's last rewrite of it):
+  it says what the bot staged;
+- the last person to edit it holds the right: they had the whole text in front of them;
+- otherwise the text was last changed by someone below the right, and `send` must stop and ask.
+
+The `staged` digests in the `match` marker then only *name* what changed (recipient, draft):
+they sit in the very text that was edited, so they never vouch for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.snapshot import DescriptionEdit, IssueSnapshot, Person
+from bot.staged_parts import read_parts
+
+
+@dataclass(frozen=True)
+class Unseen:
+    """What changed in the description since someone with the right saw it, and who changed it.
+
+    `changed` names the parts (`recipient`, `draft`) that differ from what was staged; empty
+    when both still match the staging record, None when the issue has no such record."""
+
+    changed: tuple[str, ...] | None
+    editors: tuple[Person, ...]
+    last_edit: datetime
+    recipient: str | None  # where the mail would go as the description stands
+
+
+def unseen_change(
+    snapshot: IssueSnapshot, since: datetime, needed: int, access_level: Callable[[int], int]
+) -> Unseen | None:
+    """The edits since `since` that nobody with access `needed` has seen, or None when there are none."""
+    bot_id = snapshot.bot_user.id
+    rewritten = [e.at for e in snapshot.description_edits if e.author.id == bot_id]
+    start = max([since, *rewritten])
+    people = [e for e in snapshot.description_edits if e.author.id != bot_id and e.at >= start]
+    unseen: list[DescriptionEdit] = []
+    for edit in people:
+        if access_level(edit.author.id) >= needed:
+            unseen = []  # they edited the text as it stood, so they saw what came before
+        else:
+            unseen.append(edit)
+    if not unseen:
+        return None
+    editors = tuple(dict.fromkeys(e.author for e in unseen))
+    staged = snapshot.match_marker.data.get("staged") if snapshot.match_marker else None
+    parts = read_parts(snapshot.description)
+    return Unseen(parts.changed_since(staged), editors, unseen[-1].at, parts.recipient)
