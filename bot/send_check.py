@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.snapshot import DescriptionEdit, IssueSnapshot, Person
-from bot.staged_parts import read_parts
+from bot.staging.parts import read_parts
 
 
 @dataclass(frozen=True)

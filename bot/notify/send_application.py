@@ -32,9 +32,9 @@ from bot.notify.channel import ChannelError
 from bot.notify.mail import Attachment, MailTransport, compose
 from bot.notify.message import match_title
 from bot.render import render
+from bot.config.settings import ACCESS_LEVELS, Settings
 from bot.send_check import Unseen, unseen_change
-from bot.settings import ACCESS_LEVELS, Settings
-from bot.staged_parts import read_parts
+from bot.staging.parts import read_parts
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.markers import render_marker
-from bot.match import Match
+from bot.staging.match import Match
 from bot.snapshot import read_snapshot
-from bot.staging import stage_cycle
+from bot.staging.stage import stage_cycle
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import PASSWORD, USER, FakeSmtp
 from tests.support.botserver import install_hook_for, running_bot, served_bot_settings, settle

@@ -24,10 +24,10 @@ from bot import render
 from bot.escape import plain_title
 from bot.gitlab_access import GitLabError
 from bot.markers import Marker, description_markers, parse_markers, render_marker, source_id
-from bot.match import Attachment, Match, StageResult
-from bot.settings import Settings
+from bot.staging.match import Attachment, Match, StageResult
+from bot.config.settings import Settings
 from bot.snapshot import read_snapshot
-from bot.staged_parts import read_parts
+from bot.staging.parts import read_parts
 
 logger = logging.getLogger(__name__)
 
