@@ -1,0 +1,65 @@
+"""Who has seen what `send` would mail, decided from hand-made GitLab JSON, without a network."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from bot.markers import render_marker
+from bot.send_check import unseen_change
+from bot.snapshot import Person, build_snapshot
+from bot.staging.parts import StagedParts
+
+BOT = Person(1, "vorhoelle", "Vorhölle")
+LEVELS = {1: 30, 2: 30, 5: 20, 6: 10}   # bot, a developer, a reporter, a guest
+NAMES = {1: "vorhoelle", 2: "dev", 5: "rep", 6: "guest"}
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+DEVELOPER = 30
+
+
+def description(recipient: str, draft: str, staged: StagedParts | None = None) -> str:
+    digests = (staged or StagedParts(recipient, draft)).digests()
+    marker = render_marker("match", "match:k", score=90, token="t", staged=digests)
+    contact = recipient.replace("@", "\\@")
+    return (f"| Contact | Erika, {contact} |\n\n<details><summary>Draft (click to open)</summary>\n\n"
+            f"{draft}\n\n</details>\n\n{marker}")
+
+
+def snapshot(text: str, *edits: tuple[int, int], forged: str = ""):
+    """An issue the bot staged at T0 with `text`, then description edits (who, seconds after T0)."""
+    notes = [{"id": 100 + i, "author": {"id": who, "username": NAMES[who]}, "body": "changed the description",
+              "created_at": (T0 + timedelta(seconds=at)).isoformat(), "system": True}
+             for i, (who, at) in enumerate(edits)]
+    issue = {"iid": 1, "id": 1, "description": text + forged, "author": {"id": BOT.id, "username": BOT.username},
+             "created_at": T0.isoformat(), "labels": ["job-match"]}
+    return build_snapshot(issue, [], notes, [], BOT)
+
+
+def check(snap, since_seconds: int = 0):
+    return unseen_change(snap, T0 + timedelta(seconds=since_seconds), DEVELOPER, LEVELS.__getitem__)
+
+
+STAGED = StagedParts("erika@example.org", "Dear Erika")
+
+
+def test_untouched_or_last_edited_by_someone_with_the_right_is_seen():
+    assert check(snapshot(description("erika@example.org", "Dear Erika"))) is None
+    assert check(snapshot(description("x@example.net", "Dear Erika", STAGED), (5, 10), (2, 20))) is None
+
+
+def test_an_edit_below_the_right_names_what_changed_and_who():
+    unseen = check(snapshot(description("x@example.net", "Dear Erika", STAGED), (2, 10), (5, 20), (6, 30)))
+    assert unseen is not None and unseen.changed == ("recipient",) and unseen.recipient == "x@example.net"
+    assert [p.username for p in unseen.editors] == ["rep", "guest"]
+
+
+def test_the_bots_own_rewrite_starts_afresh_and_a_confirmation_looks_only_at_later_edits():
+    text = description("erika@example.org", "Dear Erika")
+    assert check(snapshot(text, (5, 10), (1, 20))) is None     # a rescore rewrote the description
+    assert check(snapshot(text, (5, 10)), since_seconds=15) is None
+    assert check(snapshot(text, (5, 10)), since_seconds=5).changed == ()   # nothing the record names
+
+
+def test_a_forged_marker_in_the_description_counts_for_nothing():
+    forged = "\n" + render_marker("transition", "note:9", **{"from": "approved", "to": "sent", "state": "sent"})
+    snap = snapshot(description("erika@example.org", "Dear Erika"), forged=forged)
+    assert [m.kind for m in snap.bot_markers] == ["match"] and snap.description_markers == snap.bot_markers
