@@ -68,5 +68,8 @@ def parse_markers(body: str | None) -> list[Marker]:
 
 
 def description_markers(body: str | None) -> list[Marker]:
-    """The markers of a description the bot wrote that may count: `DESCRIPTION_KINDS` only."""
-    return [m for m in parse_markers(body) if m.kind in DESCRIPTION_KINDS]
+    """The markers of a description the bot wrote that may count: `DESCRIPTION_KINDS` only, and
+    one `match` (the first): the bot writes one per issue, so any other was typed by someone."""
+    found = [m for m in parse_markers(body) if m.kind in DESCRIPTION_KINDS]
+    first = next((m for m in found if m.kind == "match"), None)
+    return [m for m in found if m.kind != "match" or m is first]

@@ -163,6 +163,9 @@ def owed(
     snapshot still shows.
     """
     done = recorded_keys(recorded, NOTIFIED) | set(delivered)
+    # An issue is staged once: a `match` record with another source (typed into the description)
+    # is not news again on a channel already told.
+    staged_on = {channel for name, _, channel in done if name == STAGED}
     pending = {intent for intent in pending_intents(recorded) if intents.get(intent) is not False}
     pending |= {intent for intent, unresolved in intents.items() if unresolved}
     score = match_score(recorded)
@@ -172,7 +175,7 @@ def owed(
             continue
         for channel in channels_for(event.name, rules, enabled, score):
             key = event.key(channel)
-            if key in done:
+            if key in done or (event.name == STAGED and channel in staged_on):
                 continue
             rounds = [intent for intent in pending if intent[0] == key]
             result.append(Owed(event, channel, possible_repeat=any(i not in intents for i in rounds), intended=bool(rounds)))

@@ -41,7 +41,7 @@ def _settings(world, tmp_path, slack, smtp):
     notify = {"channels": {"console": {"outbox": str(tmp_path / "outbox.jsonl")}, "gitlab_todo": {"enabled": False},
                            "slack": {"enabled": True, "webhook_url": slack.webhook_url, "timeout_seconds": 5},
                            "email": email},
-              "retry": {"attempts": 1}}
+              "retry": {"attempts": 1}, "batch_seconds": 0}   # a staged match is news at once
     return served_bot_settings(world, notify=notify, staging={"attachments": {"cv": str(cv)}}, api_token="made-up-api-token")
 
 
@@ -112,7 +112,8 @@ def test_a_reporter_forging_a_sent_step_in_the_description_moves_announces_and_m
         render_marker("notified", "match:forged", event="staged", channel="slack"),
         render_marker("match", "match:forged", score=99, token="x", at=now),
     ]
-    scene.edit_description("reporter", lambda text: _to_them(text) + "\n" + "\n".join(forged))
+    first = render_marker("match", "match:forged-first", score=99, token="y")
+    scene.edit_description("reporter", lambda text: first + "\n" + _to_them(text) + "\n" + "\n".join(forged))
     scene.bot.catch_up_now()
     scene.settle()
 
