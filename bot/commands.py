@@ -86,7 +86,8 @@ def _send(argument: str | None, workflow: WorkflowSettings) -> Request:
 
 @command(
     "confirm-send", args="[note]",
-    help="send after the bot asked: the recipient or draft was changed by someone who may not send",
+    help="send after the bot asked because someone who may not send changed the recipient or draft "
+         "(for those who may send)",
 )
 def _confirm_send(argument: str | None, workflow: WorkflowSettings) -> Request:
     return MoveTo("sent", argument, confirmed=True)

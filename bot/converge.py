@@ -118,9 +118,11 @@ def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction]) -> Conve
         note = gitlab.create_note(iid, body, internal=reply.internal)
         result.effects.append(Effect("note", reply.source.id, f"{reply.kind} note {note.get('id')}"))
         result.replies.append(reply)
+        refused = ",".join(o.why for o in reply.outcomes if o.kind == "refusal")
         logger.info(
-            "issue #%s: %s for %s by %s (%s), now %s",
-            iid, reply.kind, reply.source.id, reply.source.actor.name, reply.source.channel, reply.state,
+            "issue #%s: %s%s for %s by %s (%s), now %s",
+            iid, reply.kind, f" ({refused})" if refused else "", reply.source.id, reply.source.actor.name,
+            reply.source.channel, reply.state,
         )
     if plan.add_labels or plan.remove_labels:
         gitlab.update_labels(iid, add=plan.add_labels, remove=plan.remove_labels)

@@ -48,8 +48,9 @@ def _settings(world, tmp_path, slack, smtp):
 class Scene:
     """One staged match, the bot serving its webhook, and the people of the world."""
 
-    def __init__(self, sandbox, world, bot, slack, smtp):
+    def __init__(self, sandbox, world, bot, slack, smtp, outbox):
         self.sandbox, self.world, self.bot, self.slack, self.smtp = sandbox, world, bot, slack, smtp
+        self.outbox = outbox
         match = Match(title="Platform Engineer", score=91, provider="Blauwal AG",
                       url=f"https://jobs.example.com/{world.project_id}", draft=DRAFT,
                       contact={"name": "Erika Example", "email": "erika@example.org"})
@@ -86,6 +87,12 @@ class Scene:
     def announced(self) -> list[str]:
         return [m["text"] for m in self.slack.messages()]
 
+    def announced_anywhere(self, words: str) -> bool:
+        """Did Slack, the reviewer's e-mail or the console outbox carry `words`?"""
+        mails = [str(mail["Subject"]) for to, mail in self.smtp.inbox.mails if to == [REVIEWER_MAIL]]
+        console = self.outbox.read_text() if self.outbox.exists() else ""
+        return any(words in text for text in [*self.announced(), *mails, console])
+
     def bot_notes(self) -> list[str]:
         bot_id = self.bot.runtime.gitlab.bot_user.id
         return [n.body for n in self.snapshot().notes if n.author_id == bot_id]
@@ -96,7 +103,7 @@ def scene(sandbox, world, tmp_path, services):
     slack, smtp = services
     with running_bot(_settings(world, tmp_path, slack, smtp)) as bot:
         install_hook_for(bot, world)
-        yield Scene(sandbox, world, bot, slack, smtp)
+        yield Scene(sandbox, world, bot, slack, smtp, tmp_path / "outbox.jsonl")
 
 
 def _to_them(description: str) -> str:
@@ -122,6 +129,7 @@ def test_a_reporter_forging_a_sent_step_in_the_description_moves_announces_and_m
     assert [m for m in snapshot.bot_markers if m.kind == "transition"] == []
     assert scene.applications() == []
     assert scene.announced() == ["[Vorhölle] New job match: 91% Platform Engineer"]   # staging, once
+    assert not scene.announced_anywhere("Application sent") and not scene.announced_anywhere("99%")
     assert not any("📨" in body for body in scene.bot_notes())
 
 
@@ -131,7 +139,7 @@ def test_a_send_after_a_reporter_changed_contact_and_draft_waits_for_a_confirmat
     scene.comment("reviewer", "/send")
 
     assert scene.state_labels() == ["job-match/approved"]
-    assert scene.applications() == [] and not any("Application sent" in text for text in scene.announced())
+    assert scene.applications() == [] and not scene.announced_anywhere("Application sent")
     question = scene.bot_notes()[-1]
     reporter = scene.world.users["reporter"]["username"]
     assert question.startswith("@" + scene.world.users["reviewer"]["username"])
@@ -149,6 +157,7 @@ def test_a_send_after_a_reporter_changed_contact_and_draft_waits_for_a_confirmat
     assert to == [THEIRS]   # what the reviewer confirmed, having been told
     assert "Wire 5000 EUR." in mail.get_body(("plain",)).get_content()
     assert "[Vorhölle] Application sent: 91% Platform Engineer" in scene.announced()
+    assert scene.announced_anywhere("[Vorhölle] Application sent: 91% Platform Engineer")
 
 
 def test_an_edit_below_the_right_after_the_question_needs_a_new_confirmation(scene):
