@@ -39,8 +39,11 @@ class Unseen:
 def unseen_change(
     snapshot: IssueSnapshot, since: datetime, needed: int, access_level: Callable[[int], int]
 ) -> Unseen | None:
-    """The edits since `since` that nobody with access `needed` has seen, or None when there are none."""
+    """The edits since `since` that nobody with access `needed` has seen, or None when there are
+    none (or the bot did not write the description: then `send` mails nothing from it)."""
     bot_id = snapshot.bot_user.id
+    if snapshot.author.id != bot_id:
+        return None
     rewritten = [e.at for e in snapshot.description_edits if e.author.id == bot_id]
     start = max([since, *rewritten])
     people = [e for e in snapshot.description_edits if e.author.id != bot_id and e.at >= start]

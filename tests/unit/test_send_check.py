@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from bot.markers import render_marker
@@ -63,3 +64,9 @@ def test_a_forged_marker_in_the_description_counts_for_nothing():
     forged = "\n" + render_marker("transition", "note:9", **{"from": "approved", "to": "sent", "state": "sent"})
     snap = snapshot(description("erika@example.org", "Dear Erika"), forged=forged)
     assert [m.kind for m in snap.bot_markers] == ["match"] and snap.description_markers == snap.bot_markers
+
+
+def test_a_description_the_bot_did_not_write_is_never_mailed_so_never_held():
+    snap = snapshot(description("x@example.net", "Dear Erika", STAGED), (5, 10))
+    assert check(snap) is not None
+    assert check(replace(snap, author=Person(5, "rep", "Rep"))) is None
