@@ -7,9 +7,11 @@ description" by the editor (`IssueSnapshot.description_edits`), and nobody can f
 - no person edited the description since `since` (staging, or the bot's last rewrite of it):
   it says what the bot staged;
 - the last person to edit it holds the right: they had the whole text in front of them;
-- otherwise the text was last changed by someone below the right, and `send` must stop and ask.
+- otherwise the text was last changed by someone below the right, and `send` must stop and ask;
+- and when the recipient or draft differs from the digests staging recorded though GitLab named
+  no editor at all, nobody vouches for it either: `send` asks too.
 
-The `staged` digests in the `match` marker then only *name* what changed (recipient, draft):
+Otherwise the `staged` digests in the `match` marker only *name* what changed (recipient, draft):
 they sit in the very text that was edited, so they never vouch for it.
 """
 
@@ -31,7 +33,7 @@ class Unseen:
     when both still match the staging record, None when the issue has no such record."""
 
     changed: tuple[str, ...] | None
-    editors: tuple[Person, ...]
+    editors: tuple[Person, ...]  # empty: GitLab recorded no editor
     last_edit: datetime
     recipient: str | None  # where the mail would go as the description stands
 
@@ -44,8 +46,8 @@ def unseen_change(
     bot_id = snapshot.bot_user.id
     if snapshot.author.id != bot_id:
         return None
-    rewritten = [e.at for e in snapshot.description_edits if e.author.id == bot_id]
-    start = max([since, *rewritten])
+    written = max([snapshot.created_at, *(e.at for e in snapshot.description_edits if e.author.id == bot_id)])
+    start = max(since, written)
     people = [e for e in snapshot.description_edits if e.author.id != bot_id and e.at >= start]
     unseen: list[DescriptionEdit] = []
     for edit in people:
@@ -53,9 +55,13 @@ def unseen_change(
             unseen = []  # they edited the text as it stood, so they saw what came before
         else:
             unseen.append(edit)
+    staged = snapshot.match_marker.data.get("staged") if snapshot.match_marker else None
+    parts = read_parts(snapshot.description)
+    changed = parts.changed_since(staged)
+    if not people and since <= written and changed:
+        # Changed, yet GitLab named no editor (a GitLab without the note): nobody vouches for it.
+        return Unseen(changed, (), start, parts.recipient)
     if not unseen:
         return None
     editors = tuple(dict.fromkeys(e.author for e in unseen))
-    staged = snapshot.match_marker.data.get("staged") if snapshot.match_marker else None
-    parts = read_parts(snapshot.description)
-    return Unseen(parts.changed_since(staged), editors, unseen[-1].at, parts.recipient)
+    return Unseen(changed, editors, unseen[-1].at, parts.recipient)

@@ -25,13 +25,17 @@ def description(recipient: str, draft: str, staged: StagedParts | None = None) -
             f"{draft}\n\n</details>\n\n{marker}")
 
 
-def snapshot(text: str, *edits: tuple[int, int], forged: str = ""):
-    """An issue the bot staged at T0 with `text`, then description edits (who, seconds after T0)."""
-    notes = [{"id": 100 + i, "author": {"id": who, "username": NAMES[who]}, "body": "changed the description",
-              "created_at": (T0 + timedelta(seconds=at)).isoformat(), "system": True}
-             for i, (who, at) in enumerate(edits)]
+def snapshot(text: str, *edits: tuple[int, int], forged: str = "", state: str = "pending", comments=()):
+    """An issue the bot staged at T0 with `text`, then description edits (who, seconds after T0)
+    and `comments` (who, body, seconds after T0)."""
+    def note(i: int, who: int, body: str, at: int, system: bool) -> dict:
+        return {"id": 100 + i, "author": {"id": who, "username": NAMES[who]}, "body": body,
+                "created_at": (T0 + timedelta(seconds=at)).isoformat(), "system": system}
+
+    notes = [note(i, who, "changed the description", at, True) for i, (who, at) in enumerate(edits)]
+    notes += [note(50 + i, who, body, at, False) for i, (who, body, at) in enumerate(comments)]
     issue = {"iid": 1, "id": 1, "description": text + forged, "author": {"id": BOT.id, "username": BOT.username},
-             "created_at": T0.isoformat(), "labels": ["job-match"]}
+             "created_at": T0.isoformat(), "labels": ["job-match", f"job-match/{state}"]}
     return build_snapshot(issue, [], notes, [], BOT)
 
 
@@ -70,3 +74,31 @@ def test_a_description_the_bot_did_not_write_is_never_mailed_so_never_held():
     snap = snapshot(description("x@example.net", "Dear Erika", STAGED), (5, 10))
     assert check(snap) is not None
     assert check(replace(snap, author=Person(5, "rep", "Rep"))) is None
+
+
+def test_a_change_gitlab_names_no_editor_for_is_held_until_confirmed():
+    snap = snapshot(description("x@example.net", "Dear Erika", STAGED))   # no "changed the description" note
+    unseen = check(snap)
+    assert unseen is not None and unseen.changed == ("recipient",) and unseen.editors == ()
+    assert check(snap, since_seconds=30) is None   # a confirmation after the bot asked
+
+
+def test_the_question_names_what_changed_and_who_or_that_gitlab_named_nobody():
+    from bot import history
+    from bot.config.settings import load_settings
+    from bot.workflow import plan
+
+    workflow = load_settings().workflow
+
+    def question(*edits: tuple[int, int]) -> str:
+        snap = snapshot(description("x@example.net", "Dear Erika", STAGED), *edits, state="approved",
+                        comments=[(2, "/send", 40)])
+        (reply,) = plan(snap, workflow, LEVELS.get, guard_send=True).replies
+        assert reply.kind == "refusal" and reply.state == "approved"
+        return history.note_body(reply, snap, workflow)
+
+    named = question((5, 10))
+    assert named.startswith("@dev I did not send this match yet. The recipient (Contact row) changed since it was "
+                            "staged, last edited by rep (rep, reporter), who may not send (that needs developer access).")
+    assert "would now go to x\\@example.net" in named and "`/confirm-send`" in named
+    assert "GitLab recorded no edit by anyone who may send (developer access)." in question()
