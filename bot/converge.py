@@ -111,7 +111,8 @@ def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction]) -> Conve
         result.snapshot = snapshot
         return result
     access_level = cache(gitlab.access_level)
-    plan = workflow.plan(snapshot, settings.workflow, access_level, api_actions, guard_send=_mails_applications(settings))
+    plan = workflow.plan(snapshot, settings.workflow, access_level, api_actions,
+                         guard_send=_mails_applications(settings))
     result.start_state, result.final_state = plan.start_state, plan.final_state
     for reply in plan.replies:
         body = history.note_body(reply, snapshot, settings.workflow, _intents(runtime, snapshot, reply))

@@ -327,10 +327,11 @@ def _move(
         level = access_level(source.actor.user_id)
         if level < ACCESS_LEVELS[rule.min_access]:
             return refuse("no_right", needed=rule.min_access, had=access_name(level))
-    unseen = send_check(request.confirmed, ACCESS_LEVELS[rule.min_access]) if target == SEND_STATE and send_check else None
-    if unseen is not None:
-        access = tuple(access_name(access_level(person.id)) for person in unseen.editors)
-        return refuse(UNSEEN, needed=rule.min_access, unseen=unseen, editors_access=access)
+    if target == SEND_STATE and send_check is not None:
+        unseen = send_check(request.confirmed, ACCESS_LEVELS[rule.min_access])
+        if unseen is not None:
+            access = tuple(access_name(access_level(person.id)) for person in unseen.editors)
+            return refuse(UNSEEN, needed=rule.min_access, unseen=unseen, editors_access=access)
     return Outcome("transition", current, target, text=request.text)
 
 

@@ -69,7 +69,7 @@ def recorded_in(snapshot: Any) -> list[Recorded]:
     """
     staged = [Recorded(marker, snapshot.created_at) for marker in snapshot.description_markers]
     notes = [(n.body, n.created_at) for n in snapshot.notes if n.author_id == snapshot.bot_user.id and not n.system]
-    return staged + [Recorded(marker, marker_time(marker) or at) for body, at in notes for marker in parse_markers(body)]
+    return staged + [Recorded(m, marker_time(m) or at) for body, at in notes for m in parse_markers(body)]
 
 
 def marker_time(marker: Marker) -> datetime | None:

@@ -166,8 +166,10 @@ def send_application(
         who = ", ".join(person.username for person in unseen.editors)
         if not dry_run and (record is None or record[1].data.get("held") != who):
             _write_record(gitlab, snapshot, record, _note(application, PREVIEW, source, held=who))
-        log.warning("issue #%d: the application is held: the description was changed by %s after the send", snapshot.iid, who)
-        return ApplicationResult("held", f"the description was changed by {who}, who may not send", application=application)
+        log.warning("issue #%d: the application is held: the description was changed by %s after the send",
+                    snapshot.iid, who)
+        return ApplicationResult("held", f"the description was changed by {who}, who may not send",
+                                 application=application)
     if dry_run:
         return ApplicationResult("dry_run", f"would mail {application.subject!r} to {application.to}", application=application)
     mail = compose(

@@ -320,7 +320,8 @@ def _rescore(cycle: _Cycle, match: Match, issue: dict[str, Any], marker: Marker)
         iid,
         title=issue_title(settings, match),
         description=render_description(settings, match, attached, cycle.bot_username,
-                                       [m for m in description_markers(issue.get("description")) if m.kind != MATCH_KIND],
+                                       [m for m in description_markers(issue.get("description"))
+                                        if m.kind != MATCH_KIND],
                                        _facts_only_the_marker_knows(marker, match)),
         add_labels=",".join([new_label] if new_label else []),
         remove_labels=",".join(others),
