@@ -25,7 +25,8 @@ def description(recipient: str, draft: str, staged: StagedParts | None = None) -
             f"{draft}\n\n</details>\n\n{marker}")
 
 
-def snapshot(text: str, *edits: tuple[int, int], forged: str = "", state: str = "pending", comments=()):
+def snapshot(text: str, *edits: tuple[int, int], forged: str = "", state: str = "pending", comments=(),
+             label_events=()):
     """An issue the bot staged at T0 with `text`, then description edits (who, seconds after T0)
     and `comments` (who, body, seconds after T0)."""
     def note(i: int, who: int, body: str, at: int, system: bool) -> dict:
@@ -36,7 +37,7 @@ def snapshot(text: str, *edits: tuple[int, int], forged: str = "", state: str = 
     notes += [note(50 + i, who, body, at, False) for i, (who, body, at) in enumerate(comments)]
     issue = {"iid": 1, "id": 1, "description": text + forged, "author": {"id": BOT.id, "username": BOT.username},
              "created_at": T0.isoformat(), "labels": ["job-match", f"job-match/{state}"]}
-    return build_snapshot(issue, [], notes, [], BOT)
+    return build_snapshot(issue, list(label_events), notes, [], BOT)
 
 
 def check(snap, since_seconds: int = 0):
@@ -102,3 +103,18 @@ def test_the_question_names_what_changed_and_who_or_that_gitlab_named_nobody():
                             "staged, last edited by rep (rep, reporter), who may not send (that needs developer access).")
     assert "would now go to x\\@example.net" in named and "`/confirm-send`" in named
     assert "GitLab recorded no edit by anyone who may send (developer access)." in question()
+
+
+def test_a_developer_swapping_the_label_to_sent_after_a_reporters_edit_gets_the_label_put_back():
+    from bot.config.settings import load_settings
+    from bot.workflow import plan
+
+    at = (T0 + timedelta(seconds=40)).isoformat()
+    swap = [{"id": 300 + i, "user": {"id": 2, "username": "dev"}, "created_at": at, "label": {"name": name},
+             "action": action} for i, (name, action) in enumerate([("job-match/sent", "add"),
+                                                                    ("job-match/approved", "remove")])]
+    snap = snapshot(description("x@example.net", "Dear Erika", STAGED), (5, 10), label_events=swap)
+    snap = replace(snap, labels=("job-match", "job-match/sent"))
+    result = plan(snap, load_settings().workflow, LEVELS.get, guard_send=True)
+    assert result.final_state == "approved" and [o.why for r in result.replies for o in r.outcomes] == ["unseen_changes"]
+    assert result.add_labels == ("job-match/approved",) and result.remove_labels == ("job-match/sent",)
