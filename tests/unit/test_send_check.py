@@ -116,5 +116,6 @@ def test_a_developer_swapping_the_label_to_sent_after_a_reporters_edit_gets_the_
     snap = snapshot(description("x@example.net", "Dear Erika", STAGED), (5, 10), label_events=swap)
     snap = replace(snap, labels=("job-match", "job-match/sent"))
     result = plan(snap, load_settings().workflow, LEVELS.get, guard_send=True)
-    assert result.final_state == "approved" and [o.why for r in result.replies for o in r.outcomes] == ["unseen_changes"]
+    assert result.final_state == "approved"
+    assert [o.why for r in result.replies for o in r.outcomes] == ["unseen_changes"]
     assert result.add_labels == ("job-match/approved",) and result.remove_labels == ("job-match/sent",)
