@@ -24,6 +24,7 @@ from typing import Any
 from bot.markers import Marker
 from bot.config.settings import WorkflowSettings
 from bot.snapshot import IssueSnapshot
+from bot.lifecycle import AFTER_SENT
 from bot.lifecycle.timeline import IMPORTED_KIND, read_timeline
 from bot.tracker.dates import DateError, parse_date, start_of_day
 from bot.tracker.description import read_facts
@@ -31,7 +32,6 @@ from bot.tracker.job import Job
 from bot.tracker.scores import ScoreRange
 
 DECISIONS = ("approved", "rejected", "sent")
-AFTER_SENT = frozenset({"no-reply", "interview", "offer", "hired", "declined", "turned-down", "withdrawn"})
 
 
 @dataclass(frozen=True)
