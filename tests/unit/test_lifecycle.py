@@ -231,3 +231,16 @@ def test_reopened_and_moved_on_in_one_go_closes_again_and_stays_closed():
     assert [r.outcomes[0].to_state for r in result.replies] == ["offer", "declined"]
     assert result.close and issue.state == "closed"
     assert issue.converge().empty  # the new closing step is no reopening
+
+
+def test_a_reply_ending_no_reply_is_no_send_and_never_held_for_description_edits():
+    """The send check guards mailing the application; a reply after it mails nothing."""
+    issue = LifeIssue("no-reply")
+    issue.notes.append({"id": 99, "author": {"id": 5, "username": "rep", "name": "Rep"}, "body": "changed the description",
+                        "created_at": "2026-03-01T09:00:00+00:00", "updated_at": "2026-03-01T09:00:00+00:00",
+                        "system": True, "internal": False})
+    issue.comment("rev", "/reply they answered after all")
+    snapshot = issue.snapshot()
+    assert snapshot.description_edits  # a Reporter edited the description the bot wrote
+    result = plan(snapshot, WORKFLOW, lambda uid: next(lvl for i, lvl in PEOPLE.values() if i == uid), guard_send=True)
+    assert result.final_state == "sent" and result.replies[0].kind == "transition"
