@@ -80,6 +80,70 @@ DEPLOYMENT_ENV: dict[str, tuple[str, ...]] = {
 MASK = "**********"
 
 
+# --- Values that end up in text GitLab reads: checked here, escaped again where rendered ---------
+
+_EMOJI_NAME = re.compile(r"^[a-z0-9_+-]+$")
+_USERNAME = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*$")
+TITLE_PLACEHOLDERS = ("score", "title", "provider", "location")
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+
+
+def check_emoji_name(value: str) -> str:
+    """An award emoji's name as GitLab spells it (`thumbsup`, `+1`, `heavy_check_mark`): it is
+    printed into notes, so nothing but those characters may reach them."""
+    if not _EMOJI_NAME.match(value):
+        raise ValueError(f"{value!r} is not an emoji name: use GitLab's name, e.g. thumbsup "
+                         "(lowercase letters, digits, _ + -)")
+    return value
+
+
+def check_label_name(value: str) -> str:
+    """A label's name by GitLab's rules (not empty, no comma, at most 255 characters), and
+    without what GitLab would strip (HTML) or that would change the text around it (line breaks,
+    invisible characters)."""
+    if not value.strip() or value != value.strip():
+        raise ValueError(f"{value!r} is not a label name: it must not be empty or start or end with a space")
+    if len(value) > 255:
+        raise ValueError("a label name has at most 255 characters")
+    bad = sorted({c for c in value if c in ",<>" or not c.isprintable()})
+    if bad:
+        raise ValueError(f"{value!r} is not a label name: GitLab's label names cannot hold {bad}")
+    return value
+
+
+def check_username(value: str | None) -> str | None:
+    """A GitLab username, which the bot @mentions."""
+    if value is not None and not _USERNAME.match(value):
+        raise ValueError(f"{value!r} is not a GitLab username (letters, digits, _ . -)")
+    return value
+
+
+def check_title_template(value: str) -> str:
+    """`staging.title_template`: text with `{score}`, `{title}`, `{provider}`, `{location}` and
+    nothing else: no format spec (`{title:>9999999}`), conversion or attribute (`{title.x}`),
+    so that filling it costs no more than the fields themselves (bot/staging.py fills it)."""
+    for found in _PLACEHOLDER.finditer(value):
+        if found.group(0) in ("{{", "}}"):
+            continue
+        name = found.group(1)
+        if name not in TITLE_PLACEHOLDERS:
+            shown = found.group(0)
+            raise ValueError(
+                f"{shown!r} is not a placeholder: use {', '.join('{' + n + '}' for n in TITLE_PLACEHOLDERS)} "
+                "(no format spec or attribute), and {{ }} for a literal brace"
+            )
+    return value
+
+
+def fill_title_template(template: str, fields: dict[str, object]) -> str:
+    """`template` with each placeholder replaced by its field; `{{` and `}}` become braces."""
+    def one(found: re.Match[str]) -> str:
+        token = found.group(0)
+        return token[0] if token in ("{{", "}}") else str(fields[found.group(1)])
+
+    return _PLACEHOLDER.sub(one, check_title_template(template))
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -99,6 +163,8 @@ class StateSettings(_Section):
     color: str = "#428BCA"
     description: str = ""
 
+    _label = field_validator("label")(check_label_name)
+
 
 class TransitionSettings(_Section):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -111,6 +177,8 @@ class EmojiSettings(_Section):
     enabled: bool = True
     approve: str = "thumbsup"
     reject: str = "thumbsdown"
+
+    _names = field_validator("approve", "reject")(check_emoji_name)
 
 
 class ConfidentialSettings(_Section):
@@ -125,6 +193,8 @@ class WorkflowSettings(_Section):
     transitions: list[TransitionSettings]
     emoji: EmojiSettings = EmojiSettings()
     confidential: ConfidentialSettings = ConfidentialSettings()
+
+    _label = field_validator("marker_label")(check_label_name)
 
     @field_validator("transitions")
     @classmethod
@@ -161,6 +231,8 @@ class ScoreLabel(_Section):
     label: str
     color: str = "#8FBC8F"
 
+    _label = field_validator("label")(check_label_name)
+
 
 class StagingSettings(_Section):
     threshold: int = Field(70, ge=0, le=100)
@@ -169,6 +241,9 @@ class StagingSettings(_Section):
     reviewer: str | None = None
     max_field_chars: int = Field(20000, gt=0)
     attachments: dict[str, Path] = {}
+
+    _template = field_validator("title_template")(check_title_template)
+    _reviewer = field_validator("reviewer")(check_username)
 
 
 class CatchUpSettings(_Section):
@@ -223,6 +298,8 @@ class ConsoleChannel(_Section):
 class GitLabTodoChannel(_Section):
     enabled: bool = True
     reviewer: str | None = None   # GitLab username; default: staging.reviewer
+
+    _reviewer = field_validator("reviewer")(check_username)
 
 
 class SlackChannel(_Section):
@@ -331,6 +408,8 @@ class NotifySettings(_Section):
     events: dict[str, EventRule] = {}
     channels: NotifyChannels = NotifyChannels()
     retry: RetrySettings = RetrySettings()
+
+    _label = field_validator("owed_label")(check_label_name)
 
     @model_validator(mode="after")
     def _events_name_known_channels(self) -> "NotifySettings":
