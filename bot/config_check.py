@@ -99,11 +99,13 @@ def check_deployment(settings: Settings) -> list[Finding]:
         ))
     if settings.webhook_secret is None:
         found.append(warning(
-            f"webhook_secret is not set: the bot refuses every webhook until it has one; choose a "
+            f"webhook_secret is not set (an empty one counts as not set): the bot refuses every webhook "
+            f"until it has one; choose a "
             f"long random string, set {ENV_PREFIX}WEBHOOK_SECRET, and give the same to GitLab's hook"
         ))
     if settings.api_token is None:
-        found.append(warning(f"api_token is not set: /api/v1 stays closed; set {ENV_PREFIX}API_TOKEN to open it"))
+        found.append(warning(f"api_token is not set (an empty one counts as not set): /api/v1 stays closed; "
+                             f"set {ENV_PREFIX}API_TOKEN to open it"))
     if not settings.public_url:
         found.append(warning(
             "public_url is not set: `vorhoelle hook install` needs --url, or set "

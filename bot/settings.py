@@ -510,6 +510,14 @@ class Settings(BaseSettings):
     notify: NotifySettings = NotifySettings()
     logging: LoggingSettings = LoggingSettings()
 
+    @field_validator("gitlab_token", "webhook_secret", "webhook_signing_key", "api_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        """An empty secret (`VORHOELLE_WEBHOOK_SECRET=`, an empty secret file) is no secret: as
+        one it would accept an empty token. `config check` reports it as not set."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if isinstance(text, str) and not text.strip() else value
+
     @field_validator("notify")
     @classmethod
     def _events_can_happen(cls, notify: NotifySettings, info: ValidationInfo) -> NotifySettings:
