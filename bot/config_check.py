@@ -167,12 +167,13 @@ def check_gitlab(settings: Settings, gitlab: Any) -> list[Finding]:
         found.append(warning(f"staging.reviewer @{settings.staging.reviewer} is not a GitLab user here"))
     try:
         project_file = repo_config.fetch(gitlab)
-        settings.with_project_file(project_file.layer if project_file else None)
+        applied = settings.with_project_file(project_file.layer if project_file else None)
     except ConfigError as problem:
         found += [error(f"{line} (the bot ignores the file until this is fixed)") for line in problem.problems]
     else:
         name = repo_config.PROJECT_FILE
         found.append(ok(f"{name} on the default branch is valid") if project_file else ok(f"no {name} in the project (optional)"))
+        found += [(ok if v.won == "project" else warning)(f"{name}: {v}") for v in applied.trust_verdicts]
     return found
 
 

@@ -26,6 +26,7 @@ from bot.config_files import ENV_PREFIX, ConfigError, YamlLayer, parse_yaml
 from bot.escape import commit_line
 from bot.runtime import Runtime
 from bot.settings import SECRET_ENV, Settings, is_secret_path
+from bot.settings_trust import looser
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +173,8 @@ def reload(runtime: Runtime) -> str:
         return _not_applied("superseded", "newer settings were applied while it was read")
     outcome = "applied" if found else "removed"
     metrics.CONFIG_RELOADS.labels(outcome=outcome).inc()
+    for verdict in looser(settings.trust_verdicts):
+        log.warning("%s: %s", PROJECT_FILE, verdict, extra={"event": "config_reload", "outcome": "operator_wins"})
     said = (f"{PROJECT_FILE} applied (commit {found.last_commit_id[:8]})" if found
             else f"no {PROJECT_FILE} in the project: the bot's own settings apply")
     log.info("%s", said, extra={"event": "config_reload", "outcome": outcome})
@@ -251,6 +254,9 @@ def write(runtime: Runtime, data: dict[str, Any], author: str) -> dict[str, Any]
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     layer = parse_project_file(text)
     settings = runtime.settings.with_project_file(layer)
+    refused = looser(settings.trust_verdicts)
+    if refused:  # asked now: say no, rather than commit a file whose values would not apply
+        raise ConfigError([f"{PROJECT_FILE}:{layer.line_of(v.setting) or 1}: {v}" for v in refused])
     current = _fetch_content(runtime.gitlab)
     old = _readable(current[0].decode("utf-8", errors="replace")) if current else {}
     message = commit_message(old, layer.data, author)

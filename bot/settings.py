@@ -48,6 +48,7 @@ from bot.config_files import (
     nest,
     settings_files,
 )
+from bot.settings_trust import Verdict, looser, restrict
 
 ACCESS_LEVELS: dict[str, int] = {
     "none": 0,
@@ -539,6 +540,12 @@ class Settings(BaseSettings):
     # How these settings were made, so that a new project file can be laid over the same layers.
     _config_file: Path | None = PrivateAttr(None)
     _overrides: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _trust: list[Verdict] = PrivateAttr(default_factory=list)
+
+    @property
+    def trust_verdicts(self) -> list[Verdict]:
+        """What became of the trusted settings the project file changed (bot/settings_trust.py)."""
+        return list(self._trust)
 
     def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> "Settings":
         """A copy whose `update` survives `with_project_file` (e.g. the demo's sandbox GitLab)."""
@@ -562,8 +569,27 @@ def load_settings(
     Raises ConfigError with one line per problem, each saying where it was written.
     """
     user_file, layers = settings_files(config_file)
+    verdicts: list[Verdict] = []
     if project_file is not None:
+        # The trust rule (bot/settings_trust.py): what grants rights or sends data elsewhere is
+        # the operator's; the project file may only make it stricter.
+        operator = _build(layers, overrides)
+        as_written = _build([*layers, project_file], overrides)
+        verdicts, trusted = restrict(operator, as_written, project_file.data)
+        project_file = YamlLayer(project_file.name, trusted, project_file.lines)
         layers.append(project_file)
+    settings = _build(layers, overrides)
+    if project_file is not None and looser(restrict(operator, settings, project_file.data)[0]):
+        raise ConfigError([f"{project_file.name}: cannot apply it without loosening what the operator set: "
+                           f"{'; '.join(map(str, looser(verdicts)))}"])  # a rule missed a path: refuse
+    settings._config_file = user_file
+    settings._overrides = overrides
+    settings._trust = verdicts
+    return settings
+
+
+def _build(layers: list[YamlLayer], overrides: dict[str, Any]) -> Settings:
+    """Settings from these YAML layers, the environment, secret files and `overrides`."""
 
     class _Layered(Settings):
         @classmethod
@@ -579,12 +605,9 @@ def load_settings(
             )
 
     try:
-        settings = _Layered(**overrides)
+        return _Layered(**overrides)
     except ValidationError as exc:
         raise ConfigError([_explain(error, layers, overrides) for error in exc.errors()]) from None
-    settings._config_file = user_file
-    settings._overrides = overrides
-    return settings
 
 
 # --- Saying where a bad value came from -------------------------------------------------------
