@@ -43,7 +43,7 @@ async def read_json(request: Request) -> Any:
     """The JSON body, refused (413) past `server.max_body_bytes` like a webhook would be, and
     (400) when it is not JSON or nested deeper than `MAX_JSON_DEPTH`: the validation and YAML
     writing behind the endpoints recurse, and must not run out of stack on a crafted body."""
-    from bot.webhook import Refused, parse_json, read_body
+    from bot.web.webhook import Refused, parse_json, read_body
 
     try:
         body = await read_body(request, request.app.state.runtime.settings.server.max_body_bytes)

@@ -113,7 +113,7 @@ def test_a_billion_laughs_file_is_refused_at_its_line_and_the_bot_keeps_its_sett
 
 
 def test_aliases_are_refused_where_the_settings_model_would_take_them(tmp_path):
-    from bot.config_check import run_checks
+    from bot.config.check import run_checks
 
     path = tmp_path / "vorhoelle.yml"
     path.write_text("staging:\n  score_labels:\n    - &high {min: 90, label: high}\n    - *high\n")

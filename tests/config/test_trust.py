@@ -1,4 +1,4 @@
-"""The trust rule (bot/settings_trust.py): rights and recipients come from the operator; the
+"""The trust rule (bot/config/trust.py): rights and recipients come from the operator; the
 project's .vorhoelle.yml and PUT /api/v1/config may only make them stricter."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from bot import metrics
-from bot.config_check import run_checks
+from bot.config.check import run_checks
 from bot.markers import parse_markers
-from bot.repo_config import parse_project_file
-from bot.settings import load_settings
+from bot.config.project_file import parse_project_file
+from bot.config.settings import load_settings
 from tests.support.botserver import install_hook_for, running_bot, served_bot_settings, settle
 from tests.support.waiting import wait_until
 from tests.support.world import new_world

@@ -107,7 +107,7 @@ _RULES: list[Callable[[Any, Any], Verdict | None]] = [
 
 
 def _level(name: str) -> int:
-    from bot.settings import ACCESS_LEVELS
+    from bot.config.settings import ACCESS_LEVELS
 
     return ACCESS_LEVELS[name]
 

@@ -3,7 +3,7 @@
 Layers, lowest first:
 1. `config/vorhoelle.yml`, the defaults shipped with the package;
 2. the user's YAML file (`--config FILE` or `VORHOELLE_CONFIG`);
-3. the project's own `.vorhoelle.yml` (non-secret settings only, see bot/repo_config.py);
+3. the project's own `.vorhoelle.yml` (non-secret settings only, see bot/config/project_file.py);
 4. environment variables (`VORHOELLE_GITLAB_TOKEN`, nested keys with `__` such as
    `VORHOELLE_STAGING__THRESHOLD=80`, and one variable per channel secret, `SECRET_ENV`);
 5. secret files, as container platforms mount them: `VORHOELLE_GITLAB_TOKEN_FILE=/run/secrets/x`
@@ -40,7 +40,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from bot.config_files import (
+from bot.config.files import (
     ENV_PREFIX,
     ConfigError,
     YamlLayer,
@@ -48,7 +48,7 @@ from bot.config_files import (
     nest,
     settings_files,
 )
-from bot.settings_trust import Verdict, looser, restrict
+from bot.config.trust import Verdict, looser, restrict
 
 ACCESS_LEVELS: dict[str, int] = {
     "none": 0,
@@ -544,7 +544,7 @@ class Settings(BaseSettings):
 
     @property
     def trust_verdicts(self) -> list[Verdict]:
-        """What became of the trusted settings the project file changed (bot/settings_trust.py)."""
+        """What became of the trusted settings the project file changed (bot/config/trust.py)."""
         return list(self._trust)
 
     def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> "Settings":
@@ -571,7 +571,7 @@ def load_settings(
     user_file, layers = settings_files(config_file)
     verdicts: list[Verdict] = []
     if project_file is not None:
-        # The trust rule (bot/settings_trust.py): what grants rights or sends data elsewhere is
+        # The trust rule (bot/config/trust.py): what grants rights or sends data elsewhere is
         # the operator's; the project file may only make it stricter.
         operator = _build(layers, overrides)
         as_written = _build([*layers, project_file], overrides)
