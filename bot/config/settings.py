@@ -68,6 +68,7 @@ SECRET_ENV: dict[str, tuple[str, ...]] = {
     "WEBHOOK_SECRET": ("webhook_secret",),
     "WEBHOOK_SIGNING_KEY": ("webhook_signing_key",),
     "API_TOKEN": ("api_token",),
+    "METRICS_TOKEN": ("server", "metrics_token"),
     "SLACK_TOKEN": ("notify", "channels", "slack", "bot_token"),
     "SLACK_WEBHOOK_URL": ("notify", "channels", "slack", "webhook_url"),
     "TWILIO_AUTH_TOKEN": ("notify", "channels", "whatsapp", "auth_token"),
@@ -145,6 +146,13 @@ def fill_title_template(template: str, fields: dict[str, object]) -> str:
     return _PLACEHOLDER.sub(one, check_title_template(template))
 
 
+def _unset_if_empty(value: Any) -> Any:
+    """An empty secret (`VORHOELLE_WEBHOOK_SECRET=`, an empty secret file) is no secret: as one it
+    would accept an empty token. `config check` reports it as not set."""
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    return None if isinstance(text, str) and not text.strip() else value
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -157,6 +165,12 @@ class ServerSettings(_Section):
     converge_spacing_seconds: float = Field(0.25, ge=0, le=60)
     converge_retry_seconds: float = Field(30, ge=0)
     shutdown_grace_seconds: float = Field(10, ge=0)
+    metrics_token: SecretStr | None = None   # set: GET /metrics needs `Authorization: Bearer <it>`
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return _unset_if_empty(value)
 
 
 class StateSettings(_Section):
@@ -514,10 +528,7 @@ class Settings(BaseSettings):
     @field_validator("gitlab_token", "webhook_secret", "webhook_signing_key", "api_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
-        """An empty secret (`VORHOELLE_WEBHOOK_SECRET=`, an empty secret file) is no secret: as
-        one it would accept an empty token. `config check` reports it as not set."""
-        text = value.get_secret_value() if isinstance(value, SecretStr) else value
-        return None if isinstance(text, str) and not text.strip() else value
+        return _unset_if_empty(value)
 
     @field_validator("notify")
     @classmethod
