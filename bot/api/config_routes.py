@@ -20,7 +20,7 @@ from bot.api.openapi import Operation
 from bot.api.schemas import ConfigView, ErrorBody
 from bot.config.files import ConfigError
 from bot.gitlab_access import GitLabError
-from bot.config.settings import public_view
+from bot.config.masking import public_view
 
 _STALE = "changed since you started editing"
 

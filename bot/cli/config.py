@@ -56,7 +56,8 @@ def run_check(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     import yaml
 
-    from bot.config.settings import load_settings, public_view
+    from bot.config.masking import public_view
+    from bot.config.settings import load_settings
 
     view = public_view(load_settings(args.config))
     print(json.dumps(view, indent=2) if args.json else yaml.safe_dump(view, sort_keys=False, allow_unicode=True), end="")

@@ -15,9 +15,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from bot.config.settings import (
-    ACCESS_LEVELS, ENV_PREFIX, ConfigError, NotifyChannels, NotifySettings, Settings, load_settings,
-)
+from bot.config.files import ENV_PREFIX, ConfigError
+from bot.config.notify_sections import NotifyChannels, NotifySettings
+from bot.config.sections import ACCESS_LEVELS
+from bot.config.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 

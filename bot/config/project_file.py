@@ -22,8 +22,10 @@ from typing import Any, Mapping
 import yaml
 
 from bot import metrics
+from bot.config.explain import is_secret_path
 from bot.config.files import ENV_PREFIX, ConfigError, YamlLayer, parse_yaml
-from bot.config.settings import SECRET_ENV, Settings, is_secret_path
+from bot.config.settings import Settings
+from bot.config.sources import SECRET_ENV
 from bot.config.trust import looser
 from bot.escape import commit_line
 from bot.runtime import Runtime

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot.config.sections import ACCESS_LEVELS
+
 Path = tuple[str, ...]
 
 
@@ -106,12 +108,6 @@ _RULES: list[Callable[[Any, Any], Verdict | None]] = [
 ]
 
 
-def _level(name: str) -> int:
-    from bot.config.settings import ACCESS_LEVELS
-
-    return ACCESS_LEVELS[name]
-
-
 def _transitions(operator: Any, project: Any) -> tuple[list[Verdict], list[dict[str, str]] | None]:
     """Verdicts on the project's workflow steps, and the steps to use instead (None: as written)."""
     granted = {(t.from_state, t.to_state): t.min_access for t in operator.workflow.transitions}
@@ -127,7 +123,7 @@ def _transitions(operator: Any, project: Any) -> tuple[list[Verdict], list[dict[
                                                       "workflow; a project may drop steps, not add them"))
             continue
         access = t.min_access
-        if _level(access) < _level(operator_access):
+        if ACCESS_LEVELS[access] < ACCESS_LEVELS[operator_access]:
             verdicts.append(Verdict(path, "operator", f"the step {step} needs {operator_access} (the project "
                                                       f"asks {access}); a project may raise it, not lower it"))
             access = operator_access
