@@ -60,13 +60,14 @@ async def read_json(request: Request) -> Any:
 
 def depth_over(value: Any, limit: int) -> bool:
     """Whether `value` nests lists and objects more than `limit` deep (walked without recursion)."""
-    stack = [(value, 1)]
+    containers = (dict, list)
+    stack = [(value, 1)] if isinstance(value, containers) else []
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            if depth > limit:
-                return True
-            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, containers))
     return False
 
 

@@ -163,3 +163,29 @@ def test_a_reload_started_before_a_put_never_applies_the_older_file_after_it(san
     go_on.set()
     wait_until(lambda: not bot.receiver.reloads, message="the held reload to finish")
     assert bot.runtime.settings.staging.threshold == 90
+
+
+@pytest.mark.parametrize("settings, where", [
+    ({"workflow": {"states": {"pending": {"label": "job-match/pending,x"}}}}, "workflow.states.pending.label"),
+    ({"notify": {"owed_label": "owed\n/close"}}, "notify.owed_label"),
+    ({"staging": {"score_labels": [{"min": 90, "label": "<b>high</b>"}]}}, "staging.score_labels[0].label"),
+    ({"staging": {"reviewer": "rita\n/close"}}, "staging.reviewer"),
+])
+def test_label_names_and_usernames_follow_gitlabs_rules(world, bot, settings, where):
+    answer = put_config(bot, {"settings": settings})
+
+    assert answer.status_code == 422, answer.text
+    [problem] = answer.json()["problems"]
+    assert f": {where}: " in problem
+
+
+def test_no_template_trusts_a_value_it_is_given():
+    """`|safe` skips escaping: only the link the bot builds to a comment may have it."""
+    from bot.resources import resource_dir
+
+    unescaped = sorted(
+        f"{path.name}: {line.strip()}"
+        for path in resource_dir("templates").rglob("*.j2")
+        for line in path.read_text().splitlines() if "|safe" in line.replace(" ", "")
+    )
+    assert unescaped == ['transition.md.j2: {%- elif channel == "comment" %} with [a comment]({{ link|safe }})']
