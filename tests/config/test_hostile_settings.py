@@ -8,14 +8,12 @@ import threading
 import httpx
 import pytest
 
-from bot import metrics
 from bot.markers import parse_markers
 from bot.sandbox.control import SandboxControl
-from tests.support.botserver import install_hook_for, running_bot, served_bot_settings, settle
+from tests.config.project import API_TOKEN, put_config, reloads
+from tests.support.botserver import settle
 from tests.support.waiting import wait_until
-from tests.support.world import new_world
 
-API_TOKEN = "made-up-api-token-for-hostile-settings"
 HOSTILE_EMOJI = "thumbsup:\n/close\n/label ~x\n:"
 # "Billion laughs" as the issue found it: 342 bytes, 9^9 strings when expanded.
 LAUGHS = """\
@@ -29,26 +27,6 @@ g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
 h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
 i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 """
-
-@pytest.fixture
-def world(sandbox):
-    return new_world(sandbox, bot_access=40)  # main is protected: writing it back needs maintainer
-
-
-@pytest.fixture
-def bot(world):
-    with running_bot(served_bot_settings(world, api_token=API_TOKEN)) as running:
-        install_hook_for(running, world)
-        yield running
-
-
-def put_config(bot, body):
-    return httpx.put(f"{bot.url}/api/v1/config", json=body, headers={"Authorization": f"Bearer {API_TOKEN}"},
-                     timeout=30)
-
-
-def reloads(outcome):
-    return metrics.REGISTRY.get_sample_value("vorhoelle_config_reloads_total", {"outcome": outcome}) or 0
 
 
 def bot_notes(world, iid, kind):
