@@ -40,15 +40,19 @@ def _read_secret_file(variable: str, path: str) -> str:
         raise ConfigError([f"{variable}={path}: cannot read the secret file: {exc.strerror}"]) from None
 
 
-class NamedEnv(PydanticBaseSettingsSource):
+class _WholeSource(PydanticBaseSettingsSource):
+    """A source that gives all its settings at once, from `__call__`."""
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
+        return None, field_name, False
+
+
+class NamedEnv(_WholeSource):
     """`SECRET_ENV` and `DEPLOYMENT_ENV` variables, or with `files=True` the `*_FILE` variants."""
 
     def __init__(self, settings_cls: type[BaseSettings], files: bool):
         super().__init__(settings_cls)
         self.files = files
-
-    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
-        return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -64,15 +68,12 @@ class NamedEnv(PydanticBaseSettingsSource):
         return data
 
 
-class YamlSource(PydanticBaseSettingsSource):
+class YamlSource(_WholeSource):
     """The YAML layers, later ones merged over earlier ones."""
 
     def __init__(self, settings_cls: type[BaseSettings], layers: list[YamlLayer]):
         super().__init__(settings_cls)
         self.layers = layers
-
-    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
-        return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
         data: dict[str, Any] = {}

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from bot.config.sections import ACCESS_LEVELS
 
 Path = tuple[str, ...]
+Won = Literal["project", "operator"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Verdict:
     """What became of one trusted setting the project file changed."""
 
     setting: Path
-    won: Literal["project", "operator"]
+    won: Won
     why: str
 
     @property
@@ -51,60 +52,42 @@ def _at(obj: Any, path: Path) -> Any:
     return obj
 
 
-def _switch(path: Path, what: str) -> Callable[[Any, Any], Verdict | None]:
-    def judge(operator: Any, project: Any) -> Verdict | None:
-        before, after = _at(operator, path), _at(project, path)
-        if before == after:
-            return None
-        if after and not before:
-            return Verdict(path, "operator", f"the operator has {what} off; a project may switch it off, not on")
-        return Verdict(path, "project", f"{what} switched off (stricter)")
-    return judge
+def _switch(before: Any, after: Any, what: str) -> tuple[Won, str]:
+    if after and not before:
+        return "operator", f"the operator has {what} off; a project may switch it off, not on"
+    return "project", f"{what} switched off (stricter)"
 
 
-def _recipients(path: Path) -> Callable[[Any, Any], Verdict | None]:
-    def judge(operator: Any, project: Any) -> Verdict | None:
-        before, after = _at(operator, path), _at(project, path)
-        if before == after:
-            return None
-        added = [r for r in after if r not in before]
-        if added:
-            return Verdict(path, "operator", f"the project's list adds {added}, which the operator did not "
-                                             "configure; a project may only drop recipients")
-        return Verdict(path, "project", "it drops recipients (stricter)")
-    return judge
+def _recipients(before: list[str], after: list[str], what: str) -> tuple[Won, str]:
+    added = [r for r in after if r not in before]
+    if added:
+        return "operator", (f"the project's list adds {added}, which the operator did not configure; "
+                            f"a project may only drop {what}")
+    return "project", f"it drops {what} (stricter)"
 
 
-def _fixed_or_off(path: Path, what: str) -> Callable[[Any, Any], Verdict | None]:
-    def judge(operator: Any, project: Any) -> Verdict | None:
-        before, after = _at(operator, path), _at(project, path)
-        if before == after:
-            return None
-        if after is None:
-            return Verdict(path, "project", f"{what} left out (stricter)")
-        return Verdict(path, "operator", f"the project names {after!r}, the operator {before!r}; a project "
-                                         f"may leave {what} out, not change it")
-    return judge
+def _fixed_or_off(before: Any, after: Any, what: str) -> tuple[Won, str]:
+    if after is None:
+        return "project", f"{what} left out (stricter)"
+    return "operator", (f"the project names {after!r}, the operator {before!r}; "
+                        f"a project may leave {what} out, not change it")
 
 
-def _same(path: Path, what: str) -> Callable[[Any, Any], Verdict | None]:
-    def judge(operator: Any, project: Any) -> Verdict | None:
-        before, after = _at(operator, path), _at(project, path)
-        if before == after:
-            return None
-        return Verdict(path, "operator", f"{what} is the operator's to choose (the project names {after!r})")
-    return judge
+def _same(before: Any, after: Any, what: str) -> tuple[Won, str]:
+    return "operator", f"{what} is the operator's to choose (the project names {after!r})"
 
 
 _CHANNELS = ("console", "gitlab_todo", "slack", "email", "whatsapp")
-_RULES: list[Callable[[Any, Any], Verdict | None]] = [
-    *(_switch(("notify", "channels", name, "enabled"), f"the {name} channel") for name in _CHANNELS),
-    _recipients(("notify", "channels", "email", "to")),
-    _recipients(("notify", "channels", "whatsapp", "to")),
-    _same(("notify", "channels", "slack", "channel"), "the Slack channel"),
-    _switch(("notify", "channels", "email", "send_application", "enabled"), "sending the application"),
-    _fixed_or_off(("notify", "channels", "email", "send_application", "attachment"), "the attachment"),
-    _fixed_or_off(("notify", "admin_channel",), "the admin channel"),
+# Each trusted setting (besides the workflow's steps), how a change to it is judged, and its name
+# in the verdict. A judge sees the operator's and the project's value, which differ.
+_RULES: list[tuple[Path, Callable[[Any, Any, str], tuple[Won, str]], str]] = [
+    *((("notify", "channels", name, "enabled"), _switch, f"the {name} channel") for name in _CHANNELS),
+    (("notify", "channels", "email", "to"), _recipients, "recipients"),
+    (("notify", "channels", "whatsapp", "to"), _recipients, "recipients"),
+    (("notify", "channels", "slack", "channel"), _same, "the Slack channel"),
+    (("notify", "channels", "email", "send_application", "enabled"), _switch, "sending the application"),
+    (("notify", "channels", "email", "send_application", "attachment"), _fixed_or_off, "the attachment"),
+    (("notify", "admin_channel"), _fixed_or_off, "the admin channel"),
 ]
 
 
@@ -147,13 +130,14 @@ def restrict(operator: Any, project: Any, project_data: dict[str, Any]) -> tuple
     verdicts += transitions
     if kept is not None:
         data["workflow"]["transitions"] = kept
-    for rule in _RULES:
-        verdict = rule(operator, project)
-        if verdict is None:
+    for path, judge, what in _RULES:
+        before, after = _at(operator, path), _at(project, path)
+        if before == after:
             continue
-        verdicts.append(verdict)
-        if verdict.won == "operator":
-            _remove(data, verdict.setting)
+        won, why = judge(before, after, what)
+        verdicts.append(Verdict(path, won, why))
+        if won == "operator":
+            _remove(data, path)
     return verdicts, data
 
 
