@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 import httpx
@@ -167,3 +169,12 @@ def test_no_template_trusts_a_value_it_is_given():
         for line in path.read_text().splitlines() if "|safe" in line.replace(" ", "")
     )
     assert unescaped == ['transition.md.j2: {%- elif channel == "comment" %} with [a comment]({{ link|safe }})']
+
+
+def test_serve_refuses_a_settings_file_with_aliases_at_start(tmp_path):
+    path = tmp_path / "vorhoelle.yml"
+    path.write_text(LAUGHS)
+    done = subprocess.run([sys.executable, "-m", "bot", "--config", str(path), "serve", "--port", "0"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert f"{path}:1: the YAML anchor &a is not allowed in settings" in done.stderr
