@@ -132,23 +132,30 @@ def load_settings(
     Raises ConfigError with one line per problem, each saying where it was written.
     """
     user_file, layers = settings_files(config_file)
-    verdicts: list[Verdict] = []
-    if project_file is not None:
-        # The trust rule (bot/config/trust.py): what grants rights or sends data elsewhere is
-        # the operator's; the project file may only make it stricter.
-        operator = _build(layers, overrides)
-        as_written = _build([*layers, project_file], overrides)
-        verdicts, trusted = restrict(operator, as_written, project_file.data)
-        project_file = YamlLayer(project_file.name, trusted, project_file.lines)
-        layers.append(project_file)
-    settings = _build(layers, overrides)
-    if project_file is not None and looser(restrict(operator, settings, project_file.data)[0]):
-        raise ConfigError([f"{project_file.name}: cannot apply it without loosening what the operator set: "
-                           f"{'; '.join(map(str, looser(verdicts)))}"])  # a rule missed a path: refuse
+    if project_file is None:
+        settings, verdicts = _build(layers, overrides), []
+    else:
+        settings, verdicts = _with_project_file(layers, project_file, overrides)
     settings._config_file = user_file
     settings._overrides = overrides
     settings._trust = verdicts
     return settings
+
+
+def _with_project_file(layers: list[YamlLayer], project_file: YamlLayer,
+                       overrides: dict[str, Any]) -> tuple[Settings, list[Verdict]]:
+    """The settings with the project file laid over `layers`, under the trust rule
+    (bot/config/trust.py): what grants rights or sends data elsewhere is the operator's, and the
+    file may only make it stricter. Its looser values are taken out, so the operator's apply."""
+    operator = _build(layers, overrides)
+    verdicts, trusted = restrict(operator, _build([*layers, project_file], overrides), project_file.data)
+    trusted_file = YamlLayer(project_file.name, trusted, project_file.lines)
+    settings = _build([*layers, trusted_file], overrides)
+    slipped = looser(restrict(operator, settings, trusted)[0])
+    if slipped:  # a rule missed where a value was written: refuse rather than loosen
+        raise ConfigError([f"{project_file.name}: cannot apply it without loosening what the operator set: "
+                           f"{'; '.join(map(str, slipped))}"])
+    return settings, verdicts
 
 
 def _build(layers: list[YamlLayer], overrides: dict[str, Any]) -> Settings:
