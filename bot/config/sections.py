@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, fi
 
 from bot.config.values import (
     check_emoji_name,
+    check_state_names,
     check_label_name,
     check_title_template,
     check_username,
@@ -89,6 +90,7 @@ class WorkflowSettings(Section):
     confidential: ConfidentialSettings = ConfidentialSettings()
 
     _label = field_validator("marker_label")(check_label_name)
+    _states = field_validator("states")(check_state_names)
 
     @field_validator("transitions")
     @classmethod

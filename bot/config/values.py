@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import SecretStr
 
 _EMOJI_NAME = re.compile(r"^[a-z0-9_+-]+$")
+_STATE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*$")
 TITLE_PLACEHOLDERS = ("score", "title", "provider", "location")
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
@@ -37,6 +38,16 @@ def check_label_name(value: str) -> str:
     if bad:
         raise ValueError(f"{value!r} is not a label name: GitLab's label names cannot hold {bad}")
     return value
+
+
+def check_state_names(states: dict[str, Any]) -> dict[str, Any]:
+    """Workflow state names: printed into notes, named in `notify.events` and in variables
+    (`VORHOELLE_NOTIFY__EVENTS__APPROVED`), so plain lowercase words."""
+    for name in states:
+        if not _STATE_NAME.match(name):
+            raise ValueError(f"{name!r} is not a state name: use a lowercase word (letters, digits, _ -), "
+                             "e.g. interviewing")
+    return states
 
 
 def check_username(value: str | None) -> str | None:

@@ -150,8 +150,10 @@ def test_a_reload_started_before_a_put_never_applies_the_older_file_after_it(san
     ({"notify": {"owed_label": "owed\n/close"}}, "notify.owed_label"),
     ({"staging": {"score_labels": [{"min": 90, "label": "<b>high</b>"}]}}, "staging.score_labels[0].label"),
     ({"staging": {"reviewer": "rita\n/close"}}, "staging.reviewer"),
+    ({"workflow": {"states": {"pending\n/close": {"label": "p"}}, "initial_state": "pending\n/close",
+                   "transitions": []}}, "workflow.states"),
 ])
-def test_label_names_and_usernames_follow_gitlabs_rules(world, bot, settings, where):
+def test_label_names_usernames_and_state_names_are_checked(world, bot, settings, where):
     answer = put_config(bot, {"settings": settings})
 
     assert answer.status_code == 422, answer.text
