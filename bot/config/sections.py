@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, fi
 
 from bot.config.values import (
     check_emoji_name,
-    check_state_names,
     check_label_name,
+    check_state_names,
     check_title_template,
     check_username,
     unset_if_empty,
