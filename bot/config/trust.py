@@ -63,7 +63,8 @@ def _recipients(before: list[str], after: list[str], what: str) -> tuple[Won, st
     if added:
         return "operator", (f"the project's list adds {added}, which the operator did not configure; "
                             f"a project may only drop {what}")
-    return "project", f"it drops {what} (stricter)"
+    dropped = [r for r in before if r not in after]
+    return "project", f"it drops {dropped} (stricter)" if dropped else f"the same {what}, in another order"
 
 
 def _fixed_or_off(before: Any, after: Any, what: str) -> tuple[Won, str]:
