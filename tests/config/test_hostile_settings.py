@@ -180,3 +180,23 @@ def test_serve_refuses_a_settings_file_with_aliases_at_start(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr
     assert f"{path}:1: the YAML anchor &a is not allowed in settings" in done.stderr
+
+
+def test_a_file_nested_too_deeply_or_too_large_is_refused_and_the_bot_keeps_going(world, bot, tmp_path):
+    deep = "staging:\n  score_labels: " + "[" * 5000 + "]" * 5000 + "\n"
+    invalid_before = reloads("invalid")
+    world.project("maintainer").files.create({"file_path": ".vorhoelle.yml", "branch": "main",
+                                              "commit_message": "Deep", "content": deep})
+
+    wait_until(lambda: reloads("invalid") > invalid_before, message="the file to be refused")
+    assert bot.runtime.settings.staging.threshold == 70
+    world.project("maintainer").files.update(".vorhoelle.yml", {
+        "branch": "main", "commit_message": "Huge", "content": "staging:\n  threshold: 85\n" + "#" * 300_000 + "\n"})
+    wait_until(lambda: reloads("invalid") > invalid_before + 1, message="the huge file to be refused")
+    assert bot.runtime.settings.staging.threshold == 70
+    path = tmp_path / "vorhoelle.yml"
+    path.write_text(deep)
+    from bot.config.check import run_checks
+
+    assert [str(f) for f in run_checks(str(path), offline=True)] == [
+        f"✗ {path}:2: nested too deeply to read; settings are a few levels deep"]
