@@ -78,11 +78,13 @@ def test_the_environment_is_the_operators_too(monkeypatch):
     assert settings.notify.admin_channel == "console"
 
 
-def test_a_pushed_file_cannot_let_a_guest_approve_and_put_refuses_it(sandbox, world, bot):
+def test_a_pushed_file_cannot_let_a_guest_approve_and_put_refuses_it(sandbox, world, bot, caplog):
     applied = reloads("applied")
     world.project("maintainer").files.create({"file_path": ".vorhoelle.yml", "branch": "main",
                                               "commit_message": "Guests may approve", "content": GUEST_MAY_APPROVE})
     wait_until(lambda: reloads("applied") > applied, message="the pushed file to be applied")
+    assert any(r.levelname == "WARNING" and "the step pending -> approved needs developer" in r.getMessage()
+               for r in caplog.records)
     assert {(t.from_state, t.to_state): t.min_access for t in bot.runtime.settings.workflow.transitions} == {
         ("pending", "approved"): "developer", ("pending", "rejected"): "maintainer"}
 
