@@ -72,6 +72,14 @@ def test_recipients_and_channels_may_only_shrink(tmp_path):
     assert {v.won for v in stricter.trust_verdicts} == {"project"}
 
 
+def test_a_match_cannot_start_past_the_review():
+    settings = load_settings(project_file=project("workflow:\n  initial_state: approved\n"))
+    assert settings.workflow.initial_state == "pending"
+    assert [str(v) for v in settings.trust_verdicts] == [
+        "workflow.initial_state: the operator's value applies: the state a new match starts in is the "
+        "operator's to choose (the project names 'approved')"]
+
+
 def test_the_environment_is_the_operators_too(monkeypatch):
     monkeypatch.setenv("VORHOELLE_NOTIFY__ADMIN_CHANNEL", "console")
     settings = load_settings(project_file=project("notify:\n  admin_channel: slack\n"))
