@@ -31,7 +31,7 @@ from bot.markers import Marker, parse_markers, source_id
 from bot.snapshot import IssueSnapshot, LabelEvent
 
 # Kinds of marker this module writes; only these record that a source was handled.
-HISTORY_KINDS = frozenset({"transition", "refusal", "help"})
+HISTORY_KINDS = frozenset({"transition", "refusal", "help", "mail"})
 API_ACTIONS = {"approve": "approved", "reject": "rejected", "send": "sent"}
 # API actions that are comment commands of the lifecycle, built by the same registry.
 LIFECYCLE_ACTIONS = ("reply", "interview", "offer", "hired", "decline", "turned-down", "withdraw")
@@ -55,6 +55,28 @@ class ApiAction:
     created_at: datetime = field(default_factory=_now)
     when: str | None = None  # interview: the round's time, as a person would type it
     with_: str | None = None  # interview: with whom
+
+
+@dataclass(frozen=True)
+class MailAnswer:
+    """A mail from the mailbox matched to this application (bot/replies): an answer moves the
+    match like `/reply`, a calendar REQUEST like `/interview`; automatic mail and bounces are
+    only noted (`noted`: "automatic" | "bounce"). `details` is what the history note shows."""
+
+    message_id: str
+    sender: str  # the sender as shown: name and address
+    at: datetime
+    summary: str | None = None  # the reply's summary, as `/reply <summary>` would give it
+    round_when: str | None = None  # an invitation's start, ISO 8601 with its offset
+    noted: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MailNoted:
+    """A mail recorded on the issue without moving it: an auto-reply or a bounce."""
+
+    what: str
 
 
 @dataclass(frozen=True)
@@ -92,10 +114,11 @@ class Source:
     actor: Actor
     at: datetime
     order: int
-    requests: tuple[Request | LabelsRemoved | SeveralStates | Reopened, ...]
+    requests: tuple[Request | LabelsRemoved | SeveralStates | Reopened | MailNoted, ...]
     covers: tuple[str, ...] = ()  # further sources handled with this one (label events of one edit)
     link: str | None = None
     internal: bool = False
+    mail: dict[str, Any] | None = None  # channel "mail": sender, date, subject, excerpt, attachments
 
 
 @dataclass(frozen=True)
@@ -130,7 +153,7 @@ class Reply:
     @property
     def kind(self) -> str:
         kinds = {o.kind for o in self.outcomes}
-        return next(k for k in ("transition", "refusal", "help") if k in kinds)
+        return next(k for k in ("transition", "refusal", "help", "mail") if k in kinds)
 
     @property
     def mentions(self) -> bool:
@@ -308,6 +331,31 @@ def _api_sources(actions: Iterable[ApiAction], workflow: WorkflowSettings) -> li
     ]
 
 
+def _mail_request(mail: MailAnswer) -> Request | MailNoted:
+    if mail.noted:
+        return MailNoted(mail.noted)
+    if mail.round_when:
+        return MoveTo("interview", mail.summary, Happening("round", mail.round_when))
+    return MoveTo("sent", mail.summary, Happening("reply"))
+
+
+def _mail_sources(mails: Iterable[MailAnswer]) -> list[Source]:
+    """Mail matched to this application: the sender is no GitLab user, so no right is checked
+    (the operator switched the mailbox on); the source is the mail's Message-ID, recorded once."""
+    return [
+        Source(
+            id=source_id("mail", mail.message_id),
+            channel="mail",
+            actor=Actor(None, None, mail.sender),
+            at=mail.at,
+            order=0,
+            requests=(_mail_request(mail),),
+            mail=mail.details,
+        )
+        for mail in mails
+    ]
+
+
 def _final_marker(snapshot: IssueSnapshot, state: str) -> Marker | None:
     """The bot's record of the step into `state`, the latest one."""
     steps = [m for m in snapshot.bot_markers if m.kind == "transition" and m.data.get("to") == state]
@@ -335,7 +383,8 @@ def _reopen_source(snapshot: IssueSnapshot, workflow: WorkflowSettings, state: s
 
 
 def pending_sources(
-    snapshot: IssueSnapshot, workflow: WorkflowSettings, api_actions: Sequence[ApiAction] = ()
+    snapshot: IssueSnapshot, workflow: WorkflowSettings, api_actions: Sequence[ApiAction] = (),
+    mails: Sequence[MailAnswer] = (),
 ) -> list[Source]:
     """Sources the bot has not handled yet, oldest first."""
     handled = handled_sources(snapshot)
@@ -346,8 +395,9 @@ def pending_sources(
         + _note_sources(snapshot, workflow)
         + _award_sources(snapshot, workflow)
         + _api_sources(api_actions, workflow)
+        + _mail_sources(mails)
     )
-    channels = ("label", "comment", "emoji", "api")
+    channels = ("label", "comment", "emoji", "api", "mail")
     unhandled = [s for s in every if s.id not in handled]
     return first + sorted(unhandled, key=lambda s: (s.at, channels.index(s.channel), s.order))
 
@@ -453,6 +503,8 @@ def _outcome(
         return _move(request, current, source, workflow, access_level, send_check)
     if isinstance(request, Reopened):
         return Outcome("transition", current, request.state)
+    if isinstance(request, MailNoted):
+        return Outcome("mail", current, current, happened={"happened": request.what})
     if isinstance(request, Incomplete):
         return Outcome("refusal", current, current, "incomplete", text=request.usage)
     if isinstance(request, ShowHelp):
@@ -468,6 +520,7 @@ def plan(
     access_level: Callable[[int], int],
     api_actions: Sequence[ApiAction] = (),
     guard_send: bool = False,
+    mails: Sequence[MailAnswer] = (),
 ) -> Plan:
     """What is owed on this issue: notes for unhandled sources, then one label fix.
 
@@ -480,7 +533,7 @@ def plan(
     history_internal = snapshot.confidential and workflow.confidential.internal_history
     recorded_rounds = [m.data for m in snapshot.bot_markers if m.kind == "transition" and m.data.get("happened") == "round"]
     rounds = len(recorded_rounds)
-    for source in pending_sources(snapshot, workflow, api_actions):
+    for source in pending_sources(snapshot, workflow, api_actions, mails):
         outcomes: list[Outcome] = []
         for request in source.requests:
             outcome = _outcome(request, current, source, workflow, access_level, send_check)

@@ -43,6 +43,7 @@ from bot.config.sections import (
     ACCESS_LEVELS,
     CatchUpSettings,
     LoggingSettings,
+    RepliesSettings,
     ServerSettings,
     StagingSettings,
     WorkflowSettings,
@@ -75,6 +76,7 @@ class Settings(BaseSettings):
     staging: StagingSettings = StagingSettings()
     catch_up: CatchUpSettings = CatchUpSettings()
     notify: NotifySettings = NotifySettings()
+    replies: RepliesSettings = RepliesSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @field_validator("gitlab_token", "webhook_secret", "webhook_signing_key", "api_token", mode="before")
