@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
-_TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
+_TAGS = re.compile(r"<(script|style|blockquote)\b.*?</\1>|<[^>]+>", re.S | re.I)
 _BREAKS = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h\d)\b[^>]*>", re.I)
 
 
