@@ -18,11 +18,13 @@ class Sent:
     message_id: str  # the Message-ID the application went out with
 
 
-def mailing_runtime(world: Any, smtp_port: int, **over: Any) -> Any:
+def mailing_runtime(world: Any, smtp_port: int, *, outbox: Any = None, **over: Any) -> Any:
+    """A runtime that mails applications over the SMTP fake; `outbox`: the console channel's file."""
     email = {"enabled": True, "transport": "smtp", "sender": "rita@example.com", "to": ["rita@example.com"],
              "smtp": {"host": "127.0.0.1", "port": smtp_port, "starttls": False, "username": USER, "password": PASSWORD},
              "send_application": {"enabled": True, "attachment": None}}
-    return bot_runtime(world, notify={"channels": {"email": email}}, **over)
+    console = {"console": {"enabled": True, "outbox": str(outbox)}} if outbox else {}
+    return bot_runtime(world, notify={"channels": {"email": email, **console}}, **over)
 
 
 def send(runtime: Any, smtp: Any, *, title: str, company: str, contact: str, url: str) -> Sent:
