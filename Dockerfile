@@ -16,7 +16,7 @@ COPY templates ./templates
 COPY config ./config
 # googleapiclient ships the discovery documents of every Google API (~110 MB); the bot builds
 # only the Gmail client, offline, from gmail.v1.json.
-RUN /opt/vorhoelle/bin/pip install '.[slack,email]' \
+RUN /opt/vorhoelle/bin/pip install '.[slack,email,replies]' \
  && /opt/vorhoelle/bin/pip uninstall --yes pip setuptools wheel \
  && find /opt/vorhoelle -path '*/googleapiclient/discovery_cache/documents/*.json' ! -name 'gmail.v1.json' -delete \
  && /opt/vorhoelle/bin/python -m compileall -q -j 0 /opt/vorhoelle
