@@ -99,6 +99,14 @@ def read_applications(gitlab: Any, settings: Any) -> list[Application]:
     return found
 
 
+def recorded_on_closed(gitlab: Any, settings: Any, since: datetime) -> set[str]:
+    """Message-IDs recorded on applications closed since `since` (hired, turned down, …): their
+    mail is done with, not unmatched."""
+    closed = gitlab.iter_issues(labels=[settings.workflow.marker_label], state="closed",
+                                updated_after=since.isoformat())
+    return {i for issue in closed for i in application_of(read_snapshot(gitlab, int(issue["iid"])), settings).recorded}
+
+
 def suggestion(mail: Mail) -> str | None:
     """A command the words of the mail hint at; a hint for the reviewer, never acted on."""
     words = f"{mail.subject}\n{mail.text}"
@@ -150,9 +158,12 @@ def run_pass(
 
     settings = runtime.settings
     moment = (now or (lambda: datetime.now(timezone.utc)))()
-    mails = _read(mailbox.read_since(moment - timedelta(days=settings.replies.look_back_days)))
+    since = moment - timedelta(days=settings.replies.look_back_days)
+    mails = _read(mailbox.read_since(since))
     applications = read_applications(runtime.gitlab, settings)
     recorded = {i for a in applications for i in a.recorded}
+    if mails:
+        recorded |= recorded_on_closed(runtime.gitlab, settings, since)
     ours = {i for a in applications for i in a.sent_ids}
     report = PassReport()
     owed: dict[int, list[tuple[Mail, str]]] = {}

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from bot.converge import ApiAction, converge_issue
 from bot.replies.imap import ImapMailbox
 from bot.replies.run import run_pass
 from bot.replies.source import MailboxError
@@ -103,6 +104,11 @@ def test_a_running_mailbox_asks_only_for_mail_it_has_not_read(world, dovecot):
     assert [s.status for s in second.seen] == ["recorded"]   # the first mail was not read again
     _, notes = bot_notes(runtime.gitlab, sent.iid)
     assert any("Attachments: Fragebogen.pdf" in n and "please fill in the attached form" in n for n in notes)
+
+    converge_issue(runtime, sent.iid, api_actions=[ApiAction("no", "turned-down", actor="Rita", reason="no Go")])
+    closed = run_pass(runtime, ImapMailbox(runtime.settings.replies.imap), now=clock)   # after a restart
+    assert read_snapshot(runtime.gitlab, sent.iid).state == "closed"
+    assert [s.status for s in closed.seen] == ["already", "already"]   # done with, not unmatched
 
 
 def test_record_body_false_keeps_sender_date_and_subject_only(world, dovecot):
