@@ -40,6 +40,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from bot.config.review import ReviewSettings
 from bot.config.files import (
     ENV_PREFIX,
     ConfigError,
@@ -69,6 +70,7 @@ SECRET_ENV: dict[str, tuple[str, ...]] = {
     "API_TOKEN": ("api_token",),
     "SLACK_TOKEN": ("notify", "channels", "slack", "bot_token"),
     "SLACK_WEBHOOK_URL": ("notify", "channels", "slack", "webhook_url"),
+    "SLACK_SIGNING_SECRET": ("notify", "channels", "slack", "signing_secret"),
     "TWILIO_AUTH_TOKEN": ("notify", "channels", "whatsapp", "auth_token"),
     "SMTP_PASSWORD": ("notify", "channels", "email", "smtp", "password"),
 }
@@ -232,6 +234,7 @@ class SlackChannel(_Section):
     channel: str | None = None
     api_url: str = "https://slack.com/api/"
     timeout_seconds: float = 10
+    signing_secret: SecretStr | None = None  # the Slack app's: buttons on, POST /slack/actions open
 
     @model_validator(mode="after")
     def _one_way_in(self) -> "SlackChannel":
@@ -291,6 +294,7 @@ class WhatsAppChannel(_Section):
     mode: Literal["template", "free_text"] = "template"
     content_sid: str | None = None
     api_url: str | None = None       # only for tests: where the Twilio API is
+    inbound: bool = False            # replies ("A 12", "R 12 reason") reach POST /twilio/inbound
 
     @model_validator(mode="after")
     def _complete(self) -> "WhatsAppChannel":
@@ -430,6 +434,7 @@ class Settings(BaseSettings):
     catch_up: CatchUpSettings = CatchUpSettings()
     notify: NotifySettings = NotifySettings()
     logging: LoggingSettings = LoggingSettings()
+    review: ReviewSettings = ReviewSettings()
 
     @field_validator("notify")
     @classmethod
