@@ -60,7 +60,7 @@ def decided_in_place(blocks: list[dict[str, Any]], iid: int, text: str) -> list[
     return [shown if block.get("block_id") == block_id else block for block in blocks]
 
 
-def reject_modal(iid: int, title: str, metadata: dict[str, Any]) -> dict[str, Any]:
+def reject_modal(iid: int, metadata: dict[str, Any]) -> dict[str, Any]:
     """The modal asking why; `metadata` (issue, message, state) comes back with the submission."""
     return {
         "type": "modal",
@@ -70,7 +70,8 @@ def reject_modal(iid: int, title: str, metadata: dict[str, Any]) -> dict[str, An
         "submit": {"type": "plain_text", "text": "Reject"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            {"type": "section", "text": {"type": "plain_text", "text": title[:2900] or f"#{iid}"}},
+            {"type": "section", "text": {"type": "plain_text",
+                                         "text": f"Why reject match #{iid}? The reason goes into its GitLab history."}},
             {"type": "input", "block_id": REASON_BLOCK, "label": {"type": "plain_text", "text": "Reason"},
              "element": {"type": "plain_text_input", "action_id": REASON_INPUT, "multiline": True,
                          "max_length": 500}},
