@@ -4,11 +4,13 @@ errors as `{code, message, more_info, status}`, and WhatsApp's 24-hour rule for 
 from __future__ import annotations
 
 import base64
+import itertools
 import re
 
 from tests.fakes.http import Answer, FakeService, Received
 
 ACCOUNT_SID, AUTH_TOKEN = "AC" + "test" * 8, "test-auth-token"   # not hex: never a real-looking SID
+_INBOUND_IDS = itertools.count(0xACE0)
 _MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC\w+)/Messages\.json$")
 
 
@@ -38,3 +40,22 @@ class FakeTwilio(FakeService):
 
     def sent(self) -> list[dict[str, str]]:
         return [r.form() for r in self.delivered()]
+
+
+# -- Twilio's messaging webhook: what it sends when someone writes to the bot's number ---------
+
+
+def inbound(bot_url: str, public_url: str, sender: str, body: str, *, message_sid: str | None = None,
+            token: str = AUTH_TOKEN, signature: str | None = None) -> "httpx.Response":
+    """POST an incoming WhatsApp message to the bot as Twilio does: form fields, and
+    X-Twilio-Signature over the URL Twilio called (`public_url`) plus the sorted fields."""
+    import httpx
+    from twilio.request_validator import RequestValidator
+
+    sid = message_sid or f"SM{next(_INBOUND_IDS):032x}"
+    form = {"MessageSid": sid, "SmsMessageSid": sid, "AccountSid": ACCOUNT_SID, "From": f"whatsapp:{sender}",
+            "To": "whatsapp:+14155550100", "Body": body, "NumMedia": "0", "ProfileName": "Made-up Person",
+            "WaId": sender.lstrip("+"), "ApiVersion": "2010-04-01"}
+    url = f"{public_url.rstrip('/')}/twilio/inbound"
+    signed = signature if signature is not None else RequestValidator(token).compute_signature(url, form)
+    return httpx.post(f"{bot_url}/twilio/inbound", data=form, headers={"X-Twilio-Signature": signed}, timeout=30)
