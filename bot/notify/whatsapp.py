@@ -37,7 +37,7 @@ def template_variables(message: Message) -> dict[str, str]:
     return {"1": ", ".join(message.counts), "2": escape_plain(f"{score}{top.title}", 200), "3": link}
 
 
-def _http_client(api_url: str | None, timeout: float) -> Any:
+def http_client(api_url: str | None, timeout: float) -> Any:
     from twilio.http.http_client import TwilioHttpClient
 
     class Client(TwilioHttpClient):
@@ -84,7 +84,7 @@ class WhatsApp:
         from twilio.rest import Client
 
         s = self.settings
-        http = _http_client(s.api_url, self.timeout)
+        http = http_client(s.api_url, self.timeout)
         client = Client(s.account_sid, s.auth_token.get_secret_value(), http_client=http)
         if s.mode == "template":
             content: dict[str, Any] = {"content_sid": s.content_sid, "content_variables": json.dumps(template_variables(message))}

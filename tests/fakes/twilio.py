@@ -11,6 +11,7 @@ from tests.fakes.http import Answer, FakeService, Received
 
 ACCOUNT_SID, AUTH_TOKEN = "AC" + "test" * 8, "test-auth-token"   # not hex: never a real-looking SID
 _INBOUND_IDS = itertools.count(0xACE0)
+_NUMBERS = re.compile(r"^/2010-04-01/Accounts/AC\w+/IncomingPhoneNumbers\.json$")
 _MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC\w+)/Messages\.json$")
 
 
@@ -23,8 +24,11 @@ class FakeTwilio(FakeService):
     def __init__(self) -> None:
         super().__init__()
         self.open_sessions: set[str] = set()   # numbers that wrote to us within 24 hours
+        self.numbers: dict[str, str | None] = {}   # the account's phone numbers -> their sms_url
 
     def answer(self, received: Received) -> Answer:
+        if _NUMBERS.match(received.path) and received.method == "GET":
+            return self._incoming_numbers(received)
         match = _MESSAGES.match(received.path)
         if not match or received.method != "POST":
             return twilio_error(404, 20404, "The requested resource was not found")
@@ -37,6 +41,14 @@ class FakeTwilio(FakeService):
         sid = f"SM{len(self.requests):032x}"
         return Answer(201, {"sid": sid, "account_sid": ACCOUNT_SID, "to": form["To"], "from": form["From"],
                             "body": form.get("Body", ""), "status": "queued", "error_code": None})
+
+    def _incoming_numbers(self, received: Received) -> Answer:
+        wanted = received.query.get("PhoneNumber", [None])[0]
+        found = [{"sid": f"PN{n:032x}", "phone_number": number, "sms_url": url, "sms_method": "POST"}
+                 for n, (number, url) in enumerate(self.numbers.items()) if wanted in (None, number)]
+        return Answer(200, {"incoming_phone_numbers": found, "next_page_uri": None, "previous_page_uri": None,
+                            "page": 0, "page_size": 50, "start": 0, "end": len(found), "uri": received.path,
+                            "first_page_uri": received.path})
 
     def sent(self) -> list[dict[str, str]]:
         return [r.form() for r in self.delivered()]
