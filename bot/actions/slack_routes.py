@@ -70,12 +70,15 @@ def _answer(decided: Decided, sender: str) -> str:
 
 
 def _finish(runtime: Any, api: SlackApi, asked: Asked, channel: str, ts: str, user: str,
-            blocks: list[dict[str, Any]] | None) -> None:
-    """Converge, then show the outcome: in place for everyone, or to the presser alone."""
+            blocks: list[dict[str, Any]] | None = None) -> None:
+    """Converge, then show the outcome: in place for everyone, or to the presser alone. The
+    message is read afresh first, so that two decisions in one digest do not undo each other."""
     decided = decide(runtime, asked)
     if decided.result != "applied":
         api.tell(channel, user, _answer(decided, user))
         return
+    message = api.message(channel, ts)
+    blocks = message.get("blocks") if message else blocks
     if blocks is None:
         log.warning("Slack message %s in %s not found; its buttons stay until the next message", ts, channel)
         return
@@ -121,11 +124,7 @@ def _on_reason(runtime: Any, api: SlackApi, payload: dict[str, Any]) -> Callable
         return lambda: api.tell(channel, user, _answer(Decided("unknown_user", iid, "reject"), user))
     link = permalink({"team": {"domain": meta.get("team")}}, channel, ts)
     asked = Asked("slack", f"view.{view['id']}", iid, "reject", username, reason_of(view), link, state)
-
-    def work() -> None:
-        message = api.message(channel, ts)
-        _finish(runtime, api, asked, channel, ts, user, message.get("blocks") if message else None)
-    return work
+    return lambda: _finish(runtime, api, asked, channel, ts, user)
 
 
 HANDLERS = {"block_actions": _on_button, "view_submission": _on_reason}
@@ -146,6 +145,9 @@ async def slack_actions(request: Request) -> Response:
     if problem is not None:
         log.warning("Slack request refused (401): %s", problem, extra={"event": "slack_refused"})
         return _error(401, "invalid Slack signature", problem)
+    if retry := request.headers.get("x-slack-retry-num"):
+        # Harmless: the press's own id is its source, which the history records once.
+        log.info("Slack retry %s (%s)", retry, request.headers.get("x-slack-retry-reason", "no reason given"))
     try:
         payload = json.loads(parse_qs(body.decode())["payload"][0])
         handler = HANDLERS.get(payload.get("type"))

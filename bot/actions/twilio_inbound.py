@@ -74,6 +74,9 @@ async def twilio_inbound(request: Request) -> Response:
         log.warning("Twilio request refused (401): X-Twilio-Signature does not match %s", signed_url,
                     extra={"event": "twilio_refused"})
         return error_response(401, "invalid Twilio signature", f"X-Twilio-Signature does not sign {signed_url}")
+    if request.headers.get("i-twilio-idempotency-token"):
+        log.info("Twilio delivery %s (idempotency token %s); MessageSid makes a repeat harmless",
+                 params.get("MessageSid"), request.headers["i-twilio-idempotency-token"])
     sender = params.get("From", "").removeprefix("whatsapp:")
     asked = command(params.get("Body", ""))
     message_sid = params.get("MessageSid", "")

@@ -45,6 +45,21 @@ def test_approve_from_slack_is_the_reviewers_step_recorded_via_slack(desk):
     assert desk.slack.said_to(REVIEWER_SLACK) == []
 
 
+def test_the_approved_message_carries_send_which_marks_it_sent(desk):
+    iid, message = desk.stage()
+    interaction(desk.bot.url, press(message, iid, "approve", REVIEWER_SLACK))
+    desk.settle()
+    wait_until(lambda: len(desk.slack.posted) == 2, message="the approval announced")
+    approved = list(desk.slack.posted.values())[-1]
+    assert approved["text"].startswith("[Vorhölle] Approved: ")
+
+    interaction(desk.bot.url, press(approved, iid, "send", REVIEWER_SLACK))
+
+    wait_until(lambda: outcome_shown(desk, approved, iid), message="the send shown in place")
+    assert desk.labels(iid) == {"job-match/sent"} and "📨 Marked as sent by" in outcome_shown(desk, approved, iid)
+    assert outcome_shown(desk, message, iid).startswith("✅ Approved by ")   # the first message keeps its outcome
+
+
 def test_reject_asks_for_the_reason_in_a_modal_and_records_it(desk):
     iid, message = desk.stage()
     assert interaction(desk.bot.url, press(message, iid, "reject", REVIEWER_SLACK)).status_code == 200
