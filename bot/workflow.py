@@ -337,9 +337,9 @@ def _outcome(
     workflow: WorkflowSettings,
     access_level: Callable[[int], int],
 ) -> Outcome | None:
+    if source.expects not in (None, current):
+        return None  # a second press, or someone decided first: nothing to do, nothing to say
     if isinstance(request, MoveTo):
-        if source.expects not in (None, current):
-            return None  # a second press, or someone decided first: nothing to do, nothing to say
         return _move(request, current, source, workflow, access_level)
     if isinstance(request, ShowHelp):
         return Outcome("help", current, current, unknown=request.unknown)
