@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.converge import ApiAction, converge_issue
+from bot.gitlab_access import GitLabError
 from bot.markers import source_id
 from bot.workflow import Outcome
 
 log = logging.getLogger(__name__)
 
-Result = Literal["applied", "refused", "unchanged", "not_a_match", "unknown_user"]
+Result = Literal["applied", "refused", "unchanged", "not_a_match", "unknown_user", "gitlab_failed"]
 ACTIONS = ("approve", "reject", "send")
 EXPECTS = {"approve": "pending", "reject": "pending", "send": "approved"}
 
@@ -54,7 +55,18 @@ def _last_step_by(snapshot: Any, state: str | None) -> str | None:
 
 
 def decide(runtime: Any, asked: Asked) -> Decided:
-    """Carry out `asked` as its GitLab user; safe to call again with the same request id."""
+    """Carry out `asked` as its GitLab user; safe to call again with the same request id. GitLab
+    failing is an answer too (nothing or all of the decision is recorded; asking again is safe)."""
+    try:
+        return _decide(runtime, asked)
+    except GitLabError as error:
+        if error.status == 404:
+            return Decided("not_a_match", asked.iid, asked.action)
+        log.warning("%s %s on #%s: %s", asked.channel, asked.action, asked.iid, error)
+        return Decided("gitlab_failed", asked.iid, asked.action)
+
+
+def _decide(runtime: Any, asked: Asked) -> Decided:
     user = runtime.gitlab.user_by_username(asked.username)
     if user is None or user.get("state", "active") != "active":
         return Decided("unknown_user", asked.iid, asked.action)

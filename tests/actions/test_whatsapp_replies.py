@@ -95,3 +95,12 @@ def test_a_retried_delivery_is_recorded_once(desk):
 
     assert first.startswith("Approved") and again.startswith(f"Nothing changed: #{iid} is already approved (")
     assert [s["source"] for s in desk.history(iid)] == [f"whatsapp:{sid}"]
+
+
+def test_a_number_that_is_no_match_is_said_so(desk):
+    iid, _ = desk.stage()
+    plain = desk.world.project("reviewer").issues.create({"title": "Not a match"}).iid
+
+    assert said(inbound(desk.bot.url, PUBLIC_URL, REVIEWER_PHONE, "A 9999")) == "#9999 is not a job match I look after."
+    assert said(inbound(desk.bot.url, PUBLIC_URL, REVIEWER_PHONE, f"A {plain}")) == f"#{plain} is not a job match I look after."
+    assert desk.decisions(iid) == []
