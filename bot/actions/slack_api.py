@@ -1,5 +1,5 @@
 """The Slack Web API calls deciding in Slack needs, through slack-sdk: read a message, update it,
-answer one person (ephemeral) and open the reason modal. `api_url` points it at
+answer one person (ephemeral), open the reason modal, and read a profile's e-mail. `api_url` points it at
 a Slack-compatible server (tests use a local one). A failing call is logged and swallowed: the
 decision is already in GitLab, which is what counts.
 """
@@ -47,3 +47,10 @@ class SlackApi:
 
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         self._call("views_open", trigger_id=trigger_id, view=view)
+
+    def confirmed_email(self, user: str) -> str | None:
+        """The user's e-mail, when Slack says it is confirmed (scope users:read.email)."""
+        found = self._call("users_info", user=user)
+        person = (found.get("user") or {}) if found else {}
+        email = (person.get("profile") or {}).get("email")
+        return email if person.get("is_email_confirmed") and isinstance(email, str) else None

@@ -28,6 +28,7 @@ from bot.actions.http import Rejected, error_response as _error, form_body
 from bot.actions.decide import ACTIONS, Asked, Decided, decide
 from bot.actions.slack_api import SlackApi
 from bot.actions.slack_blocks import REJECT_CALLBACK, decided_in_place, pressed, reason_of, reject_modal
+from bot.gitlab_access import GitLabError
 from bot.render import render
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,30 @@ def permalink(payload: dict[str, Any], channel: str, ts: str) -> str | None:
     return f"https://{domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
 
-def gitlab_username(runtime: Any, slack_user: str) -> str | None:
-    return runtime.settings.review.slack_users.get(slack_user)
+def gitlab_username(runtime: Any, api: SlackApi, slack_user: str) -> str | None:
+    """The GitLab user a Slack user acts as: the operator's mapping, or, switched on, the one GitLab
+    user whose public e-mail is the Slack profile's confirmed e-mail."""
+    review = runtime.settings.review
+    mapped = review.slack_users.get(slack_user)
+    if mapped is not None or not review.slack_match_email:
+        return mapped
+    email = api.confirmed_email(slack_user)
+    user = runtime.gitlab.user_by_public_email(email) if email else None
+    return str(user["username"]) if user else None
+
+
+def _acting_as(runtime: Any, api: SlackApi, channel: str, user: str, iid: int, action: str) -> str | None:
+    """The presser's GitLab username; None after telling them why there is none."""
+    try:
+        username = gitlab_username(runtime, api, user)
+    except GitLabError as error:
+        log.warning("Slack user %s: GitLab user not found: %s", user, error)
+        api.tell(channel, user, _answer(Decided("gitlab_failed", iid, action), user))
+        return None
+    if username is None:
+        log.warning("Slack user %s asked to %s #%s but is not a known GitLab user; nothing done", user, action, iid)
+        api.tell(channel, user, _answer(Decided("unknown_user", iid, action), user))
+    return username
 
 
 def _answer(decided: Decided, sender: str) -> str:
@@ -96,17 +119,21 @@ def _on_button(runtime: Any, api: SlackApi, payload: dict[str, Any]) -> Callable
     if action_id not in ACTIONS or where is None or not (channel and ts):
         return None  # "Open in GitLab" (a link), or nothing the bot offered
     iid, state = where
-    username = gitlab_username(runtime, user)
-    if username is None:
-        log.warning("Slack user %s pressed %s on #%s but is not in review.slack_users; nothing done", user, action_id, iid)
-        return lambda: api.tell(channel, user, _answer(Decided("unknown_user", iid, action_id), user))
-    if action_id == "reject":
-        meta = {"iid": iid, "from": state, "channel": channel, "ts": ts, "team": (payload.get("team") or {}).get("domain")}
-        return lambda: api.open_view(str(payload.get("trigger_id")), reject_modal(iid, meta))
-    asked = Asked("slack", str(action.get("action_ts") or ""), iid, action_id, username,
-                  link=permalink(payload, channel, ts), expects=state)
+    asked_at = str(action.get("action_ts") or "")
     blocks = (payload.get("message") or {}).get("blocks")
-    return lambda: _finish(runtime, api, asked, channel, ts, user, blocks)
+
+    def work() -> None:
+        username = _acting_as(runtime, api, channel, user, iid, action_id)
+        if username is None:
+            return
+        if action_id == "reject":
+            meta = {"iid": iid, "from": state, "channel": channel, "ts": ts,
+                    "team": (payload.get("team") or {}).get("domain")}
+            api.open_view(str(payload.get("trigger_id")), reject_modal(iid, meta))
+        else:
+            asked = Asked("slack", asked_at, iid, action_id, username, link=permalink(payload, channel, ts), expects=state)
+            _finish(runtime, api, asked, channel, ts, user, blocks)
+    return work
 
 
 def _on_reason(runtime: Any, api: SlackApi, payload: dict[str, Any]) -> Callable[[], None] | None:
@@ -119,12 +146,15 @@ def _on_reason(runtime: Any, api: SlackApi, payload: dict[str, Any]) -> Callable
     except (ValueError, KeyError, TypeError):
         return None
     user = str((payload.get("user") or {}).get("id"))
-    username = gitlab_username(runtime, user)
-    if username is None:
-        return lambda: api.tell(channel, user, _answer(Decided("unknown_user", iid, "reject"), user))
     link = permalink({"team": {"domain": meta.get("team")}}, channel, ts)
-    asked = Asked("slack", f"view.{view['id']}", iid, "reject", username, reason_of(view), link, state)
-    return lambda: _finish(runtime, api, asked, channel, ts, user)
+
+    def work() -> None:
+        username = _acting_as(runtime, api, channel, user, iid, "reject")
+        if username is None:
+            return
+        asked = Asked("slack", f"view.{view['id']}", iid, "reject", username, reason_of(view), link, state)
+        _finish(runtime, api, asked, channel, ts, user)
+    return work
 
 
 HANDLERS = {"block_actions": _on_button, "view_submission": _on_reason}

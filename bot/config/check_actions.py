@@ -12,6 +12,7 @@ from bot.config.files import ENV_PREFIX
 
 # chat:write posts and updates; channels:history reads the message back after the reason modal.
 SLACK_SCOPES = ("chat:write", "channels:history")
+EMAIL_SCOPES = ("users:read", "users:read.email")   # review.slack_match_email: users.info with the e-mail
 
 
 def check_actions(settings: Any, *, offline: bool = False) -> list[Finding]:
@@ -27,15 +28,16 @@ def _check_slack(settings: Any, offline: bool) -> list[Finding]:
     if slack.bot_token is None or slack.webhook_url is not None:
         found.append(error("Slack buttons need the app's bot token (bot_token and channel, no webhook_url): "
                            "the bot updates its messages and opens the reason modal with it"))
-    if not mapped:
+    if not (mapped or settings.review.slack_match_email):
         found.append(warning("review.slack_users is empty: every press is answered \"I don't know you in GitLab\"; "
                              "map Slack user ids to GitLab usernames, e.g. {U0123ABC: rita}"))
     if offline or found and found[0].level == "error":
         return found
-    return found + [_slack_token(slack)]
+    scopes = SLACK_SCOPES + (EMAIL_SCOPES if settings.review.slack_match_email else ())
+    return found + [_slack_token(slack, scopes)]
 
 
-def _slack_token(slack: Any) -> Finding:
+def _slack_token(slack: Any, scopes: tuple[str, ...]) -> Finding:
     from slack_sdk import WebClient
     from slack_sdk.errors import SlackApiError
 
@@ -47,11 +49,11 @@ def _slack_token(slack: Any) -> Finding:
     except Exception as failed:  # unreachable
         return error(f"Slack at {slack.api_url} cannot be reached: {failed}")
     granted = {s.strip() for s in str(answer.headers.get("x-oauth-scopes", "")).split(",") if s.strip()}
-    missing = [s for s in SLACK_SCOPES if s not in granted]
+    missing = [s for s in scopes if s not in granted]
     if missing:
         return error(f"the Slack app's token lacks the scopes {', '.join(missing)} (add them under OAuth & "
                      "Permissions and reinstall the app; groups:history too for a private channel)")
-    return ok(f"Slack app: @{answer.get('user')} in {answer.get('team')}, scopes {', '.join(SLACK_SCOPES)}; "
+    return ok(f"Slack app: @{answer.get('user')} in {answer.get('team')}, scopes {', '.join(scopes)}; "
               "interactivity request URL: <public_url>/slack/actions")
 
 

@@ -28,6 +28,7 @@ class ReviewSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slack_users: dict[str, str] = {}      # Slack user id (U0123ABC) -> GitLab username
+    slack_match_email: bool = False       # else: the Slack profile's confirmed e-mail = a GitLab public e-mail
     whatsapp_users: dict[str, str] = {}   # E.164 number (+4915112345678) -> GitLab username
 
     @field_validator("slack_users")

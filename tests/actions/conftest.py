@@ -60,7 +60,7 @@ class Desk:
         settle(self.sandbox, self.bot)
 
 
-def desk_settings(world: World, slack: FakeSlack, tmp_path: Any) -> Any:
+def desk_settings(world: World, slack: FakeSlack, tmp_path: Any, **review: Any) -> Any:
     users = world.users
     return served_bot_settings(
         world,
@@ -73,7 +73,8 @@ def desk_settings(world: World, slack: FakeSlack, tmp_path: Any) -> Any:
                              "whatsapp": {"inbound": True, "auth_token": AUTH_TOKEN}},
                 "retry": {"attempts": 1}},
         review={"slack_users": {REVIEWER_SLACK: users["reviewer"]["username"], GUEST_SLACK: users["guest"]["username"]},
-                "whatsapp_users": {REVIEWER_PHONE: users["reviewer"]["username"], GUEST_PHONE: users["guest"]["username"]}},
+                "whatsapp_users": {REVIEWER_PHONE: users["reviewer"]["username"], GUEST_PHONE: users["guest"]["username"]},
+                **review},
     )
 
 

@@ -27,12 +27,15 @@ def test_slack_token_and_scopes_are_checked():
         lacking = lines(load_settings(notify=slack_app(narrow), review=mapped))
         wrong = lines(load_settings(notify=slack_app(full, bot_token="xoxb-wrong"), review=mapped))
         unmapped = lines(load_settings(notify=slack_app(full)))
+        by_email = lines(load_settings(notify=slack_app(full), review={"slack_match_email": True}))
 
     assert good == ["✓ Slack app: @vorhoelle in Example, scopes chat:write, channels:history; interactivity "
                     "request URL: <public_url>/slack/actions"]
     assert lacking[0].startswith("✗ the Slack app's token lacks the scopes channels:history")
     assert wrong == ["✗ Slack refused the bot token: invalid_auth"]
     assert unmapped[0].startswith("! review.slack_users is empty")
+    assert by_email == ["✗ the Slack app's token lacks the scopes users:read, users:read.email (add them under "
+                        "OAuth & Permissions and reinstall the app; groups:history too for a private channel)"]
 
 
 def test_slack_buttons_need_the_bot_token_mode():

@@ -31,6 +31,7 @@ class FakeSlack(FakeService):
         self.posted: dict[str, dict[str, Any]] = {}   # ts -> the message as it stands now
         self.ephemeral: list[dict[str, Any]] = []
         self.views: list[dict[str, Any]] = []
+        self.profiles: dict[str, tuple[str, bool]] = {}   # user id -> (e-mail, is_email_confirmed)
         self._ids = itertools.count(1)
 
     @property
@@ -78,6 +79,13 @@ class FakeSlack(FakeService):
         message = self.posted.get(args.get("latest"))
         found = [message] if message and message["channel"] == args.get("channel") else []
         return Answer(200, {"ok": True, "messages": found, "has_more": False})
+
+    def _users_info(self, args: dict[str, Any]) -> Answer:
+        if args.get("user") not in self.profiles:
+            return Answer(200, {"ok": False, "error": "user_not_found"})
+        email, confirmed = self.profiles[args["user"]]
+        return Answer(200, {"ok": True, "user": {"id": args["user"], "is_email_confirmed": confirmed,
+                                                 "profile": {"email": email, "real_name": "Made-up Person"}}})
 
     def _views_open(self, args: dict[str, Any]) -> Answer:
         view = json.loads(args["view"]) if isinstance(args["view"], str) else args["view"]
