@@ -39,7 +39,8 @@ def test_approve_from_slack_is_the_reviewers_step_recorded_via_slack(desk):
     (step,) = desk.history(iid)
     reviewer = desk.world.users["reviewer"]["username"]
     assert step["channel"] == "slack" and step["username"] == reviewer and step["to"] == "approved"
-    assert f"via [Slack](https://example-team.slack.com/archives/C0JOBS01/p{message['ts'].replace('.', '')})" in step["body"]
+    link = f"https://example-team.slack.com/archives/C0JOBS01/p{message['ts'].replace('.', '')}"
+    assert f"via Slack ([{link}]({link}))" in step["body"]
     assert outcome_shown(desk, message, iid).startswith("✅ Approved by ")
     assert "via Slack, <!date^" in outcome_shown(desk, message, iid)
     assert desk.slack.said_to(REVIEWER_SLACK) == []
