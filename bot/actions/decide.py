@@ -15,7 +15,6 @@ from typing import Any, Literal
 from bot.converge import ApiAction, converge_issue
 from bot.gitlab_access import GitLabError
 from bot.markers import source_id
-from bot.workflow import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ class Decided:
     action: str
     state: str | None = None       # where the match is now
     actor: str | None = None       # the GitLab user's name
-    refusal: Outcome | None = None
+    refusal: Any = None            # refused: the workflow's refusal (`why`, `needed`, `had`, …)
     decided_by: str | None = None  # unchanged: who made the step into `state`, if the bot recorded it
 
 
