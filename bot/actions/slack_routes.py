@@ -181,9 +181,9 @@ async def slack_actions(request: Request) -> Response:
     try:
         payload = json.loads(parse_qs(body.decode())["payload"][0])
         handler = HANDLERS.get(payload.get("type"))
-    except (UnicodeDecodeError, KeyError, IndexError, ValueError, AttributeError):
-        return _error(400, "not a Slack interaction", "expected a form field `payload` holding JSON")
-    work = handler(runtime, SlackApi(slack), payload) if handler else None
+        work = handler(runtime, SlackApi(slack), payload) if handler else None
+    except (UnicodeDecodeError, KeyError, IndexError, ValueError, AttributeError, TypeError):
+        return _error(400, "not a Slack interaction", "expected a form field `payload` holding Slack's JSON")
     return Response(status_code=200, background=BackgroundTask(work) if work else None)
 
 

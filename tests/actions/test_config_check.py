@@ -3,7 +3,11 @@ on a local Slack) and where Twilio sends replies (the account's numbers on a loc
 
 from __future__ import annotations
 
+import pytest
+
 from bot.config.check_actions import check_actions
+from bot.config.files import ConfigError
+from bot.config.project_file import parse_project_file
 from bot.config.settings import load_settings
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
@@ -75,11 +79,6 @@ def test_mappings_without_their_door_are_pointed_out():
 
 
 def test_who_may_decide_from_messages_is_never_the_projects_to_say():
-    import pytest
-
-    from bot.config.files import ConfigError
-    from bot.config.project_file import parse_project_file
-
     text = ("review:\n  slack_users: {U0GUEST01: guest}\n  whatsapp_users: {'+4915100000002': guest}\n"
             "notify:\n  channels:\n    slack: {signing_secret: made-up}\n    whatsapp: {inbound: true}\n")
     with pytest.raises(ConfigError) as refused:

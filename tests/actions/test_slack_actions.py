@@ -4,7 +4,9 @@ sandbox GitLab, and what Slack shows afterwards (chat.update for everyone, ephem
 
 from __future__ import annotations
 
+import json
 import time
+from urllib.parse import urlencode
 
 import pytest
 
@@ -103,8 +105,6 @@ def test_an_unknown_slack_user_is_told_and_nothing_changes(desk):
 def test_requests_slack_did_not_sign_now_are_401_and_change_nothing(desk, forgery, caplog):
     iid, message = desk.stage()
     payload = press(message, iid, "approve", REVIEWER_SLACK)
-    from urllib.parse import urlencode
-    import json
     body = urlencode({"payload": json.dumps(payload)})
     headers = {
         "wrong secret": signed(body, secret="not-the-apps-secret"),
@@ -120,6 +120,13 @@ def test_requests_slack_did_not_sign_now_are_401_and_change_nothing(desk, forger
     desk.settle()
     assert desk.labels(iid) == {"job-match/pending"} and desk.decisions(iid) == []
     assert desk.slack.ephemeral == [] and desk.slack.views == []
+
+
+@pytest.mark.parametrize("body", ["payload=not-json", "nothing=here", "payload=%5B1%5D",
+                                  "payload=%7B%22type%22%3A%22block_actions%22%2C%22actions%22%3A%5B%22x%22%5D%7D"])
+def test_a_signed_body_that_is_no_interaction_is_400(desk, body):
+    answer = interaction(desk.bot.url, {}, headers=signed(body), body=body)
+    assert answer.status_code == 400 and answer.json()["error"] == "not a Slack interaction"
 
 
 def test_a_replayed_request_is_recorded_once(desk):
