@@ -19,8 +19,10 @@ from bot.markers import source_id
 log = logging.getLogger(__name__)
 
 Result = Literal["applied", "refused", "unchanged", "not_a_match", "unknown_user", "gitlab_failed"]
-ACTIONS = ("approve", "reject", "send")
-EXPECTS = {"approve": "pending", "reject": "pending", "send": "approved"}
+# What a message offers for a match in each state; an action asked for elsewhere changes nothing.
+OFFERED = {"pending": ("approve", "reject"), "approved": ("send",)}
+EXPECTS = {action: state for state, actions in OFFERED.items() for action in actions}
+ACTIONS = tuple(EXPECTS)
 
 
 @dataclass(frozen=True)

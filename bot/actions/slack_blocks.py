@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.actions.decide import OFFERED
+
 BLOCK_PREFIX = "vorhoelle:"
 REJECT_CALLBACK = "vorhoelle_reject"
 REASON_BLOCK, REASON_INPUT = "reason", "reason_input"
 # The state a match is in after the event a message announces, and what can be done from there.
 STATE_AFTER = {"staged": "pending", "pending": "pending", "approved": "approved"}
-BUTTONS = {"pending": ("approve", "reject"), "approved": ("send",)}
 LABELS = {"approve": "Approve", "reject": "Reject", "send": "Send"}
 STYLES = {"approve": "primary", "reject": "danger"}
 
@@ -37,7 +38,7 @@ def match_actions(event: str, iid: int, web_url: str) -> dict[str, Any] | None:
     state = STATE_AFTER.get(event)
     if state is None:
         return None
-    buttons = [_button(action, iid, state) for action in BUTTONS[state]]
+    buttons = [_button(action, iid, state) for action in OFFERED[state]]
     buttons.append({"type": "button", "action_id": "open", "url": web_url,
                     "text": {"type": "plain_text", "text": "Open in GitLab"}})
     return {"type": "actions", "block_id": f"{BLOCK_PREFIX}{iid}", "elements": buttons}
@@ -50,7 +51,7 @@ def pressed(value: str) -> tuple[int, str] | None:
         iid, state = int(data["iid"]), str(data["from"])
     except (ValueError, TypeError, KeyError):
         return None
-    return (iid, state) if iid > 0 and state in BUTTONS else None
+    return (iid, state) if iid > 0 and state in OFFERED else None
 
 
 def decided_in_place(blocks: list[dict[str, Any]], iid: int, text: str) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot.actions.decide import Asked, Decided, decide
+from bot.actions.decide import EXPECTS, Asked, Decided, decide
 from bot.actions.http import Rejected, error_response, form_body
 from bot.render import render
 
@@ -90,7 +90,7 @@ async def twilio_inbound(request: Request) -> Response:
         decided = Decided("unknown_user", iid, action)
     else:
         decided = await run_in_threadpool(
-            decide, runtime, Asked("whatsapp", message_sid, iid, action, username, reason, expects="pending"),
+            decide, runtime, Asked("whatsapp", message_sid, iid, action, username, reason, expects=EXPECTS[action]),
         )
     return twiml(render("actions/answer.txt.j2", d=decided, sender=sender).strip())
 

@@ -4,10 +4,10 @@ WhatsApp allows free text only within 24 hours of the recipient's last message. 
 writes first, so the default is an approved template (`content_sid`) whose variables are
 {1: the summary, 2: the top match, 3: the link}; `mode: free_text` sends the rendered
 `whatsapp.txt.j2` instead, which, with `inbound` on, ends with the reply codes for a new match
-("Reply *A 12* to approve, …", bot/actions/twilio_inbound.py). Error 63016 (free text outside the 24-hour window) is permanent:
-retrying cannot help until the configuration or the recipient changes. The Twilio SDK does not
-retry and its exceptions carry no headers, so the HTTP client keeps the last response to read
-`Retry-After` from.
+("Reply *A 12* to approve, …", bot/actions/twilio_inbound.py). Error 63016 (free text outside
+the 24-hour window) is permanent: retrying cannot help until the configuration or the recipient
+changes. The Twilio SDK does not retry and its exceptions carry no headers, so the HTTP client
+keeps the last response to read `Retry-After` from.
 
 Each recipient is a delivery target of its own (`targets`): with several, each is named
 `whatsapp:<number>`, retried and recorded apart, so a failure at the second number never sends
