@@ -25,13 +25,14 @@ def _check_slack(settings: Any, offline: bool) -> list[Finding]:
         return [warning("review.slack_users is set, but notify.channels.slack.signing_secret is not: Slack "
                         f"messages carry no buttons; set {ENV_PREFIX}SLACK_SIGNING_SECRET")] if mapped else []
     found: list[Finding] = []
-    if slack.bot_token is None or slack.webhook_url is not None:
-        found.append(error("Slack buttons need the app's bot token (bot_token and channel, no webhook_url): "
-                           "the bot updates its messages and opens the reason modal with it"))
+    app = slack.bot_token is not None and slack.webhook_url is None
+    if not app:
+        found.append(warning("Slack buttons need the app's bot token (bot_token and channel, no webhook_url): "
+                             "the bot updates its messages and opens the reason modal with it"))
     if not (mapped or settings.review.slack_match_email):
         found.append(warning("review.slack_users is empty: every press is answered \"I don't know you in GitLab\"; "
                              "map Slack user ids to GitLab usernames, e.g. {U0123ABC: rita}"))
-    if offline or found and found[0].level == "error":
+    if offline or not app:
         return found
     scopes = SLACK_SCOPES + (EMAIL_SCOPES if settings.review.slack_match_email else ())
     return found + [_slack_token(slack, scopes)]

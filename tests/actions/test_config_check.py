@@ -46,7 +46,7 @@ def test_slack_buttons_need_the_bot_token_mode():
     settings = load_settings(notify={"channels": {"slack": {"enabled": True, "webhook_url": "https://hooks.slack.example/x",
                                                             "signing_secret": SIGNING_SECRET}}},
                              review={"slack_users": {"U0REVIEW1": "rita"}})
-    assert lines(settings)[0].startswith("✗ Slack buttons need the app's bot token")
+    assert lines(settings)[0].startswith("! Slack buttons need the app's bot token")
 
 
 def whatsapp(fake: FakeTwilio, **over) -> dict:
