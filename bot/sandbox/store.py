@@ -33,6 +33,7 @@ class User:
     created_at: str
     is_admin: bool = False
     state: str = "active"  # "active" | "blocked"
+    public_email: str | None = None  # shown on the profile; found by anyone's exact search
 
 
 @dataclass
