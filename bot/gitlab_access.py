@@ -94,7 +94,10 @@ class _Transport(requests.Session):
     errors drop headers) and keeps python-gitlab's unbounded rate-limit sleep out of the way.
     """
 
+    calls = 0  # every request sent, answered or not: what a pacer spends (bot/reconcile.py)
+
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        self.calls += 1
         uuid = _event_uuid.get()
         if uuid:
             kwargs["headers"] = {**(kwargs.get("headers") or {}), EVENT_HEADER: uuid}
@@ -137,9 +140,8 @@ class GitLabAccess:
     ) -> None:
         self.url = url.rstrip("/")
         self._project_ref = quote(str(project), safe="")
-        self._gl = gitlab.Gitlab(
-            self.url, private_token=token, timeout=timeout, session=_Transport()
-        )
+        self._transport = _Transport()
+        self._gl = gitlab.Gitlab(self.url, private_token=token, timeout=timeout, session=self._transport)
         self._retries = retries
         self._max_wait = max_wait
         self._backoff = wait_random_exponential(multiplier=0.5, max=max_wait)
@@ -152,6 +154,11 @@ class GitLabAccess:
         if missing:
             raise GitLabError(0, f"settings lack {', '.join(missing)} (VORHOELLE_{missing[0].upper()})")
         return cls(settings.gitlab_url, settings.gitlab_token.get_secret_value(), settings.project, **options)
+
+    @property
+    def calls(self) -> int:
+        """Requests this access has sent to GitLab so far, retries included."""
+        return self._transport.calls
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -270,6 +277,18 @@ class GitLabAccess:
             query["state"] = state
         return self._pages(self._in_project("/issues"), query)
 
+    def issues_after(self, *, labels: Iterable[str] = (), not_labels: Iterable[str] = (), **query: str) -> list[dict[str, Any]]:
+        """The first page (up to 100) of issues matching `query` (GitLab's own names:
+        `updated_after`, `updated_before`, `created_after`, `state`, `order_by`, `sort`).
+        Asking for page 1 again with a moved `*_after` bound pages through a list that changes
+        while it is walked, where page numbers would skip rows."""
+        data: dict[str, Any] = {**query, "per_page": PER_PAGE, "page": 1}
+        if labels:
+            data["labels"] = ",".join(labels)
+        if not_labels:
+            data["not[labels]"] = ",".join(not_labels)
+        return self._json("get", self._in_project("/issues"), query_data=data) or []
+
     def create_issue(
         self,
         title: str,
@@ -309,6 +328,9 @@ class GitLabAccess:
         if internal:
             data["internal"] = True
         return self._json("post", self._issue(iid, "/notes"), post_data=data)
+
+    def get_note(self, iid: int, note_id: int) -> dict[str, Any]:
+        return self._json("get", self._issue(iid, f"/notes/{int(note_id)}"))
 
     def edit_note(self, iid: int, note_id: int, body: str) -> dict[str, Any]:
         return self._json("put", self._issue(iid, f"/notes/{int(note_id)}"), post_data={"body": body})

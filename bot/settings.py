@@ -174,6 +174,9 @@ class StagingSettings(_Section):
 class CatchUpSettings(_Section):
     interval_minutes: float = Field(10, gt=0)
     first_window_days: float = Field(7, ge=0)
+    full_every_hours: float = Field(24, gt=0)
+    max_calls_per_minute: int = Field(600, gt=0)
+    status_label: str = Field("vorhoelle/status", min_length=1)
 
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")

@@ -3,7 +3,7 @@
 - the webhook: is it installed, which events, and has GitLab disabled it after failures (only a
   maintainer may list hooks: for a developer bot it is "not visible");
 - the last catch-up pass: asked from the running bot (`/health/ready`, else `/metrics`) when its
-  URL is given, otherwise unknown (the bot keeps no state anywhere else);
+  URL is given; the watermark and the full reconcile's progress from the bot's status issue;
 - notifications owed: issues carrying `notify.owed_label`, which the dispatcher keeps on an
   issue while its markers show a message not yet delivered;
 - matches per state: label counts from the issues API's `x-total` (one small request each).
@@ -22,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.gitlab_access import GitLabError
 from bot.hook_admin import WANTED_EVENTS
 from bot.settings import Settings
+from bot.status_issue import Health, StatusIssue
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class Status:
     project: str
     hooks: list[dict[str, Any]] | None = field(default_factory=list)   # None: not visible to the bot
     last_catch_up: str = "unknown"
+    catch_up: list[str] = field(default_factory=list)   # the watermark and the full reconcile
     owed_issues: list[int] = field(default_factory=list)
     states: dict[str, int | None] = field(default_factory=dict)
     total: int | None = None
@@ -71,17 +73,44 @@ def last_catch_up(bot_url: str | None, timeout: float = 5) -> str:
     return "none yet"
 
 
-def gather(settings: Settings, gitlab: Any, bot_url: str | None = None) -> Status:
-    workflow = settings.workflow
-    status = Status(project=gitlab.project.path)
+def health(settings: Settings, gitlab: Any, notes: list[str] | None = None) -> Health:
+    """The webhook's state and the issues owing notifications: what the status note shows too."""
+    found = Health(notes=list(notes or ()))
     try:
-        status.hooks = [hook_summary(hook) for hook in gitlab.hooks()]
+        found.hooks = [hook_summary(hook) for hook in gitlab.hooks()]
     except GitLabError as error:
         if error.status != 403:
             raise
-        status.hooks = None
+        found.hooks = None
+    found.owed_issues = sorted(issue["iid"] for issue in gitlab.iter_issues(labels=[settings.notify.owed_label]))
+    return found
+
+
+def recorded(settings: Settings, gitlab: Any) -> list[str]:
+    """The catch-up's record in the status issue, as lines (bot/status_issue.py)."""
+    keeper = StatusIssue(gitlab, settings)
+    loaded = keeper.load()
+    if loaded.first_run:
+        return ["watermark: none yet (no catch-up pass has recorded one: the first looks back "
+                f"{settings.catch_up.first_window_days:g} days)"]
+    if loaded.problem:
+        return [f"watermark: cannot be read ({loaded.problem}); the next pass starts a full reconcile"]
+    record = keeper.record
+    run = record.full_run
+    full = (f"under way since {run.started.isoformat(timespec='seconds')}, {run.converged} issues converged"
+            if run else f"last started {record.full_last.isoformat(timespec='seconds')}" if record.full_last else "none yet")
+    due = f", next due {record.full_next.isoformat(timespec='seconds')}" if record.full_next and not run else ""
+    watermark = record.watermark.isoformat(timespec="seconds") if record.watermark else "none yet"
+    return [f"watermark: {watermark} (status issue #{keeper.iid})", f"full reconcile: {full}{due}"]
+
+
+def gather(settings: Settings, gitlab: Any, bot_url: str | None = None) -> Status:
+    workflow = settings.workflow
+    status = Status(project=gitlab.project.path)
+    found = health(settings, gitlab)
+    status.hooks, status.owed_issues = found.hooks, found.owed_issues
     status.last_catch_up = last_catch_up(bot_url)
-    status.owed_issues = sorted(issue["iid"] for issue in gitlab.iter_issues(labels=[settings.notify.owed_label]))
+    status.catch_up = recorded(settings, gitlab)
     for name, state in workflow.states.items():
         _, totals = gitlab.issues_page(labels=[workflow.marker_label, state.label], per_page=1)
         status.states[name] = totals["total"]
@@ -102,6 +131,7 @@ def render(status: Status) -> str:
         events = f"missing events: {', '.join(missing)}" if missing else "all events the bot needs"
         lines.append(f"webhook #{hook['id']}: {hook['url']} — {hook['state']}{until} ({events})")
     lines.append(f"last catch-up: {status.last_catch_up}")
+    lines += status.catch_up
     owed = status.owed_issues
     lines.append(f"notifications owed: {len(owed)} issue{'s' if len(owed) != 1 else ''}"
                  + (f" ({', '.join(f'#{iid}' for iid in owed)})" if owed else ""))

@@ -25,6 +25,8 @@ token, 403 for anybody else) change what it does.
     DELETE /-/sandbox/counters            reset them
     POST   /-/sandbox/hooks/{id}/pause    drop that hook's deliveries (logged dropped_paused)
     POST   /-/sandbox/hooks/{id}/unpause
+    PUT    /-/sandbox/clock               {"offset_seconds": -864000}: the time the sandbox stamps
+                                          on what is written from now on (0: the real time)
 
 The `gitlab.com` preset is GitLab.com's: 2,000 authenticated API calls a minute per user, 500
 unauthenticated per address, 200 issue creations and 60 note creations a minute per user. A
@@ -46,6 +48,7 @@ import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from email.utils import formatdate
 from typing import Any
 
@@ -496,7 +499,17 @@ def control_routes(
 
         return endpoint
 
+    async def clock(request: Request) -> JSONResponse:
+        body = await _json_body(request)
+        if not isinstance(body, dict):
+            raise ControlError("the body must be a JSON object")
+        offset = _number(body, "offset_seconds", 0.0, -3.2e9, 3.2e9)
+        request.app.state.sandbox.store.clock.shift(timedelta(seconds=offset))
+        log.info("sandbox clock moved by %+.0f s", offset)
+        return JSONResponse({"offset_seconds": offset})
+
     return [
+        Route("/-/sandbox/clock", admin_only(clock), methods=["PUT"]),
         Route("/-/sandbox/faults", admin_only(faults), methods=["GET", "PUT"]),
         Route("/-/sandbox/rate-limits", admin_only(rate_limits), methods=["GET", "PUT"]),
         Route("/-/sandbox/counters", admin_only(counters), methods=["GET", "DELETE"]),
@@ -551,6 +564,10 @@ class SandboxControl:
 
     def unpause_hook(self, hook_id: int) -> dict[str, Any]:
         return self._call("POST", f"hooks/{hook_id}/unpause")
+
+    def shift_clock(self, seconds: float) -> dict[str, Any]:
+        """Stamp what is written from now on `seconds` off the real time (0: back to it)."""
+        return self._call("PUT", "clock", {"offset_seconds": seconds})
 
     def close(self) -> None:
         self._http.close()

@@ -1,0 +1,174 @@
+"""The full reconcile: now and then, converge every job match, not only the changed ones.
+
+The catch-up trusts `updated_at`; the full reconcile trusts nothing (Prow's periodic resync):
+every `catch_up.full_every_hours` it converges every open job-match issue, and every closed one
+updated since the last full reconcile started (closed before that, the last one saw it). It is
+also what the bot falls back to when its watermark cannot be read.
+
+It walks the issues in creation order (`created_after` moved to the last issue done, which no
+converge changes), and records where it is — the last issue's `created_at` and iid, the count —
+in the status issue's marker every `PROGRESS_EVERY` issues and whenever it stops early, so a
+restart continues where it stopped and converges no issue of that pass twice. It is paced: before
+each issue it waits until the GitLab calls made so far (its own and any others of this process)
+fit in `catch_up.max_calls_per_minute`; the clock and the sleep are injected.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot import metrics
+from bot.runtime import Runtime
+from bot.status_issue import FullRun, Record, gitlab_time, read_time
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 25
+
+
+class Pacer:
+    """Keeps calls at or under `per_minute`: a step that made n calls makes the next step start
+    no sooner than n × 60/`per_minute` seconds after it started (no credit piles up while idle)."""
+
+    def __init__(self, per_minute: int, calls: Callable[[], int], *,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], object] = time.sleep) -> None:
+        self.spacing = 60 / per_minute
+        self.calls, self.clock, self.sleep = calls, clock, sleep
+        self._started, self._counted = clock(), calls()
+
+    def wait(self) -> None:
+        """Before a step: wait until the calls of the step before are paid for."""
+        due = self._started + (self.calls() - self._counted) * self.spacing
+        if (at := self.clock()) < due:
+            self.sleep(due - at)
+        self._started, self._counted = self.clock(), self.calls()
+
+
+def failed(outcome: object) -> bool:
+    """A converge's outcome that did not converge: an exception, or False from the queue."""
+    return outcome is False or isinstance(outcome, BaseException)
+
+
+@dataclass
+class ReconcileReport:
+    started: datetime
+    converged: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    skipped: int = 0            # closed and not updated since the last full reconcile
+    resumed_after: int = 0      # converged by the run this one continues
+    finished: bool = False
+
+    def summary(self) -> str:
+        done = "finished" if self.finished else "stopped early (continues from here next time)"
+        resumed = f" (continuing after {self.resumed_after} converged before)" if self.resumed_after else ""
+        failed = f", {len(self.failed)} failed: {self.failed}" if self.failed else ""
+        return (f"full reconcile {done}{resumed}: {len(self.converged)} issues converged{failed}, "
+                f"{self.skipped} closed ones untouched since the last full reconcile skipped")
+
+
+def _key(issue: dict[str, Any]) -> tuple[datetime, int]:
+    """Where an issue stands in the walk: GitLab orders by `created_at`, then by id."""
+    return read_time(issue["created_at"]), int(issue["iid"])
+
+
+class Reconciler:
+    """Runs full reconciles for one process: `run` does one (or continues the one under way)."""
+
+    def __init__(self, runtime: Runtime, catch_up: Any, *, sleep: Callable[[float], object] | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.runtime = runtime
+        self.catch_up = catch_up          # bot.catch_up.CatchUp: the clock and the status issue
+        self._stop = threading.Event()
+        self.sleep = sleep or self._stop.wait
+        self.monotonic = monotonic
+        self.running: ReconcileReport | None = None
+
+    def stop(self) -> None:
+        """End the reconcile under way at its next step (it records its progress first)."""
+        self._stop.set()
+
+    def status(self, record: Record) -> dict[str, object]:
+        run = record.full_run
+        return {
+            "running": self.running is not None,
+            "started": run.started.isoformat(timespec="seconds") if run else None,
+            "converged": run.converged if run else 0,
+            "last_started": record.full_last.isoformat(timespec="seconds") if record.full_last else None,
+            "next_due": record.full_next.isoformat(timespec="seconds") if record.full_next else None,
+        }
+
+    def run(self, converge: Callable[[int], object], *, dry_run: bool = False,
+            progress: Callable[[int, object], None] = lambda iid, outcome: None) -> ReconcileReport:
+        """One full reconcile, or the rest of the one under way. `dry_run` lists what it would
+        converge and writes nothing (not even its progress)."""
+        status, settings = self.catch_up.status, self.runtime.settings
+        if not self.catch_up.loaded:  # a dry run reads the record but starts nothing
+            self.catch_up.status.load() if dry_run else self.catch_up.load()
+        record = status.record
+        run = record.full_run or FullRun(started=self.catch_up.clock())
+        closed_since = record.full_last
+        report = ReconcileReport(run.started, resumed_after=run.converged)
+        self.running = report
+        if not dry_run:
+            status.save(full_run=run)
+        pacer = Pacer(settings.catch_up.max_calls_per_minute, lambda: self.runtime.gitlab.calls,
+                      clock=self.monotonic, sleep=self.sleep)
+        log.info("full reconcile %s: every open job-match issue, and closed ones updated since %s",
+                 "continues" if run.cursor else "starts", closed_since.isoformat(timespec="seconds") if closed_since
+                 else "ever", extra={"event": "reconcile"})
+        cursor = (read_time(run.cursor[0]), run.cursor[1]) if run.cursor else None
+        try:
+            while not self._stop.is_set():
+                pacer.wait()
+                page = self.runtime.gitlab.issues_after(
+                    labels=[settings.workflow.marker_label], not_labels=[settings.catch_up.status_label],
+                    state="all", order_by="created_at", sort="asc",
+                    **({"created_after": gitlab_time(cursor[0])} if cursor else {}),
+                )
+                todo = [issue for issue in page if cursor is None or _key(issue) > cursor]
+                if not todo:
+                    report.finished = True
+                    break
+                for issue in todo:
+                    if self._stop.is_set():
+                        break
+                    cursor = _key(issue)
+                    if issue.get("state") != "opened" and closed_since and read_time(issue["updated_at"]) < closed_since:
+                        report.skipped += 1
+                        continue
+                    pacer.wait()
+                    outcome = True if dry_run else converge(cursor[1])
+                    (report.failed if failed(outcome) else report.converged).append(cursor[1])
+                    metrics.RECONCILE_ISSUES.labels(outcome="failed" if failed(outcome) else "converged").inc()
+                    progress(cursor[1], outcome)
+                    run = FullRun(run.started, (issue["created_at"], cursor[1]), run.converged + 1)
+                    if not dry_run and (run.converged - report.resumed_after) % PROGRESS_EVERY == 0:
+                        status.save(full_run=run)
+                if len(page) < 100 and not self._stop.is_set():
+                    report.finished = True
+                    break
+        finally:
+            self.running = None
+            if not dry_run:
+                self._record(report, run)
+        log.info("%s", report.summary(), extra={"event": "reconcile", "outcome": "failed" if report.failed else "ok"})
+        return report
+
+    def _record(self, report: ReconcileReport, run: FullRun) -> None:
+        status = self.catch_up.status
+        metrics.RECONCILE_CONVERGED.set(run.converged)
+        if report.finished and not report.failed:
+            status.save(full_run=None, full_last=run.started, full_next=run.started + self.catch_up.full_every)
+            metrics.RECONCILE_LAST_SUCCESS.set(run.started.timestamp())
+        elif report.finished:
+            # the failed issues are the catch-up's now (each failure left it owed); a new full
+            # reconcile starts at the next interval rather than in a day
+            status.save(full_run=None, full_next=self.catch_up.clock())
+        else:
+            status.save(full_run=run)
