@@ -112,3 +112,39 @@ def test_changes_older_than_every_window_are_recorded_and_notified_once(sandbox,
     bot_id = world.users["bot"]["id"]
     status = world.project("reviewer").issues.get(status_iid)
     assert status.confidential and status.author["id"] == bot_id and "job-match" not in status.labels
+
+
+def test_the_ci_templates_catch_up_starts_from_the_watermark_too(sandbox, world, move_clocks, tmp_path, monkeypatch, capsys):
+    from bot.cli import main
+    from tests.history.test_ci_template import commands
+
+    outbox = tmp_path / "outbox.jsonl"
+    for name, value in {"GITLAB_URL": world.url, "GITLAB_TOKEN": world.users["bot"]["token"],
+                        "PROJECT": str(world.project_id), "NOTIFY__MAX_AGE_DAYS": "30",
+                        "NOTIFY__CHANNELS__CONSOLE__OUTBOX": str(outbox),
+                        "CATCH_UP__FULL_EVERY_HOURS": str(24 * 30)}.items():
+        monkeypatch.setenv(f"VORHOELLE_{name}", value)
+    [catch_up] = commands("vorhoelle-catch-up")
+
+    def scheduled_pipeline() -> str:
+        code = main(catch_up)
+        out = capsys.readouterr().out
+        assert code == 0, out
+        return out
+
+    scene = Scene(sandbox, world)
+    move_clocks(-PAUSE)
+    iids = [scene.stage(f"Role {n} at Example AG") for n in range(len(CHANGES))]
+    assert "(the first run's window)" in scheduled_pipeline()
+    for iid, (act, _) in zip(iids, CHANGES):   # no webhook at all: only the schedule sees these
+        act(scene, iid)
+    move_clocks(timedelta(0))
+
+    out = scheduled_pipeline()
+    assert "(the watermark)" in out and f"{len(CHANGES)} issues converged" in out
+    assert "days old, more than the 7 days one pass covers" in out   # said out loud, covered in pages
+    scheduled_pipeline()   # the next run starts after these: nothing is recorded twice
+    assert [scene.state_labels(iid) for iid in iids] == [{label} for _, label in CHANGES]
+    assert [len(scene.history(iid)) for iid in iids] == [1] * len(iids)
+    expected_events = {(iid, label.split("/")[1]) for iid, (_, label) in zip(iids, CHANGES)}
+    assert notified(outbox) == Counter(dict.fromkeys(expected_events, 1))
