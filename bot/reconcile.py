@@ -108,6 +108,8 @@ class Reconciler:
         """One full reconcile, or the rest of the one under way. `dry_run` lists what it would
         converge and writes nothing (not even its progress)."""
         status, settings = self.catch_up.status, self.runtime.settings
+        pacer = Pacer(settings.catch_up.max_calls_per_minute, lambda: self.runtime.gitlab.calls,
+                      clock=self.monotonic, sleep=self.sleep)
         if not self.catch_up.loaded:  # a dry run reads the record but starts nothing
             self.catch_up.status.load() if dry_run else self.catch_up.load()
         record = status.record
@@ -117,8 +119,6 @@ class Reconciler:
         self.running = report
         if not dry_run:
             status.save(full_run=run)
-        pacer = Pacer(settings.catch_up.max_calls_per_minute, lambda: self.runtime.gitlab.calls,
-                      clock=self.monotonic, sleep=self.sleep)
         log.info("full reconcile %s: every open job-match issue, and closed ones updated since %s",
                  "continues" if run.cursor else "starts", closed_since.isoformat(timespec="seconds") if closed_since
                  else "ever", extra={"event": "reconcile"})

@@ -18,11 +18,14 @@ from urllib.parse import urlsplit
 import pytest
 
 import bot.catch_up
+from bot.cli import main
 from bot.markers import parse_markers
 from bot.sandbox.control import SandboxControl
 from bot.status_issue import KIND
 from tests.e2e.conftest import Scene
 from tests.e2e.test_review import by_comment, by_emoji, by_label
+from tests.history.test_ci_template import commands
+from tests.support.bot import cli_environment
 from tests.support.botserver import install_hook_for, running_bot, served_bot_settings
 from tests.support.waiting import wait_until
 
@@ -115,15 +118,13 @@ def test_changes_older_than_every_window_are_recorded_and_notified_once(sandbox,
 
 
 def test_the_ci_templates_catch_up_starts_from_the_watermark_too(sandbox, world, move_clocks, tmp_path, monkeypatch, capsys):
-    from bot.cli import main
-    from tests.history.test_ci_template import commands
-
     outbox = tmp_path / "outbox.jsonl"
-    for name, value in {"GITLAB_URL": world.url, "GITLAB_TOKEN": world.users["bot"]["token"],
-                        "PROJECT": str(world.project_id), "NOTIFY__MAX_AGE_DAYS": "30",
-                        "NOTIFY__CHANNELS__CONSOLE__OUTBOX": str(outbox),
-                        "CATCH_UP__FULL_EVERY_HOURS": str(24 * 30)}.items():
-        monkeypatch.setenv(f"VORHOELLE_{name}", value)
+    with cli_environment(world, monkeypatch, NOTIFY__MAX_AGE_DAYS="30", NOTIFY__CHANNELS__CONSOLE__OUTBOX=str(outbox),
+                         CATCH_UP__FULL_EVERY_HOURS=str(24 * 30)):
+        through_the_template(sandbox, world, move_clocks, outbox, capsys)
+
+
+def through_the_template(sandbox, world, move_clocks, outbox: Path, capsys) -> None:
     [catch_up] = commands("vorhoelle-catch-up")
 
     def scheduled_pipeline() -> str:
