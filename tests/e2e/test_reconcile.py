@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import gitlab
+import httpx
 import pytest
 
 from bot.catch_up import CatchUp
@@ -20,6 +22,8 @@ from bot.runtime import converge
 from bot.sandbox.control import SandboxControl
 from tests.e2e.conftest import Scene
 from tests.support.bot import bot_runtime, cli_environment
+from tests.support.botserver import running_bot, served_bot_settings
+from tests.support.waiting import wait_until
 from tests.support.world import World
 
 PER_MINUTE = 60
@@ -124,3 +128,21 @@ def test_an_unreadable_watermark_falls_back_to_a_full_reconcile_and_says_why(san
               if json.loads(line)["kind"] == "health"]
     assert len(health) == 1 and "The catch-up's watermark cannot be read" in health[0]
     assert "(the watermark)" in (main(["catch-up"]), capsys.readouterr().out)[1]   # a new status issue holds it
+
+
+def test_the_served_bot_runs_a_due_full_reconcile_and_shows_it(sandbox, world: World, caplog) -> None:
+    iids = staged(sandbox, world, closed=0)
+    settings = served_bot_settings(world, catch_up={"max_calls_per_minute": 100_000})
+    with caplog.at_level("INFO", logger="bot.reconcile"), running_bot(settings) as served:
+        loop = served.app.state.catch_up
+        wait_until(lambda: loop.passes >= 1, message="the first pass")
+        assert loop.catch_up.status.record.full_next is not None and not loop.catch_up.reconcile_due()
+        loop.catch_up.status.update(full_next=loop.catch_up.clock() - timedelta(seconds=1))  # as a day later
+        passes = served.catch_up_now()
+        wait_until(lambda: loop.passes > passes and loop.reconciling and loop.reconciling.done(),
+                   message="the full reconcile after the next pass")
+        ready = httpx.get(f"{served.url}/health/ready").json()["catch_up"]["full_reconcile"]
+        metrics = httpx.get(f"{served.url}/metrics").text
+    assert ready["running"] is False and ready["last_started"] and ready["next_due"] > ready["last_started"]
+    assert f'vorhoelle_reconcile_issues_total{{outcome="converged"}} ' in metrics
+    assert any(f"full reconcile finished: {len(iids)} issues converged" in r.getMessage() for r in caplog.records)
