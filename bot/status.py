@@ -53,10 +53,8 @@ def hook_summary(hook: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def last_catch_up(bot_url: str | None, timeout: float = 5) -> str:
+def last_catch_up(bot_url: str, timeout: float = 5) -> str:
     """When the running bot last finished a catch-up pass, as it says itself."""
-    if not bot_url:
-        return "unknown (give --url of the running bot)"
     base = bot_url.rstrip("/")
     try:
         ready = httpx.get(f"{base}/health/ready", timeout=timeout)
@@ -86,22 +84,22 @@ def health(settings: Settings, gitlab: Any, notes: list[str] | None = None) -> H
     return found
 
 
-def recorded(settings: Settings, gitlab: Any) -> list[str]:
-    """The catch-up's record in the status issue, as lines (bot/status_issue.py)."""
+def recorded(settings: Settings, gitlab: Any) -> tuple[str | None, list[str]]:
+    """The catch-up's record in the status issue (bot/status_issue.py): the last pass it
+    recorded (None: none), and lines on the watermark and the full reconcile."""
     keeper = StatusIssue(gitlab, settings)
     loaded = keeper.load()
     if loaded.first_run:
-        return ["watermark: none yet (no catch-up pass has recorded one: the first looks back "
-                f"{settings.catch_up.first_window_days:g} days)"]
+        return None, [f"watermark: none yet (the first pass looks back {settings.catch_up.first_window_days:g} days)"]
     if loaded.problem:
-        return [f"watermark: cannot be read ({loaded.problem}); the next pass starts a full reconcile"]
-    record = keeper.record
-    run = record.full_run
+        return None, [f"watermark: cannot be read ({loaded.problem}); the next pass starts a full reconcile"]
+    record, run = keeper.record, keeper.record.full_run
     full = (f"under way since {run.started.isoformat(timespec='seconds')}, {run.converged} issues converged"
             if run else f"last started {record.full_last.isoformat(timespec='seconds')}" if record.full_last else "none yet")
     due = f", next due {record.full_next.isoformat(timespec='seconds')}" if record.full_next and not run else ""
     watermark = record.watermark.isoformat(timespec="seconds") if record.watermark else "none yet"
-    return [f"watermark: {watermark} (status issue #{keeper.iid})", f"full reconcile: {full}{due}"]
+    last = f"{record.last_pass.isoformat(timespec='seconds')} ({record.last_summary})" if record.last_pass else None
+    return last, [f"watermark: {watermark} (status issue #{keeper.iid})", f"full reconcile: {full}{due}"]
 
 
 def gather(settings: Settings, gitlab: Any, bot_url: str | None = None) -> Status:
@@ -109,8 +107,8 @@ def gather(settings: Settings, gitlab: Any, bot_url: str | None = None) -> Statu
     status = Status(project=gitlab.project.path)
     found = health(settings, gitlab)
     status.hooks, status.owed_issues = found.hooks, found.owed_issues
-    status.last_catch_up = last_catch_up(bot_url)
-    status.catch_up = recorded(settings, gitlab)
+    last_pass, status.catch_up = recorded(settings, gitlab)
+    status.last_catch_up = last_catch_up(bot_url) if bot_url else last_pass or "none recorded yet"
     for name, state in workflow.states.items():
         _, totals = gitlab.issues_page(labels=[workflow.marker_label, state.label], per_page=1)
         status.states[name] = totals["total"]

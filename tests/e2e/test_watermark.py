@@ -149,3 +149,8 @@ def through_the_template(sandbox, world, move_clocks, outbox: Path, capsys) -> N
     assert [len(scene.history(iid)) for iid in iids] == [1] * len(iids)
     expected_events = {(iid, label.split("/")[1]) for iid, (_, label) in zip(iids, CHANGES)}
     assert notified(outbox) == Counter(dict.fromkeys(expected_events, 1))
+
+    assert main(["status"]) == 0
+    status = capsys.readouterr().out
+    assert "last catch-up: 20" in status and "(0 issues converged since" in status
+    assert "watermark: 20" in status and "full reconcile: none yet, next due " in status
