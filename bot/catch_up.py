@@ -32,12 +32,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bot import metrics
-from bot.gitlab_access import GitLabError
+from bot.gitlab_access import GitLabError, gitlab_time, read_time
 from bot.queue import Hint
 from bot.runtime import Runtime
 from bot.status import health
 from bot.reconcile import Reconciler, failed
-from bot.status_issue import Health, StatusIssue, gitlab_time, read_time
+from bot.status_issue import Health, StatusIssue
 
 log = logging.getLogger(__name__)
 
@@ -87,27 +87,20 @@ class PassReport:
 def walk_changed(runtime: Runtime, report: PassReport, converge_page: ConvergePage,
                  on_page: Callable[[PassReport], None] = lambda report: None) -> PassReport:
     """Converge every job-match issue updated between `report.since` and `report.until`, oldest
-    change first, a page at a time; `on_page` hears after each full page (there is more)."""
+    change first, a page at a time; `on_page` hears after each page."""
     settings = runtime.settings
-    cursor, seen = report.since, set()
-    while True:
-        page = runtime.gitlab.issues_after(
-            labels=[settings.workflow.marker_label], not_labels=[settings.catch_up.status_label],
-            updated_after=gitlab_time(cursor), updated_before=gitlab_time(report.until or now()),
-            order_by="updated_at", sort="asc",
-        )
-        fresh = [int(issue["iid"]) for issue in page if int(issue["iid"]) not in seen]
-        if not fresh:
-            return report
-        for iid, outcome in zip(fresh, converge_page(fresh)):
+    pages = runtime.gitlab.walk_issues(
+        "updated_at", (gitlab_time(report.since), 0), labels=[settings.workflow.marker_label],
+        not_labels=[settings.catch_up.status_label], updated_before=gitlab_time(report.until or now()),
+    )
+    for page in pages:
+        iids = [int(issue["iid"]) for issue in page]
+        for iid, outcome in zip(iids, converge_page(iids)):
             (report.failed if failed(outcome) else report.converged).append(iid)
-        seen.update(fresh)
-        cursor = read_time(page[-1]["updated_at"])
         if not report.failed:
-            report.reached = cursor  # `updated_after` includes its bound: the next page starts there
-        if len(page) < 100:
-            return report
+            report.reached = read_time(page[-1]["updated_at"])  # every change up to here is converged
         on_page(report)
+    return report
 
 
 def one_by_one(converge: Callable[[int], object],

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -37,6 +38,17 @@ logger = logging.getLogger(__name__)
 EVENT_HEADER = "X-Gitlab-Event-UUID"
 PER_PAGE = 100
 _event_uuid: contextvars.ContextVar[str | None] = contextvars.ContextVar("gitlab_event_uuid", default=None)
+
+
+def read_time(text: str) -> datetime:
+    """A timestamp as GitLab writes it (`2025-01-10T10:00:00.123Z`), or in ISO 8601 with an offset."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def gitlab_time(moment: datetime) -> str:
+    """A time for GitLab's `*_after`/`*_before` filters (UTC, microseconds: the bound is exact)."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class GitLabError(Exception):
@@ -277,17 +289,36 @@ class GitLabAccess:
             query["state"] = state
         return self._pages(self._in_project("/issues"), query)
 
-    def issues_after(self, *, labels: Iterable[str] = (), not_labels: Iterable[str] = (), **query: str) -> list[dict[str, Any]]:
-        """The first page (up to 100) of issues matching `query` (GitLab's own names:
-        `updated_after`, `updated_before`, `created_after`, `state`, `order_by`, `sort`).
-        Asking for page 1 again with a moved `*_after` bound pages through a list that changes
-        while it is walked, where page numbers would skip rows."""
-        data: dict[str, Any] = {**query, "per_page": PER_PAGE, "page": 1}
+    def walk_issues(self, field: str, after: tuple[str, int] | None = None, *, labels: Iterable[str] = (),
+                    not_labels: Iterable[str] = (), **query: str) -> Iterator[list[dict[str, Any]]]:
+        """Issues matching `query` (GitLab's own names: `updated_before`, `state`...) in
+        (`field`, id) order, after the row `after` (its `field` value and id), a page at a time.
+
+        Each page is asked for with `<field>_after` moved to the last row seen (GitLab's bound
+        includes it; rows seen are dropped) rather than by page number, so issues that leave or
+        join the list while it is walked — a converge moves `updated_at` — shift nothing. Rows
+        sharing one timestamp beyond a page are stepped through by page number under that bound."""
+        bound, number = (after[0] if after else None), 1
+        last = (read_time(after[0]), after[1]) if after else None
+        data: dict[str, Any] = {**query, "order_by": field, "sort": "asc", "per_page": PER_PAGE}
         if labels:
             data["labels"] = ",".join(labels)
         if not_labels:
             data["not[labels]"] = ",".join(not_labels)
-        return self._json("get", self._in_project("/issues"), query_data=data) or []
+        while True:
+            if bound:
+                data[f"{field.removesuffix('_at')}_after"] = gitlab_time(read_time(bound))
+            rows = self._json("get", self._in_project("/issues"), query_data={**data, "page": number}) or []
+            fresh = [row for row in rows if last is None or (read_time(row[field]), int(row["id"])) > last]
+            if fresh:
+                yield fresh
+                last = (read_time(fresh[-1][field]), int(fresh[-1]["id"]))
+            if len(rows) < PER_PAGE:
+                return
+            if fresh and (bound is None or last[0] != read_time(bound)):
+                bound, number = fresh[-1][field], 1
+            else:
+                number += 1
 
     def create_issue(
         self,

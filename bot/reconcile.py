@@ -25,7 +25,8 @@ from typing import Any
 
 from bot import metrics
 from bot.runtime import Runtime
-from bot.status_issue import FullRun, Record, gitlab_time, read_time
+from bot.gitlab_access import read_time
+from bot.status_issue import FullRun, Record
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +71,6 @@ class ReconcileReport:
         failed = f", {len(self.failed)} failed: {self.failed}" if self.failed else ""
         return (f"full reconcile {done}{resumed}: {len(self.converged)} issues converged{failed}, "
                 f"{self.skipped} closed ones untouched since the last full reconcile skipped")
-
-
-def _key(issue: dict[str, Any]) -> tuple[datetime, int]:
-    """Where an issue stands in the walk: GitLab orders by `created_at`, then by id."""
-    return read_time(issue["created_at"]), int(issue["iid"])
 
 
 class Reconciler:
@@ -122,37 +118,31 @@ class Reconciler:
         log.info("full reconcile %s: every open job-match issue, and closed ones updated since %s",
                  "continues" if run.cursor else "starts", closed_since.isoformat(timespec="seconds") if closed_since
                  else "ever", extra={"event": "reconcile"})
-        cursor = (read_time(run.cursor[0]), run.cursor[1]) if run.cursor else None
+        pages = self.runtime.gitlab.walk_issues(
+            "created_at", run.cursor, labels=[settings.workflow.marker_label],
+            not_labels=[settings.catch_up.status_label], state="all")
         try:
             while not self._stop.is_set():
                 pacer.wait()
-                page = self.runtime.gitlab.issues_after(
-                    labels=[settings.workflow.marker_label], not_labels=[settings.catch_up.status_label],
-                    state="all", order_by="created_at", sort="asc",
-                    **({"created_after": gitlab_time(cursor[0])} if cursor else {}),
-                )
-                todo = [issue for issue in page if cursor is None or _key(issue) > cursor]
-                if not todo:
+                page = next(pages, None)
+                if page is None:
                     report.finished = True
                     break
-                for issue in todo:
+                for issue in page:
                     if self._stop.is_set():
                         break
-                    cursor = _key(issue)
                     if issue.get("state") != "opened" and closed_since and read_time(issue["updated_at"]) < closed_since:
                         report.skipped += 1
                         continue
                     pacer.wait()
-                    outcome = True if dry_run else converge(cursor[1])
-                    (report.failed if failed(outcome) else report.converged).append(cursor[1])
+                    iid = int(issue["iid"])
+                    outcome = True if dry_run else converge(iid)
+                    (report.failed if failed(outcome) else report.converged).append(iid)
                     metrics.RECONCILE_ISSUES.labels(outcome="failed" if failed(outcome) else "converged").inc()
-                    progress(cursor[1], outcome)
-                    run = FullRun(run.started, (issue["created_at"], cursor[1]), run.converged + 1)
+                    progress(iid, outcome)
+                    run = FullRun(run.started, (issue["created_at"], int(issue["id"])), run.converged + 1)
                     if not dry_run and (run.converged - report.resumed_after) % PROGRESS_EVERY == 0:
                         status.save(full_run=run)
-                if len(page) < 100 and not self._stop.is_set():
-                    report.finished = True
-                    break
         finally:
             self.running = None
             if not dry_run:

@@ -21,12 +21,12 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup
 
-from bot.gitlab_access import GitLabError
+from bot.gitlab_access import GitLabError, read_time
 from bot.markers import parse_markers, render_marker, source_id
 from bot.render import render
 
@@ -42,17 +42,6 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="microseconds") if moment else None
 
 
-def read_time(text: str) -> datetime:
-    """A timestamp as GitLab writes it (`2025-01-10T10:00:00.123Z`) or as the record keeps it."""
-    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def gitlab_time(moment: datetime) -> str:
-    """A time for GitLab's `*_after`/`*_before` filters (UTC, microseconds: the bound is exact)."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
 def _time(text: Any) -> datetime | None:
     """A time from the record, None when it is missing or unreadable."""
     if not isinstance(text, str) or not text:
@@ -66,7 +55,7 @@ def _time(text: Any) -> datetime | None:
 @dataclass(frozen=True)
 class FullRun:
     """A full reconcile under way: when it started, the last issue it converged (GitLab's
-    `created_at` and iid: the walk is in creation order), and how many it converged so far."""
+    `created_at` and id: the walk is in creation order), and how many it converged so far."""
 
     started: datetime
     cursor: tuple[str, int] | None = None

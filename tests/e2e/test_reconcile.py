@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ from bot.cli import main
 from bot.reconcile import Reconciler
 from bot.runtime import converge
 from bot.sandbox.control import SandboxControl
+from bot.sandbox.issue_service import create_issue
+from bot.sandbox.store import format_time
 from tests.e2e.conftest import Scene
 from tests.support.bot import bot_runtime, cli_environment
 from tests.support.botserver import running_bot, served_bot_settings
@@ -146,3 +148,20 @@ def test_the_served_bot_runs_a_due_full_reconcile_and_shows_it(sandbox, world: W
     assert ready["running"] is False and ready["last_started"] and ready["next_due"] > ready["last_started"]
     assert f'vorhoelle_reconcile_issues_total{{outcome="converged"}} ' in metrics
     assert any(f"full reconcile finished: {len(iids)} issues converged" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("field", ["created_at", "updated_at"])
+def test_a_walk_yields_every_issue_once_even_when_more_than_a_page_share_one_timestamp(sandbox, world: World, field: str) -> None:
+    """An import can stamp many issues alike; a walk that only moved its `*_after` bound would
+    read the same page for ever (or stop at it)."""
+    context = sandbox.app.state.sandbox
+    store = context.store
+    bot_user, project = store.get("users", world.users["bot"]["id"]), store.get("projects", world.project_id)
+    stamp = format_time(datetime.now(timezone.utc) - timedelta(days=1))
+    for n in range(130):
+        issue = create_issue(context, bot_user, project, f"Imported {n}", "", labels=["job-match"],
+                             assignee_ids=[], confidential=False)
+        issue.created_at = issue.updated_at = stamp
+    runtime = bot_runtime(world)
+    walked = [issue["iid"] for page in runtime.gitlab.walk_issues(field, labels=["job-match"]) for issue in page]
+    assert sorted(walked) == list(range(1, 131)) and len(walked) == 130
