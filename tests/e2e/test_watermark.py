@@ -23,21 +23,13 @@ from bot.markers import parse_markers
 from bot.sandbox.control import SandboxControl
 from bot.status_issue import KIND
 from tests.e2e.conftest import Scene
-from tests.e2e.test_review import by_comment, by_emoji, by_label
+from tests.e2e.test_catch_up import CHANGES, changes_while_down, two_passes_after_the_restart
 from tests.history.test_ci_template import commands
 from tests.support.bot import cli_environment
 from tests.support.botserver import install_hook_for, running_bot, served_bot_settings
 from tests.support.waiting import wait_until
 
 PAUSE = timedelta(days=10)
-CHANGES = [
-    (by_label, "job-match/approved"),
-    (by_comment("/reject salary far too low"), "job-match/rejected"),
-    (by_emoji("thumbsup"), "job-match/approved"),
-    (by_comment("@{bot} approve"), "job-match/approved"),
-]
-
-
 @pytest.fixture
 def move_clocks(sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[timedelta], None]]:
     """`move_clocks(-PAUSE)`: the sandbox stamps, and the bot reads, the time that long ago."""
@@ -87,26 +79,15 @@ def test_changes_older_than_every_window_are_recorded_and_notified_once(sandbox,
     first_mark = watermark_of(scene, status_iid)
     port = urlsplit(served.url).port
 
-    with SandboxControl(sandbox.url, sandbox.root_token) as control:
-        control.pause_hook(scene.hook_id)  # the bot is down: GitLab drops these events
-        for iid, (act, _) in zip(iids, CHANGES):
-            act(scene, iid)
-        control.unpause_hook(scene.hook_id)
+    changes_while_down(scene, iids)   # the bot is down
     move_clocks(timedelta(0))
     week_ago = datetime.now(timezone.utc) - timedelta(days=7)
     assert all(datetime.fromisoformat(scene.issue(iid).updated_at.replace("Z", "+00:00")) < week_ago for iid in iids)
     assert all(scene.history(iid) == [] for iid in iids)
 
     with running_bot(settings, port=port) as scene.bot:  # back where the hook points
-        loop = scene.bot.app.state.catch_up
-        for iid, (_, expected) in zip(iids, CHANGES):
-            scene.wait_for_state(iid, expected)
-        wait_until(lambda: loop.passes >= 1 and loop.last_success, message="the first pass after the pause")
-        scene.settle()
-        assert loop.catch_up.status.iid == status_iid  # found again, not made anew
-        passes = scene.bot.catch_up_now()   # a second pass from the new watermark finds nothing
-        wait_until(lambda: loop.passes > passes, message="the second pass")
-        scene.settle()
+        two_passes_after_the_restart(scene, iids)
+        assert scene.bot.app.state.catch_up.catch_up.status.iid == status_iid  # found again, not made anew
         assert [len(scene.history(iid)) for iid in iids] == [1] * len(iids)
         expected_events = {(iid, label.split("/")[1]) for iid, (_, label) in zip(iids, CHANGES)}
         assert notified(outbox) == Counter(dict.fromkeys(expected_events, 1))
