@@ -24,6 +24,7 @@ started at once, and the admin channel hears why.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -265,7 +266,16 @@ class CatchUpLoop:
         def page(iids: Sequence[int]) -> Sequence[object]:
             async def all_of() -> list[bool]:
                 return list(await asyncio.gather(*(queue.submit(Hint(iid, reason)) for iid in iids)))
-            return asyncio.run_coroutine_threadsafe(all_of(), loop).result()
+            future = asyncio.run_coroutine_threadsafe(all_of(), loop)
+            while True:  # never outlive the server's loop: a stopped loop answers nothing
+                try:
+                    return future.result(timeout=1)
+                except concurrent.futures.TimeoutError:
+                    if not loop.is_running():
+                        future.cancel()
+                        return [False] * len(iids)
+                except concurrent.futures.CancelledError:
+                    return [False] * len(iids)
 
         return page
 

@@ -26,7 +26,7 @@ from typing import Any
 from bot import metrics
 from bot.runtime import Runtime
 from bot.gitlab_access import read_time
-from bot.status_issue import FullRun, Record
+from bot.status_issue import MAX_FAILED, FullRun, Record
 
 log = logging.getLogger(__name__)
 
@@ -137,12 +137,19 @@ class Reconciler:
                     pacer.wait()
                     iid = int(issue["iid"])
                     outcome = True if dry_run else converge(iid)
-                    (report.failed if failed(outcome) else report.converged).append(iid)
-                    metrics.RECONCILE_ISSUES.labels(outcome="failed" if failed(outcome) else "converged").inc()
+                    if failed(outcome) and self._stop.is_set():
+                        break  # cut short by the stop: this issue is the first of the next run
                     progress(iid, outcome)
-                    run = FullRun(run.started, (issue["created_at"], int(issue["id"])), run.converged + 1)
+                    done = run.failed + (iid,) if failed(outcome) else run.failed
+                    run = FullRun(run.started, (issue["created_at"], int(issue["id"])), run.converged + 1,
+                                  done[:MAX_FAILED])
+                    if not failed(outcome):
+                        report.converged.append(iid)
+                        metrics.RECONCILE_ISSUES.labels(outcome="converged").inc()
                     if not dry_run and (run.converged - report.resumed_after) % PROGRESS_EVERY == 0:
                         status.save(full_run=run)
+            if report.finished:
+                self._once_more(report, run.failed, converge, pacer, progress)
         finally:
             self.running = None
             if not dry_run:
@@ -150,15 +157,24 @@ class Reconciler:
         log.info("%s", report.summary(), extra={"event": "reconcile", "outcome": "failed" if report.failed else "ok"})
         return report
 
+    def _once_more(self, report: ReconcileReport, iids: tuple[int, ...], converge: Callable[[int], object],
+                   pacer: Pacer, progress: Callable[[int, object], None]) -> None:
+        """The issues that failed in this run, tried again at its end (a GitLab hiccup passes)."""
+        for iid in iids:
+            pacer.wait()
+            outcome = converge(iid)
+            progress(iid, outcome)
+            metrics.RECONCILE_ISSUES.labels(outcome="failed" if failed(outcome) else "converged").inc()
+            (report.failed if failed(outcome) else report.converged).append(iid)
+
     def _record(self, report: ReconcileReport, run: FullRun) -> None:
         status = self.catch_up.status
         metrics.RECONCILE_CONVERGED.set(run.converged)
-        if report.finished and not report.failed:
+        if report.finished:
             status.save(full_run=None, full_last=run.started, full_next=run.started + self.catch_up.full_every)
             metrics.RECONCILE_LAST_SUCCESS.set(run.started.timestamp())
-        elif report.finished:
-            # the failed issues are the catch-up's now (each failure left it owed); a new full
-            # reconcile starts at the next interval rather than in a day
-            status.save(full_run=None, full_next=self.catch_up.clock())
         else:
             status.save(full_run=run)
+        if report.failed:  # said, not skipped: the log, the exit code, and the next full reconcile
+            log.error("full reconcile: issues %s could not be converged (tried twice)", report.failed,
+                      extra={"event": "reconcile", "outcome": "failed"})

@@ -36,6 +36,7 @@ KIND = "catch_up"
 SOURCE = source_id("status", "catch-up")
 TITLE = "Vorhölle status"
 REFUSED = (401, 403, 404)
+MAX_FAILED = 100   # a reconcile keeps at most this many failed iids to try again
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -60,10 +61,11 @@ class FullRun:
     started: datetime
     cursor: tuple[str, int] | None = None
     converged: int = 0
+    failed: tuple[int, ...] = ()   # iids whose converge failed: tried once more at the end
 
     def to_json(self) -> dict[str, Any]:
         return {"started": _iso(self.started), "cursor": list(self.cursor) if self.cursor else None,
-                "converged": self.converged}
+                "converged": self.converged, "failed": list(self.failed)}
 
     @classmethod
     def from_json(cls, data: Any) -> FullRun | None:
@@ -71,8 +73,10 @@ class FullRun:
             return None
         cursor = data.get("cursor")
         valid = isinstance(cursor, list) and len(cursor) == 2 and isinstance(cursor[0], str) and isinstance(cursor[1], int)
-        converged = data.get("converged")
-        return cls(started, (cursor[0], cursor[1]) if valid else None, converged if isinstance(converged, int) else 0)
+        converged, failed = data.get("converged"), data.get("failed")
+        failed = tuple(i for i in failed if isinstance(i, int)) if isinstance(failed, list) else ()
+        return cls(started, (cursor[0], cursor[1]) if valid else None,
+                   converged if isinstance(converged, int) else 0, failed[:MAX_FAILED])
 
 
 @dataclass(frozen=True)

@@ -165,3 +165,23 @@ def test_a_walk_yields_every_issue_once_even_when_more_than_a_page_share_one_tim
     runtime = bot_runtime(world)
     walked = [issue["iid"] for page in runtime.gitlab.walk_issues(field, labels=["job-match"]) for issue in page]
     assert sorted(walked) == list(range(1, 131)) and len(walked) == 130
+
+
+def test_a_failed_issue_is_tried_again_at_the_end_and_one_failing_still_is_said(sandbox, world: World, caplog) -> None:
+    iids = staged(sandbox, world, closed=0)
+    flaky, broken = iids[1], iids[3]
+    tries: list[int] = []
+    runtime, reconciler = process(world, FakeTime())
+
+    def step(iid: int) -> object:
+        tries.append(iid)
+        if iid == broken or (iid == flaky and tries.count(iid) == 1):
+            return RuntimeError("GitLab answered 502")
+        return converge(runtime, iid)
+
+    with caplog.at_level("ERROR", logger="bot.reconcile"):
+        report = reconciler.run(step)
+    assert report.finished and report.failed == [broken] and tries == [*iids, flaky, broken]
+    assert sorted(report.converged) == sorted(set(iids) - {broken})
+    assert f"issues [{broken}] could not be converged" in caplog.text
+    assert reconciler.catch_up.status.record.full_run is None   # finished: the next is due in a day
