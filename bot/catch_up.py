@@ -283,8 +283,8 @@ class CatchUpLoop:
         converge_page = self._through_queue("catch-up")
         try:
             report = await asyncio.to_thread(self.catch_up.run_pass, converge_page)
-        except GitLabError as error:
-            self.last_error = f"listing changed issues failed: {error}"
+        except GitLabError as error:  # reading the record, listing, or recording the new watermark
+            self.last_error = f"the pass failed: {error}"
             log.warning("catch-up: %s; the watermark stays", self.last_error, extra={"outcome": "failed"})
             await self._tell_watch()
             return None
