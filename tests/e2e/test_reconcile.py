@@ -185,3 +185,18 @@ def test_a_failed_issue_is_tried_again_at_the_end_and_one_failing_still_is_said(
     assert sorted(report.converged) == sorted(set(iids) - {broken})
     assert f"issues [{broken}] could not be converged" in caplog.text
     assert reconciler.catch_up.status.record.full_run is None   # finished: the next is due in a day
+
+
+def test_the_status_issue_is_never_a_job_match_whatever_its_labels(sandbox, world: World, cli_env: Path, capsys) -> None:
+    staged(sandbox, world, closed=0)
+    assert main(["catch-up"]) == 0
+    status_iid = int(capsys.readouterr().out.rsplit("status issue #", 1)[1].split(")")[0])
+    world.project("reviewer").issues.update(status_iid, {"add_labels": "job-match,job-match/approved"})
+    runtime = bot_runtime(world)
+    before = len(world.project("reviewer").issues.get(status_iid).notes.list(get_all=True))
+
+    assert main(["reconcile"]) == 0
+    assert f"#{status_iid}:" not in capsys.readouterr().out            # not walked
+    assert "status issue" in converge(runtime, status_iid).skipped      # nor converged if asked
+    status = world.project("reviewer").issues.get(status_iid)
+    assert len(status.notes.list(get_all=True)) == before and "job-match/pending" not in status.labels
