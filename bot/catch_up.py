@@ -38,6 +38,7 @@ from bot.queue import Hint
 from bot.runtime import Runtime
 from bot.status import health
 from bot.reconcile import Reconciler, failed
+from bot.status_issue import LABEL as STATUS_LABEL
 from bot.status_issue import Health, StatusIssue
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def walk_changed(runtime: Runtime, report: PassReport, converge_page: ConvergePa
     settings = runtime.settings
     pages = runtime.gitlab.walk_issues(
         "updated_at", (gitlab_time(report.since), 0), labels=[settings.workflow.marker_label],
-        not_labels=[settings.catch_up.status_label], updated_before=gitlab_time(report.until or now()),
+        not_labels=[STATUS_LABEL], updated_before=gitlab_time(report.until or now()),
     )
     for page in pages:
         iids = [int(issue["iid"]) for issue in page]
@@ -130,7 +131,7 @@ class CatchUp:
         self.runtime = runtime
         self.clock = clock
         self.say = say   # the command line prints what the log says
-        self.status = StatusIssue(runtime.gitlab, runtime.settings)
+        self.status = StatusIssue(runtime.gitlab)
         self.loaded = False
 
     @property

@@ -26,6 +26,7 @@ from typing import Any
 from bot import metrics
 from bot.runtime import Runtime
 from bot.gitlab_access import read_time
+from bot.status_issue import LABEL as STATUS_LABEL
 from bot.status_issue import MAX_FAILED, FullRun, Record
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ class Reconciler:
                  else "ever", extra={"event": "reconcile"})
         pages = self.runtime.gitlab.walk_issues(
             "created_at", run.cursor, labels=[settings.workflow.marker_label],
-            not_labels=[settings.catch_up.status_label], state="all")
+            not_labels=[STATUS_LABEL], state="all")
         try:
             while not self._stop.is_set():
                 pacer.wait()

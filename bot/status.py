@@ -87,7 +87,7 @@ def health(settings: Settings, gitlab: Any, notes: list[str] | None = None) -> H
 def recorded(settings: Settings, gitlab: Any) -> tuple[str | None, list[str]]:
     """The catch-up's record in the status issue (bot/status_issue.py): the last pass it
     recorded (None: none), and lines on the watermark and the full reconcile."""
-    keeper = StatusIssue(gitlab, settings)
+    keeper = StatusIssue(gitlab)
     loaded = keeper.load()
     if loaded.first_run:
         return None, [f"watermark: none yet (the first pass looks back {settings.catch_up.first_window_days:g} days)"]

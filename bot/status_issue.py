@@ -2,7 +2,7 @@
 live, and where people see how the bot is doing.
 
 GitLab is the only state, so "how far did the last pass get" is written into GitLab: one
-confidential issue titled "Vorhölle status", made by the bot and carrying `catch_up.status_label`,
+confidential issue titled "Vorhölle status", made by the bot and carrying the label `LABEL`,
 with one note of the bot's own that it edits after every pass. The note shows the bot's health
 (last pass, webhook state, owed notifications, the full reconcile) and ends with a hidden marker
 holding the record. The label only finds the issue: an issue counts only when the bot's user
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 KIND = "catch_up"
 SOURCE = source_id("status", "catch-up")
 TITLE = "Vorhölle status"
+LABEL = "vorhoelle/status"   # fixed: a configurable one, renamed, would lose the watermark unseen
 REFUSED = (401, 403, 404)
 MAX_FAILED = 100   # a reconcile keeps at most this many failed iids to try again
 
@@ -137,9 +138,8 @@ class StatusIssue:
     """The status issue of one project, as one process sees it: `load` once, then `save` after
     each pass (thread-safe: the catch-up and the full reconcile both save)."""
 
-    def __init__(self, gitlab: Any, settings: Any) -> None:
+    def __init__(self, gitlab: Any) -> None:
         self.gitlab = gitlab
-        self.label = settings.catch_up.status_label
         self.iid: int | None = None
         self.note_id: int | None = None
         self.record = Record()
@@ -163,11 +163,11 @@ class StatusIssue:
 
     def _load(self) -> Loaded:
         bot_id = self.gitlab.bot_user.id
-        issues = [issue for issue in self.gitlab.iter_issues(labels=[self.label], state="all", order_by="created_at")
+        issues = [issue for issue in self.gitlab.iter_issues(labels=[LABEL], state="all", order_by="created_at")
                   if (issue.get("author") or {}).get("id") == bot_id]
         if not issues:
-            if any(label.get("name") == self.label for label in self.gitlab.labels()):
-                return Loaded(Record(), f"no status issue labelled {self.label} made by the bot is visible "
+            if any(label.get("name") == LABEL for label in self.gitlab.labels()):
+                return Loaded(Record(), f"no status issue labelled {LABEL} made by the bot is visible "
                                         "(deleted, or the bot can no longer see it)")
             return Loaded(Record(), first_run=True)
         self.iid = int(issues[0]["iid"])
@@ -210,7 +210,7 @@ class StatusIssue:
                 log.warning("the status note #%s on issue #%s is gone; writing a new one", self.note_id, self.iid)
                 self.iid = self.note_id = None
         if self.iid is None:
-            issue = self.gitlab.create_issue(TITLE, render("status/issue.md.j2"), [self.label], confidential=True)
+            issue = self.gitlab.create_issue(TITLE, render("status/issue.md.j2"), [LABEL], confidential=True)
             self.iid = int(issue["iid"])
             log.info("made the status issue #%s (%s)", self.iid, issue.get("web_url"))
         self.note_id = int(self.gitlab.create_note(self.iid, body)["id"])

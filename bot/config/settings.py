@@ -176,7 +176,6 @@ class CatchUpSettings(_Section):
     first_window_days: float = Field(7, ge=0)
     full_every_hours: float = Field(24, gt=0)
     max_calls_per_minute: int = Field(600, gt=0)
-    status_label: str = Field("vorhoelle/status", min_length=1)
 
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
