@@ -128,6 +128,7 @@ class CatchUp:
 
     def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = lambda: now(),
                  say: Callable[[str], None] = lambda line: None) -> None:
+        # `clock` looks `now` up at each call, so a test can move this module's clock
         self.runtime = runtime
         self.clock = clock
         self.say = say   # the command line prints what the log says
@@ -168,22 +169,21 @@ class CatchUp:
         """Where the next pass starts (`since` overrides the watermark), and what to say about it."""
         at = self.clock()
         start = since or self.status.record.watermark or at - self.one_go
-        notes = []
-        if since is None and at - start > self.one_go:
-            days = (at - start) / timedelta(days=1)
-            notes.append(f"the watermark {start.isoformat(timespec='seconds')} is {days:.1f} days old, more than the "
-                         f"{self.one_go.days} days one pass covers in one go: covering it page by page, "
-                         "recording the watermark after each page")
-        for line in notes:
-            log.warning("catch-up: %s", line, extra={"event": "catch-up"})
-            self.say(line)
-        return start, notes
+        if since is not None or at - start <= self.one_go:
+            return start, []
+        days = (at - start) / timedelta(days=1)
+        return start, [f"the watermark {start.isoformat(timespec='seconds')} is {days:.1f} days old, more than the "
+                       f"{self.runtime.settings.catch_up.first_window_days:g} days one pass covers in one go: "
+                       "covering it page by page, recording the watermark after each page"]
 
     def run_pass(self, converge_page: ConvergePage, since: datetime | None = None) -> PassReport:
         """One pass: from the watermark (or `since`) to now, then the watermark moves up."""
         if not self.loaded:
             self.load()
         start, notes = self.start_of(since)
+        for line in notes:
+            log.warning("catch-up: %s", line, extra={"event": "catch-up"})
+            self.say(line)
         report = PassReport(start, until=self.clock(), paged=bool(notes))
 
         def on_page(report: PassReport) -> None:
