@@ -6,7 +6,7 @@ updated since the last full reconcile started (closed before that, the last one 
 also what the bot falls back to when its watermark cannot be read.
 
 It walks the issues in creation order (`created_after` moved to the last issue done, which no
-converge changes), and records where it is — the last issue's `created_at` and iid, the count —
+converge changes), and records where it is — the last issue's `created_at` and id, the count —
 in the status issue's marker every `PROGRESS_EVERY` issues and whenever it stops early, so a
 restart continues where it stopped and converges no issue of that pass twice. It is paced: before
 each issue it waits until the GitLab calls made so far (its own and any others of this process)
@@ -24,8 +24,8 @@ from datetime import datetime
 from typing import Any
 
 from bot import metrics
-from bot.runtime import Runtime
 from bot.gitlab_access import read_time
+from bot.runtime import Runtime
 from bot.status_issue import LABEL as STATUS_LABEL
 from bot.status_issue import MAX_FAILED, FullRun, Record
 
