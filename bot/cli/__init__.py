@@ -28,6 +28,7 @@ COMMANDS = [
     "notify",
     "config",
     "status",
+    "selftest",
     "sandbox",
     "demo",
 ]

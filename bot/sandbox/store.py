@@ -84,6 +84,7 @@ class Label:
     updated_at: str
     description: str | None = None
     priority: int | None = None
+    subscriber_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -119,6 +120,7 @@ class Note:
     discussion_id: str
     internal: bool = False
     individual: bool = True  # a plain comment, not a thread reply
+    system: bool = False  # written by GitLab itself ("changed the description"), authored by the actor
 
 
 @dataclass
