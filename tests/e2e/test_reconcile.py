@@ -24,6 +24,7 @@ from bot.sandbox.issue_service import create_issue
 from bot.sandbox.store import format_time
 from tests.e2e.conftest import Scene
 from tests.support.bot import bot_runtime, cli_environment
+from tests.support.botserver import ready as ready_answer
 from tests.support.botserver import running_bot, served_bot_settings
 from tests.support.waiting import wait_until
 from tests.support.world import World
@@ -143,7 +144,7 @@ def test_the_served_bot_runs_a_due_full_reconcile_and_shows_it(sandbox, world: W
         passes = served.catch_up_now()
         wait_until(lambda: loop.passes > passes and loop.reconciling and loop.reconciling.done(),
                    message="the full reconcile after the next pass")
-        ready = httpx.get(f"{served.url}/health/ready").json()["catch_up"]["full_reconcile"]
+        ready = ready_answer(served.url).json()["catch_up"]["full_reconcile"]
         metrics = httpx.get(f"{served.url}/metrics").text
     assert ready["running"] is False and ready["last_started"] and ready["next_due"] > ready["last_started"]
     assert f'vorhoelle_reconcile_issues_total{{outcome="converged"}} ' in metrics
