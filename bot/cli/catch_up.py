@@ -22,14 +22,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "recorded in the bot's status issue (oldest change first), print one line per issue and "
             "a summary, and record the new watermark. The first run looks back "
             "catch_up.first_window_days; --since overrides the watermark. A full reconcile that is "
-            "due (catch_up.full_every_hours) or under way is continued afterwards (--no-reconcile: "
-            "not now). Exits 1 when an issue could not be converged."
+            "due (catch_up.full_every_hours) or under way is continued afterwards for at most "
+            "--reconcile-minutes, so a scheduled job stays inside its timeout; the next run "
+            "continues it. Exits 1 when an issue could not be converged."
         ),
     )
     parser.add_argument("--since", metavar="WHEN",
                         help="7d, 3h, 30m, 2w back from now, or an ISO 8601 time (2025-01-10T10:00:00Z)")
-    parser.add_argument("--no-reconcile", action="store_true",
-                        help="do not continue a due full reconcile in this run")
+    parser.add_argument("--reconcile-minutes", type=float, default=30, metavar="N",
+                        help="continue a due full reconcile for at most N minutes (default: %(default)s; 0: not now)")
     parser.set_defaults(func=run)
 
 
@@ -56,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
         print(report.summary())
         print(f"watermark: {catch_up.status.record.watermark.isoformat(timespec='seconds')} (status issue #{catch_up.status.iid})")
         code = 1 if report.failed else 0
-        if not args.no_reconcile and catch_up.reconcile_due():
-            code = max(code, reconcile_now(runtime, catch_up, dry_run=False))
+        if args.reconcile_minutes > 0 and catch_up.reconcile_due():
+            code = max(code, reconcile_now(runtime, catch_up, dry_run=False, minutes=args.reconcile_minutes))
     except GitLabError as error:  # listing, reading or recording failed: say so, never a traceback
         print(f"vorhoelle catch-up: {error}", file=sys.stderr)
         return 1

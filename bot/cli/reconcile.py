@@ -42,8 +42,11 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
-def reconcile_now(runtime: Any, catch_up: Any, *, dry_run: bool) -> int:
-    """Run (or continue) a full reconcile in this process, printing a line per issue."""
+def reconcile_now(runtime: Any, catch_up: Any, *, dry_run: bool, minutes: float | None = None) -> int:
+    """Run (or continue) a full reconcile in this process, printing a line per issue; after
+    `minutes` it records how far it got and stops (the next run continues)."""
+    import threading
+
     from bot.cli.catch_up import progress_line
     from bot.reconcile import Reconciler
     from bot.runtime import converge
@@ -57,6 +60,15 @@ def reconcile_now(runtime: Any, catch_up: Any, *, dry_run: bool) -> int:
     limit = runtime.settings.catch_up.max_calls_per_minute
     print(f"full reconcile of {runtime.settings.project}{' (dry run: nothing is written)' if dry_run else ''}, "
           f"at most {limit} GitLab calls a minute")
-    report = Reconciler(runtime, catch_up).run(lambda iid: converge(runtime, iid), dry_run=dry_run, progress=line)
+    reconciler = Reconciler(runtime, catch_up)
+    budget = threading.Timer(minutes * 60, reconciler.stop) if minutes else None
+    if budget:
+        budget.daemon = True
+        budget.start()
+    try:
+        report = reconciler.run(lambda iid: converge(runtime, iid), dry_run=dry_run, progress=line)
+    finally:
+        if budget:
+            budget.cancel()
     print(report.summary())
     return 1 if report.failed else 0

@@ -117,7 +117,7 @@ def test_a_dry_run_lists_every_issue_and_writes_nothing(sandbox, world: World, c
 
 def test_an_unreadable_watermark_falls_back_to_a_full_reconcile_and_says_why(sandbox, world: World, cli_env: Path, capsys) -> None:
     iids = staged(sandbox, world, closed=0)
-    assert main(["catch-up", "--no-reconcile"]) == 0
+    assert main(["catch-up", "--reconcile-minutes", "0"]) == 0
     first = capsys.readouterr().out
     status_iid = int(first.rsplit("status issue #", 1)[1].split(")")[0])
     root = gitlab.Gitlab(world.url, private_token=sandbox.root_token)
