@@ -201,3 +201,14 @@ def test_the_status_issue_is_never_a_job_match_whatever_its_labels(sandbox, worl
     assert "status issue" in converge(runtime, status_iid).skipped      # nor converged if asked
     status = world.project("reviewer").issues.get(status_iid)
     assert len(status.notes.list(get_all=True)) == before and "job-match/pending" not in status.labels
+
+
+def test_a_token_that_lost_its_rights_is_said_on_the_admin_channel_and_in_one_line(world: World, cli_env: Path,
+                                                                                   monkeypatch, capsys) -> None:
+    monkeypatch.setenv("VORHOELLE_GITLAB_TOKEN", "glpat-revokedrevokedrevo")
+    assert main(["catch-up"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[-1] == "vorhoelle catch-up: GitLab answered 401: 401 Unauthorized"
+    assert "Traceback" not in captured.err
+    health = [json.loads(line)["text"] for line in cli_env.read_text(encoding="utf-8").splitlines()]
+    assert len(health) == 1 and "has the token lost its rights?" in health[0]
