@@ -93,7 +93,7 @@ class Settings(BaseSettings):
         workflow = info.data.get("workflow")
         if workflow is None:
             return notify  # the workflow itself is wrong; that error is reported
-        known = ["staged", "refused", "reply", *sorted(workflow.states)]
+        known = ["staged", "refused", "reply", "bounced", *sorted(workflow.states)]
         for event in notify.events:
             if event not in known:
                 guess = difflib.get_close_matches(event, known, n=1)

@@ -27,6 +27,7 @@ EVENT_TITLES = {
     "pending": ("back to pending", "back to pending"),
     "refused": ("command refused", "commands refused"),
     "reply": ("reply received", "replies received"),
+    "bounced": ("application mail bounced", "application mails bounced"),
     "no-reply": ("no reply yet", "no reply yet"),
     "interview": ("interview round", "interview rounds"),
     "offer": ("offer received", "offers received"),

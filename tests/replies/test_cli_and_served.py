@@ -70,10 +70,12 @@ def test_the_served_bot_records_a_reply_within_one_pass_and_tells_the_reviewer(w
         replies = bot.app.state.replies
         wait_until(lambda: replies.passes >= 1, message="the first mailbox pass")
         dovecot.deliver(bytes(mails.german_reply(sent.message_id)))
+        dovecot.deliver(bytes(mails.bounce(sent.message_id, "erika@example.org")))
         replies.wake()
         wait_until(lambda: replies.passes >= 2, message="the pass after the reply arrived")
         snapshot = read_snapshot(runtime.gitlab, sent.iid)
         assert any("Reply received" in n.body and "vielen Dank" in n.body for n in snapshot.notes)
+        assert any("application mail bounced" in n.body for n in snapshot.notes)
         replies.wake()
         wait_until(lambda: replies.passes >= 3, message="one more pass")
         assert len(read_snapshot(runtime.gitlab, sent.iid).notes) == len(snapshot.notes)
@@ -82,5 +84,10 @@ def test_the_served_bot_records_a_reply_within_one_pass_and_tells_the_reviewer(w
             lines = outbox.read_text().splitlines() if outbox.exists() else []
             return [entry for entry in map(json.loads, lines) if "interview invitation" in entry["text"]]
 
+        def bounced() -> list[dict]:
+            lines = outbox.read_text().splitlines() if outbox.exists() else []
+            return [entry for entry in map(json.loads, lines) if "bounced" in entry["subject"]]
+
         (message,) = wait_until(told, message="the reviewer's message about the reply")
+        wait_until(bounced, message="the reviewer's message about the bounce")
     assert "/interview <when>" in message["text"]
