@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timezone
 from typing import Any
 
 from bot.replies.run import PassReport, run_pass
@@ -23,8 +24,15 @@ class RepliesLoop:
         self.mailbox = open_mailbox(runtime.settings)
         self.passes = 0
         self.last_error: str | None = None
+        self.last_success: datetime | None = None
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    def status(self) -> dict[str, object]:
+        """For /health/ready: how many passes read the mailbox, and why the last one failed."""
+        return {"transport": self.runtime.settings.replies.transport, "passes": self.passes,
+                "last_success": self.last_success.isoformat(timespec="seconds") if self.last_success else None,
+                "last_error": self.last_error}
 
     def wake(self) -> None:
         """Read the mailbox now instead of at the end of the interval (from any thread)."""
@@ -54,7 +62,7 @@ class RepliesLoop:
             log.exception("replies pass failed; the next one comes at the interval", extra={"outcome": "failed"})
             return None
         self.passes += 1
-        self.last_error = None
+        self.last_error, self.last_success = None, datetime.now(timezone.utc)
         counts = {status: len(report.of(status)) for status in ("recorded", "already", "unmatched")}
         log.info("replies pass %d: %s", self.passes, ", ".join(f"{n} {s}" for s, n in counts.items()))
         return report

@@ -9,7 +9,7 @@ from tests.fakes.smtp import FakeSmtp
 from tests.replies import mails
 from tests.replies.applications import mailing_runtime, send
 from tests.replies.conftest import imap_settings
-from tests.support.botserver import run_vorhoelle, running_bot, served_bot_settings
+from tests.support.botserver import API_TOKEN, ready, run_vorhoelle, running_bot, served_bot_settings
 from tests.support.dovecot import PASSWORD
 from tests.support.waiting import wait_until
 
@@ -62,7 +62,7 @@ def test_replies_says_in_one_line_what_is_wrong(world, dovecot, tmp_path):
 def test_the_served_bot_records_a_reply_within_one_pass_and_tells_the_reviewer(world, dovecot, tmp_path):
     outbox = tmp_path / "outbox.jsonl"
     with FakeSmtp() as smtp:
-        runtime = mailing_runtime(world, smtp.port, replies=imap_settings(dovecot), outbox=outbox)
+        runtime = mailing_runtime(world, smtp.port, replies=imap_settings(dovecot), outbox=outbox, api_token=API_TOKEN)
         sent = send(runtime, smtp, title="Platform Engineer", company="Blauwal AG", contact="erika@example.org",
                     url=f"https://blauwal.example/{world.project_id}")
     settings = runtime.settings
@@ -90,4 +90,6 @@ def test_the_served_bot_records_a_reply_within_one_pass_and_tells_the_reviewer(w
 
         (message,) = wait_until(told, message="the reviewer's message about the reply")
         wait_until(bounced, message="the reviewer's message about the bounce")
+        health = ready(bot.url).json()["replies"]
     assert "/interview <when>" in message["text"]
+    assert health["transport"] == "imap" and health["passes"] >= 3 and health["last_error"] is None
