@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import html
 import re
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 
+MAX_ID_CHARS = 250
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _TAGS = re.compile(r"<(script|style|blockquote)\b.*?</\1>|<[^>]+>", re.S | re.I)
 _BREAKS = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h\d)\b[^>]*>", re.I)
@@ -49,7 +51,10 @@ class Mail:
 
 
 def message_ids(value: str | None) -> tuple[str, ...]:
-    return tuple(_MESSAGE_ID.findall(value or ""))
+    """The message ids in a header; one longer than any real one is kept as its digest, so a
+    hostile header cannot bloat the marker that records it."""
+    return tuple(i if len(i) <= MAX_ID_CHARS else f"<{hashlib.sha256(i.encode()).hexdigest()}@long-id>"
+                 for i in _MESSAGE_ID.findall(value or ""))
 
 
 def _header(message: EmailMessage, name: str) -> str:

@@ -71,3 +71,11 @@ def test_a_bounce_matches_only_the_mail_it_returns():
     stray = mail("mailer-daemon@mx.example", "Undelivered", automatic="bounce", bounced=("<zzz@me>",))
     assert find_application(bounce, [PLATFORM, DATA]).application.iid == 2
     assert find_application(stray, [PLATFORM, DATA]) is None
+
+
+def test_a_message_id_longer_than_any_real_one_is_kept_as_its_digest():
+    from bot.replies.mail import message_ids
+
+    (kept,) = message_ids("<" + "x" * 5000 + "@evil.example>")
+    assert kept.endswith("@long-id>") and len(kept) < 100
+    assert message_ids("<a@b> <c@d>") == ("<a@b>", "<c@d>")
