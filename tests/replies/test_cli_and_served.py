@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 from bot.snapshot import read_snapshot
 from tests.fakes.smtp import FakeSmtp
@@ -71,11 +72,14 @@ def test_the_served_bot_records_a_reply_within_one_pass_and_tells_the_reviewer(w
         wait_until(lambda: replies.passes >= 1, message="the first mailbox pass")
         dovecot.deliver(bytes(mails.german_reply(sent.message_id)))
         dovecot.deliver(bytes(mails.bounce(sent.message_id, "erika@example.org")))
+        dovecot.deliver(bytes(mails.invitation(sent.message_id, datetime(2026, 12, 10, 13, 0, tzinfo=timezone.utc),
+                                               sender="Erika Example <erika@example.org>")))
         replies.wake()
         wait_until(lambda: replies.passes >= 2, message="the pass after the reply arrived")
         snapshot = read_snapshot(runtime.gitlab, sent.iid)
         assert any("Reply received" in n.body and "vielen Dank" in n.body for n in snapshot.notes)
         assert any("application mail bounced" in n.body for n in snapshot.notes)
+        assert "job-match/interview" in snapshot.labels and snapshot.due_date == "2026-12-10"
         replies.wake()
         wait_until(lambda: replies.passes >= 3, message="one more pass")
         assert len(read_snapshot(runtime.gitlab, sent.iid).notes) == len(snapshot.notes)
