@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from bot.cli.common import command_settings
+
+if TYPE_CHECKING:
+    from bot.replies.run import Seen
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,11 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _line(seen: object) -> str:
-    mail = seen.mail  # type: ignore[attr-defined]
-    where = f"#{seen.iid} ({seen.how})" if seen.iid else "-"  # type: ignore[attr-defined]
+def _line(seen: "Seen") -> str:
+    """One mail: what became of it, where, when, from whom, about what (repr: no control characters)."""
+    mail = seen.mail
+    where = f"#{seen.iid} ({seen.how})" if seen.iid else "-"
     kind = f" [{mail.automatic}]" if mail.automatic else ""
-    return f"  {seen.status:<12} {where:<16} {mail.at:%Y-%m-%d %H:%M} {mail.sender}{kind}: {mail.subject!r}  {mail.message_id}"  # type: ignore[attr-defined]
+    return f"  {seen.status:<12} {where:<16} {mail.at:%Y-%m-%d %H:%M} {mail.sender}{kind}: {mail.subject!r}  {mail.message_id}"
 
 
 def run(args: argparse.Namespace) -> int:

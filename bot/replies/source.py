@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class MailboxError(Exception):
@@ -23,9 +23,9 @@ class Mailbox(Protocol):
     def find(self, message_id: str) -> RawMail | None: ...
 
 
-def open_mailbox(settings: object) -> Mailbox:
+def open_mailbox(settings: Any) -> Mailbox:
     """The configured transport (`replies.transport`), built from the settings."""
-    replies = settings.replies  # type: ignore[attr-defined]
+    replies = settings.replies
     if replies.transport == "imap":
         from bot.replies.imap import ImapMailbox
 
@@ -33,5 +33,5 @@ def open_mailbox(settings: object) -> Mailbox:
     if replies.transport == "gmail":
         from bot.replies.gmail import GmailMailbox
 
-        return GmailMailbox(settings.notify.channels.email)  # type: ignore[attr-defined]
+        return GmailMailbox(settings.notify.channels.email)
     raise MailboxError("replies.transport is off: set it to imap or gmail")
