@@ -160,12 +160,12 @@ def run_pass(
     moment = (now or (lambda: datetime.now(timezone.utc)))()
     since = moment - timedelta(days=settings.replies.look_back_days)
     mails = _read(mailbox.read_since(since))
-    applications = read_applications(runtime.gitlab, settings)
-    recorded = {i for a in applications for i in a.recorded}
-    if mails:
-        recorded |= recorded_on_closed(runtime.gitlab, settings, since)
-    ours = {i for a in applications for i in a.sent_ids}
     report = PassReport()
+    if not mails:  # the usual pass on the timer: GitLab need not be read at all
+        return report
+    applications = read_applications(runtime.gitlab, settings)
+    recorded = {i for a in applications for i in a.recorded} | recorded_on_closed(runtime.gitlab, settings, since)
+    ours = {i for a in applications for i in a.sent_ids}
     owed: dict[int, list[tuple[Mail, str]]] = {}
     for mail in mails:
         if mail.message_id in ours:
