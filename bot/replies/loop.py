@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bot.replies.run import PassReport, run_pass
-from bot.replies.source import MailboxError, open_mailbox
+from bot.replies.source import Mailbox, MailboxError, open_mailbox
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 class RepliesLoop:
     def __init__(self, runtime: Any) -> None:
         self.runtime = runtime
-        self.mailbox = open_mailbox(runtime.settings)
+        self.mailbox: Mailbox | None = None  # opened by the first pass: a bad setting is its error, not the bot's
         self.passes = 0
         self.last_error: str | None = None
         self.last_success: datetime | None = None
@@ -52,6 +52,7 @@ class RepliesLoop:
 
     async def run_pass(self) -> PassReport | None:
         try:
+            self.mailbox = self.mailbox or open_mailbox(self.runtime.settings)
             report = await asyncio.to_thread(run_pass, self.runtime, self.mailbox)
         except MailboxError as error:
             self.last_error = str(error)

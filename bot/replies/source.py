@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -26,6 +27,11 @@ class Mailbox(Protocol):
 def open_mailbox(settings: Any) -> Mailbox:
     """The configured transport (`replies.transport`), built from the settings."""
     replies = settings.replies
+    needed = {"imap": ("imapclient", "mailparser_reply"), "gmail": ("googleapiclient", "mailparser_reply")}
+    missing = [name for name in needed.get(replies.transport, ()) if importlib.util.find_spec(name) is None]
+    if missing:
+        raise MailboxError(f"replies.transport {replies.transport} needs {', '.join(missing)}: "
+                           "pip install 'vorhoelle[replies,email]'")
     if replies.transport == "imap":
         from bot.replies.imap import ImapMailbox
 

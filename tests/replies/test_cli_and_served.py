@@ -97,3 +97,13 @@ def test_the_served_bot_records_a_reply_within_one_pass_and_tells_the_reviewer(w
         health = ready(bot.url).json()["replies"]
     assert "/interview <when>" in message["text"]
     assert health["transport"] == "imap" and health["passes"] >= 3 and health["last_error"] is None
+
+
+def test_a_mailbox_the_bot_cannot_open_is_said_in_health_and_the_bot_serves_on(world):
+    settings = served_bot_settings(world, replies={"transport": "gmail"})   # no Gmail credentials set
+    with running_bot(settings) as bot:
+        replies = bot.app.state.replies
+        wait_until(lambda: replies.last_error, message="the first pass to fail")
+        health = ready(bot.url)
+    assert health.status_code == 200
+    assert "token_file or service_account_file" in health.json()["replies"]["last_error"]
