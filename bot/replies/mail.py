@@ -4,7 +4,8 @@ The mail is someone else's text: nothing here trusts it. Headers are decoded (RF
 new text is the plain part (or the HTML part made plain), with the quoted history stripped by a
 maintained reply parser (`mail-parser-reply`, German and English), attachments are kept by name
 only, and a `text/calendar` REQUEST gives the invitation's start. Automatic mail is recognised
-by its headers (RFC 3834 `Auto-Submitted`, `X-Autoreply`, `X-Autorespond`, `Precedence`) and
+by its headers (RFC 3834 `Auto-Submitted`, `X-Autoreply`, `X-Autorespond`, `Precedence:
+auto_reply`) and
 delivery status notifications (RFC 3464 `multipart/report; report-type=delivery-status`), whose
 returned headers name the message that bounced.
 """
@@ -127,9 +128,10 @@ def _automatic(message: EmailMessage) -> str | None:
     submitted = _header(message, "Auto-Submitted").strip().lower()
     if submitted and submitted != "no":
         return "automatic"
-    if any(_header(message, name) for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")):
+    if any(_header(message, name) for name in ("X-Autoreply", "X-Autorespond")):
         return "automatic"
-    if _header(message, "Precedence").strip().lower() in ("auto_reply", "bulk", "junk"):
+    # Not `bulk`: an applicant tracking system sends real answers as bulk mail.
+    if _header(message, "Precedence").strip().lower() == "auto_reply":
         return "automatic"
     return None
 

@@ -79,3 +79,15 @@ def test_a_message_id_longer_than_any_real_one_is_kept_as_its_digest():
     (kept,) = message_ids("<" + "x" * 5000 + "@evil.example>")
     assert kept.endswith("@long-id>") and len(kept) < 100
     assert message_ids("<a@b> <c@d>") == ("<a@b>", "<c@d>")
+
+
+def test_automatic_mail_is_told_by_its_headers_and_bulk_mail_is_not():
+    from bot.replies.mail import read_mail
+
+    def headers(*lines: str) -> bytes:
+        return "\r\n".join(["From: hr@kranich.example", "Subject: x", "Message-ID: <h@k>", *lines, "", "text"]).encode()
+
+    assert read_mail(headers("Auto-Submitted: auto-replied"), fallback_id="k").automatic == "automatic"
+    assert read_mail(headers("X-Autoreply: yes"), fallback_id="k").automatic == "automatic"
+    assert read_mail(headers("Auto-Submitted: no"), fallback_id="k").automatic is None
+    assert read_mail(headers("Precedence: bulk"), fallback_id="k").automatic is None
