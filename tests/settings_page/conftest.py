@@ -7,6 +7,7 @@ The bot needs maintainer access (it commits `.vorhoelle.yml` to the protected de
 from __future__ import annotations
 
 import socket
+from html.parser import HTMLParser
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -86,3 +87,43 @@ def csrf_of(html: str) -> str:
     marker = 'name="csrf_token" value="'
     start = html.index(marker) + len(marker)
     return html[start:html.index('"', start)]
+
+
+class _FormReader(HTMLParser):
+    """The fields a browser would submit from the form with `form_id`, unchanged."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__()
+        self.form_id, self.inside, self.select = form_id, False, None
+        self.items: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.inside = a.get("id") == self.form_id
+        elif self.inside and tag == "input" and "name" in a:
+            if a.get("type") != "checkbox" or "checked" in a:
+                self.items.append((a["name"], a.get("value", "on") or ("on" if a.get("type") == "checkbox" else "")))
+        elif self.inside and tag == "select":
+            self.select = a.get("name")
+        elif self.inside and tag == "option" and self.select and "selected" in a:
+            self.options_selected = True
+            self.pending = self.select
+
+    def handle_data(self, data: str) -> None:
+        if getattr(self, "pending", None):
+            self.items.append((self.pending, data))
+            self.pending = None
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self.select = None
+
+
+def form_of(html: str, form_id: str = "settings", **changes: str) -> list[tuple[str, str]]:
+    reader = _FormReader(form_id)
+    reader.feed(html)
+    items = [(name, changes.get(name, value)) for name, value in reader.items]
+    return items + [(name, value) for name, value in changes.items() if name not in dict(items)]

@@ -2,15 +2,134 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from bot.config.project_file import PROJECT_FILE
-from tests.settings_page.conftest import PageBot, csrf_of, signed_in
+from tests.settings_page.conftest import PageBot, form_of, page_settings, register_application, signed_in
+from tests.support.botserver import running_bot
+from tests.support.world import World
+
+
+def _commits(world: World) -> list[str]:
+    return [c.title for c in world.admin.projects.get(world.project_id).commits.list(all=True)]
+
+
+def _form(page: str, **changes: str) -> dict[str, list[str]]:
+    """The page's own settings form as a browser would send it, with `changes`."""
+    form: dict[str, list[str]] = {}
+    for name, value in form_of(page, **changes):
+        form.setdefault(name, []).append(value)
+    return form
+
+
+def test_no_page_unless_the_operator_configured_the_oauth_application(world: World):
+    with running_bot(page_settings(world, {"application_id": "", "secret": ""})) as bot:
+        answer = httpx.get(f"{bot.url}/settings/login")
+    assert answer.status_code == 404
+    assert "not configured" in answer.text
 
 
 def test_a_maintainer_signs_in_and_sees_the_settings_with_their_sources(page_bot: PageBot):
-    browser = signed_in(page_bot, "maintainer")
-    page = browser.get(page_bot.url)
+    page = signed_in(page_bot, "maintainer").get(page_bot.url)
     assert page.status_code == 200
     assert "Preview the change" in page.text
     assert 'id="source-notify-quiet_hours">Now from: <strong>default</strong>' in page.text
+
+
+def test_the_session_cookie_is_signed_httponly_lax_and_expires(page_bot: PageBot):
+    answer = httpx.get(f"{page_bot.url}/login")  # the sign-in's state is kept in the session
+    cookie = answer.headers["set-cookie"]
+    assert answer.status_code == 302
+    assert cookie.startswith("vorhoelle_settings=")
+    assert "httponly" in cookie.lower()
+    assert "samesite=lax" in cookie.lower()
+    assert "max-age=28800" in cookie.lower()
+    assert "secure" not in cookie.lower()  # served over plain HTTP here
+
+
+def test_the_session_cookie_is_secure_when_the_bot_is_served_over_https(world: World):
+    application = register_application(world, "https://bot.example/settings/callback")
+    with running_bot(page_settings(world, application, public_url="https://bot.example")) as bot:
+        answer = httpx.get(f"{bot.url}/settings/login")
+    assert "; secure" in answer.headers["set-cookie"].lower()
+    assert "redirect_uri=https%3A%2F%2Fbot.example%2Fsettings%2Fcallback" in answer.headers["location"]
+
+
+def test_the_sign_in_uses_pkce_and_a_state(page_bot: PageBot):
+    location = httpx.get(f"{page_bot.url}/login").headers["location"]
+    assert location.startswith(f"{page_bot.world.url}/oauth/authorize?")
+    assert "code_challenge_method=S256" in location
+    assert re.search(r"[?&]state=[^&]{16,}", location)
+    assert "scope=read_user" in location
+
+
+def test_a_callback_whose_state_this_browser_did_not_start_is_refused(page_bot: PageBot):
+    browser = httpx.Client(timeout=30)
+    browser.get(f"{page_bot.url}/login")
+    answer = browser.get(f"{page_bot.url}/callback", params={"code": "stolen", "state": "forged"})
+    assert answer.status_code == 400
+    assert "Sign-in did not work" in answer.text
+    assert "Sign in with GitLab" in browser.get(page_bot.url).text  # not signed in
+
+
+def test_a_guest_is_refused_with_a_clear_page(page_bot: PageBot):
+    answer = signed_in(page_bot, "guest").get(page_bot.url)
+    assert answer.status_code == 403
+    assert "whose role in" in answer.text and "is guest" in answer.text
+
+
+def test_a_reporter_looks_and_may_not_save(page_bot: PageBot):
+    browser = signed_in(page_bot, "reporter")
+    page = browser.get(page_bot.url).text
+    assert "Read only" in page and "Preview the change" not in page
+    answer = browser.post(f"{page_bot.url}/save", data=_form(page, threshold="80"))
+    assert answer.status_code == 403
+    assert "Only maintainers" in answer.text
+    assert not any(PROJECT_FILE in title or "Vorhölle settings" in title for title in _commits(page_bot.world))
+
+
+def test_a_form_without_the_session_token_is_refused_and_nothing_committed(page_bot: PageBot):
+    browser = signed_in(page_bot, "maintainer")
+    form = _form(browser.get(page_bot.url).text, threshold="80")
+    del form["csrf_token"]
+    assert form
+    answer = browser.post(f"{page_bot.url}/save", data=form)
+    assert answer.status_code == 403
+    assert "Form refused" in answer.text
+    forged = browser.post(f"{page_bot.url}/save", data={**form, "csrf_token": ["guessed"]})
+    assert forged.status_code == 403
+    assert not any("Vorhölle settings" in title for title in _commits(page_bot.world))
+
+
+def test_a_value_config_check_rejects_is_shown_at_its_field_and_never_committed(page_bot: PageBot):
+    browser = signed_in(page_bot, "maintainer")
+    form = _form(browser.get(page_bot.url).text, emoji_approve="thumbs up")
+    for step in ("preview", "save"):
+        answer = browser.post(f"{page_bot.url}/{step}", data=form)
+        assert answer.status_code == 422
+        at_field = re.search(r'id="problem-workflow-emoji-1">([^<]*)<', answer.text)
+        assert at_field, answer.text
+        assert "is not an emoji name" in at_field.group(1)
+        assert 'value="thumbs up"' in answer.text  # what was typed stays for correcting
+    assert not any("Vorhölle settings" in title for title in _commits(page_bot.world))
+
+
+def test_saving_commits_as_the_signed_in_person_and_the_bot_applies_it(page_bot: PageBot):
+    browser = signed_in(page_bot, "maintainer")
+    form = _form(browser.get(page_bot.url).text, threshold="85")
+    preview = browser.post(f"{page_bot.url}/preview", data=form)
+    assert preview.status_code == 200
+    assert "+staging:" in preview.text and "+  threshold: 85" in preview.text
+    saved = browser.post(f"{page_bot.url}/save", data={**form, "base": [""]})
+    assert saved.status_code == 200, saved.text
+    link = re.search(r'href="([^"]+/-/commit/([0-9a-f]+))" id="commit-link"', saved.text)
+    assert link
+    commit = page_bot.world.admin.projects.get(page_bot.world.project_id).commits.get(link.group(2))
+    maintainer = page_bot.world.users["maintainer"]
+    assert commit.author_email == f"{maintainer['username']}@example.com"
+    assert commit.title == "Vorhölle settings: change staging.threshold"
+    assert f"through the settings page by Maintainer" in commit.message
+    assert page_bot.bot.runtime.settings.staging.threshold == 85
+    assert 'id="source-staging-threshold">Now from: <strong>project file</strong>' in saved.text
