@@ -103,9 +103,14 @@ async def _signed_in(request: Request) -> tuple[Person, str, int] | Response:
         log.info("settings page: %s refused (%s)", person.shown, role_name(level),
                  extra={"event": "settings_refused"})
         return message("No access", f"You are signed in as {person.shown}, whose role in "
-                       f"{_runtime(request).settings.project} is {role_name(level)}. The settings are "
+                       f"{await _project_path(request)} is {role_name(level)}. The settings are "
                        "shown to reporters and up, and changed by maintainers.", 403)
     return person, right, level
+
+
+async def _project_path(request: Request) -> str:
+    """The project's `namespace/path` (the settings may name it by id)."""
+    return (await run_in_threadpool(lambda: _runtime(request).gitlab.project)).path
 
 
 async def _checked_form(request: Request, need: str = "change") -> tuple[Person, Any] | Response:
@@ -147,7 +152,7 @@ async def _render(request: Request, person: Person, right: str, status: int = 20
     layer, _, commit = await _project_layer(request)
     shown = fields.shown(settings, layer)
     body = render(
-        "settings/page.html.j2", person=person, right=right, project=settings.project, shown=shown,
+        "settings/page.html.j2", person=person, right=right, project=await _project_path(request), shown=shown,
         events=fields.events_of(settings), channels=fields.enabled_channels(settings),
         time_zones=time_zones(), csrf=csrf_token(request), form=form or [], typed=dict(form or []),
         label_rows=fields.label_rows(shown["staging.score_labels"].value, dict(form or [])), **extra,
