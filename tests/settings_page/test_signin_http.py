@@ -133,3 +133,15 @@ def test_saving_commits_as_the_signed_in_person_and_the_bot_applies_it(page_bot:
     assert f"through the settings page by Maintainer" in commit.message
     assert page_bot.bot.runtime.settings.staging.threshold == 85
     assert 'id="source-staging-threshold">Now from: <strong>project file</strong>' in saved.text
+
+
+def test_config_check_says_when_the_settings_page_is_half_configured():
+    from bot.config.check import check_deployment
+    from bot.config.settings import load_settings
+
+    half = load_settings(gitlab_url="http://gitlab.example", project="a/b",
+                         settings_page={"oauth_client_id": "id", "session_secret": "s" * 32})
+    assert any("settings_page.oauth_client_secret not set" in str(f) for f in check_deployment(half))
+    whole = load_settings(gitlab_url="http://gitlab.example", project="a/b", public_url="https://bot.example",
+                          settings_page={"oauth_client_id": "id", "oauth_client_secret": "x", "session_secret": "s"})
+    assert any("https://bot.example/settings/callback" in str(f) for f in check_deployment(whole))
