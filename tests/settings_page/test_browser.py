@@ -37,6 +37,7 @@ def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
     driver.set_window_size(*DESKTOP)
+    driver.implicitly_wait(15)  # a click that submits returns before the next page is there
     yield driver
     driver.quit()
 
@@ -62,6 +63,21 @@ def screenshot(browser: webdriver.Chrome, name: str) -> None:
         browser.set_window_size(width, max(height, min(full + 120, 8000)))
         assert browser.get_screenshot_as_file(str(ARTIFACTS / f"settings-{name}-{label}.png"))
     browser.set_window_size(*DESKTOP)
+
+
+def absent(browser: webdriver.Chrome, element_id: str) -> bool:
+    """No such element on the page shown now (asked without the implicit wait)."""
+    browser.implicitly_wait(0)
+    try:
+        return not browser.find_elements(By.ID, element_id)
+    finally:
+        browser.implicitly_wait(15)
+
+
+def heading(browser: webdriver.Chrome, text: str) -> None:
+    """Wait until the page shown (after a click that navigates) has `text` as its heading."""
+    wait_until(lambda: any(h.text == text for h in browser.find_elements(By.TAG_NAME, "h1")),
+               message=f"a page headed {text!r}")
 
 
 def set_time(browser: webdriver.Chrome, field: str, value: str) -> None:
@@ -98,13 +114,13 @@ def test_a_developer_finds_the_form_read_only(browser, page_bot: PageBot):
     sign_in(browser, page_bot, "reviewer")  # the world's reviewer is a developer
     assert "Read only" in browser.page_source
     assert not browser.find_element(By.ID, "threshold").is_enabled()
-    assert not browser.find_elements(By.ID, "preview-button")
+    assert absent(browser, "preview-button")
     screenshot(browser, "developer")
 
 
 def test_a_guest_is_refused(browser, page_bot: PageBot):
     sign_in(browser, page_bot, "guest")
-    assert browser.find_element(By.TAG_NAME, "h1").text == "No access"
+    heading(browser, "No access")
     screenshot(browser, "guest")
 
 
@@ -117,7 +133,7 @@ def test_a_rejected_value_is_shown_at_its_field_and_never_committed(browser, pag
     problem = browser.find_element(By.CSS_SELECTOR, "#emoji .problem")
     assert "is not an emoji name" in problem.text
     assert browser.find_element(By.ID, "emoji_approve").get_attribute("value") == "thumbs up"
-    assert not browser.find_elements(By.ID, "save")
+    assert absent(browser, "save")
     screenshot(browser, "invalid")
     titles = [c.title for c in page_bot.world.admin.projects.get(page_bot.world.project_id).commits.list(all=True)]
     assert not any("Vorhölle settings" in title for title in titles)
@@ -130,5 +146,5 @@ def test_a_forged_form_from_another_site_is_refused(browser, page_bot: PageBot, 
                       '<button id=go>go</button></form>', encoding="utf-8")
     browser.get(forged.as_uri())
     browser.find_element(By.ID, "go").click()
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Form refused"
+    heading(browser, "Form refused")
     assert page_bot.bot.runtime.settings.staging.threshold != 5

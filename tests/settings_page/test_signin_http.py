@@ -145,3 +145,27 @@ def test_config_check_says_when_the_settings_page_is_half_configured():
     whole = load_settings(gitlab_url="http://gitlab.example", project="a/b", public_url="https://bot.example",
                           settings_page={"oauth_client_id": "id", "oauth_client_secret": "x", "session_secret": "s"})
     assert any("https://bot.example/settings/callback" in str(f) for f in check_deployment(whole))
+
+
+def _session_cookie(session: dict) -> str:
+    """A session cookie as the bot's SessionMiddleware signs it (the tests know the secret)."""
+    import base64
+    import json
+
+    from itsdangerous import TimestampSigner
+
+    from tests.settings_page.conftest import SESSION_SECRET
+
+    return TimestampSigner(SESSION_SECRET).sign(base64.b64encode(json.dumps(session).encode())).decode()
+
+
+def test_a_session_older_than_session_hours_is_signed_out(page_bot: PageBot):
+    import time
+
+    maintainer = page_bot.world.users["maintainer"]
+    person = {"id": maintainer["id"], "username": maintainer["username"], "name": "M", "email": None}
+    for since, signed_in_still in ((time.time(), True), (time.time() - 9 * 3600, False)):
+        cookies = {"vorhoelle_settings": _session_cookie({"person": person, "csrf": "t", "since": since})}
+        page = httpx.get(page_bot.url, cookies=cookies).text
+        assert ("Preview the change" in page) is signed_in_still
+        assert ("Sign in with GitLab" in page) is not signed_in_still

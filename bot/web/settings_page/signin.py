@@ -10,10 +10,11 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from authlib.integrations.starlette_client import OAuth
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
@@ -42,6 +43,8 @@ class Person:
 
 def oauth_client(settings: Settings) -> Any:
     """Authlib's client for the operator's OAuth application on the configured GitLab."""
+    from authlib.integrations.starlette_client import OAuth  # here: only a sign-in needs it
+
     page = settings.settings_page
     base = (settings.gitlab_url or "").rstrip("/")
     oauth = OAuth()
@@ -56,9 +59,15 @@ def oauth_client(settings: Settings) -> Any:
     )
 
 
-def person_of(request: Request) -> Person | None:
+def person_of(request: Request, now: Callable[[], float] = time.time) -> Person | None:
+    """The signed-in person; None without one, or once the session is older than
+    `settings_page.session_hours` (the cookie's own expiry renews with use, this does not)."""
     data = request.session.get("person")
     if not isinstance(data, dict):
+        return None
+    hours = request.app.state.runtime.settings.settings_page.session_hours
+    if now() - float(request.session.get("since", 0)) > hours * 3600:
+        request.session.clear()
         return None
     return Person(int(data["id"]), str(data["username"]), str(data["name"]), data.get("email"))
 
@@ -71,6 +80,7 @@ def remember(request: Request, user: dict[str, Any]) -> Person:
     request.session["person"] = {"id": person.id, "username": person.username, "name": person.name,
                                  "email": person.email}
     request.session["csrf"] = secrets.token_urlsafe(32)
+    request.session["since"] = time.time()
     return person
 
 

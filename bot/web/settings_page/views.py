@@ -15,7 +15,6 @@ import zoneinfo
 from functools import lru_cache
 from typing import Any
 
-from authlib.integrations.starlette_client import OAuthError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -64,6 +63,8 @@ async def login(request: Request) -> Response:
 async def callback(request: Request) -> Response:
     """GitLab sends the browser back here with a code; Authlib checks `state`, trades the code
     and the PKCE verifier for a token, and the token tells us who it is."""
+    from authlib.integrations.starlette_client import OAuthError
+
     client = oauth_client(_runtime(request).settings)
     try:
         token = await client.authorize_access_token(request)
@@ -185,6 +186,8 @@ async def _proposal(request: Request, form: Any) -> tuple[dict[str, Any], str, s
 
 
 async def _invalid(request: Request, person: Person, form: Any, error: ConfigError) -> HTMLResponse:
+    log.info("settings page: %s's change not saved, invalid: %s", person.shown, "; ".join(error.problems),
+             extra={"event": "settings_invalid"})
     at_fields, general = fields.problems_by_field(error.problems)
     return await _render(request, person, "change", 422, form=_items(form), problems=at_fields,
                          general=general)
