@@ -86,8 +86,35 @@ MAX_ALIAS_PROBLEMS = 10
 
 
 def parse_yaml(text: str, name: str) -> YamlLayer:
-    """Parse settings YAML; a syntax error, a repeated key, an anchor or an alias is a
-    ConfigError at `name:line`."""
+    """Parse settings YAML; a syntax error, a repeated key, an anchor or an alias, or nesting
+    too deep to read is a ConfigError at `name:line`."""
+    try:
+        return _parse_yaml(text, name)
+    except RecursionError:  # PyYAML composes and constructs recursively
+        raise ConfigError([f"{name}:{_too_deep_at(text)}: nested too deeply to read; settings are a few "
+                           "levels deep"]) from None
+
+
+DEEP = 64  # where to point when a file nests too deeply to read
+
+
+def _too_deep_at(text: str) -> int:
+    """The line where `text` first nests deeper than DEEP (the parser's events, read flat)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_FAST_LOADER):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > DEEP:
+                    return event.start_mark.line + 1
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:  # libyaml stops at its own nesting limit
+        return exc.problem_mark.line + 1 if exc.problem_mark else 1
+    return 1
+
+
+def _parse_yaml(text: str, name: str) -> YamlLayer:
     try:
         aliased = anchors_and_aliases(text, name)
         if aliased:

@@ -33,6 +33,7 @@ from bot.runtime import Runtime
 log = logging.getLogger(__name__)
 
 PROJECT_FILE = ".vorhoelle.yml"
+MAX_FILE_BYTES = 256 * 1024  # more is not settings, and would only cost parsing
 # Applying settings (a reload's or a PUT's) happens under this lock and counts one generation up
 # (`runtime.extras[GENERATION]`). A reload reads the file without it, then applies only if no
 # one applied anything meanwhile, else reads again: what it read may be older than what was
@@ -140,6 +141,9 @@ def fetch(gitlab: Any) -> ProjectFile | None:
     if found is None:
         return None
     content, last_commit_id, branch = found
+    if len(content) > MAX_FILE_BYTES:
+        raise ConfigError([f"{PROJECT_FILE}: {len(content):,} bytes; a settings file has at most "
+                           f"{MAX_FILE_BYTES:,} (a few kilobytes is usual)"])
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -152,7 +152,7 @@ class ScoreLabel(Section):
 
 class StagingSettings(Section):
     threshold: int = Field(70, ge=0, le=100)
-    title_template: str = "[JOB-MATCH] {score}% — {title}"
+    title_template: str = Field("[JOB-MATCH] {score}% — {title}", max_length=255)  # a longer one is cut anyway
     score_labels: list[ScoreLabel] = []
     reviewer: str | None = None
     max_field_chars: int = Field(20000, gt=0)

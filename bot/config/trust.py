@@ -7,6 +7,7 @@ Settings that grant rights or send data out of GitLab come from the operator's c
 | setting | the project may |
 | --- | --- |
 | `workflow.transitions` | raise a step's `min_access`, or drop a step; never add one or lower it |
+| `workflow.initial_state` | nothing (starting later would skip a step someone has the right to) |
 | `notify.channels.<name>.enabled` | switch a channel off, never on |
 | `notify.channels.email.to`, `notify.channels.whatsapp.to` | drop recipients, never add one |
 | `notify.channels.slack.channel` | nothing (another channel is another audience) |
@@ -89,6 +90,7 @@ _RULES: list[tuple[Path, Callable[[Any, Any, str], tuple[Won, str]], str]] = [
     (("notify", "channels", "email", "send_application", "enabled"), _switch, "sending the application"),
     (("notify", "channels", "email", "send_application", "attachment"), _fixed_or_off, "the attachment"),
     (("notify", "admin_channel"), _fixed_or_off, "the admin channel"),
+    (("workflow", "initial_state"), _same, "the state a new match starts in"),  # later ones skip a step
 ]
 
 

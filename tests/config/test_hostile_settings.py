@@ -57,13 +57,16 @@ def test_a_hostile_emoji_name_is_refused_and_the_help_reply_runs_no_quick_action
     assert "Award :thumbsup: to approve" in reply.body
 
 
-@pytest.mark.parametrize("template", ["{title:>400000000}", "{title.__class__}", "{title!r}", "{0}", "{nope}"])
-def test_a_title_template_with_more_than_placeholders_is_refused(world, bot, template):
+@pytest.mark.parametrize("template, why", [
+    *((t, "is not a placeholder") for t in ("{title:>400000000}", "{title.__class__}", "{title!r}", "{0}", "{nope}")),
+    ("{title}" * 40, "at most 255 characters"),
+])
+def test_a_title_template_with_more_than_placeholders_is_refused(world, bot, template, why):
     answer = put_config(bot, {"settings": {"staging": {"title_template": template}}})
 
     assert answer.status_code == 422, answer.text
     [problem] = answer.json()["problems"]
-    assert "staging.title_template" in problem and "is not a placeholder" in problem
+    assert "staging.title_template" in problem and why in problem
     assert world.project("maintainer").commits.list(get_all=True) == []
 
 
@@ -180,3 +183,23 @@ def test_serve_refuses_a_settings_file_with_aliases_at_start(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr
     assert f"{path}:1: the YAML anchor &a is not allowed in settings" in done.stderr
+
+
+def test_a_file_nested_too_deeply_or_too_large_is_refused_and_the_bot_keeps_going(world, bot, tmp_path):
+    deep = "staging:\n  score_labels: " + "[" * 5000 + "]" * 5000 + "\n"
+    invalid_before = reloads("invalid")
+    world.project("maintainer").files.create({"file_path": ".vorhoelle.yml", "branch": "main",
+                                              "commit_message": "Deep", "content": deep})
+
+    wait_until(lambda: reloads("invalid") > invalid_before, message="the file to be refused")
+    assert bot.runtime.settings.staging.threshold == 70
+    world.project("maintainer").files.update(".vorhoelle.yml", {
+        "branch": "main", "commit_message": "Huge", "content": "staging:\n  threshold: 85\n" + "#" * 300_000 + "\n"})
+    wait_until(lambda: reloads("invalid") > invalid_before + 1, message="the huge file to be refused")
+    assert bot.runtime.settings.staging.threshold == 70
+    path = tmp_path / "vorhoelle.yml"
+    path.write_text(deep)
+    from bot.config.check import run_checks
+
+    assert [str(f) for f in run_checks(str(path), offline=True)] == [
+        f"✗ {path}:2: nested too deeply to read; settings are a few levels deep"]

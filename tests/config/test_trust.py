@@ -72,17 +72,27 @@ def test_recipients_and_channels_may_only_shrink(tmp_path):
     assert {v.won for v in stricter.trust_verdicts} == {"project"}
 
 
+def test_a_match_cannot_start_past_the_review():
+    settings = load_settings(project_file=project("workflow:\n  initial_state: approved\n"))
+    assert settings.workflow.initial_state == "pending"
+    assert [str(v) for v in settings.trust_verdicts] == [
+        "workflow.initial_state: the operator's value applies: the state a new match starts in is the "
+        "operator's to choose (the project names 'approved')"]
+
+
 def test_the_environment_is_the_operators_too(monkeypatch):
     monkeypatch.setenv("VORHOELLE_NOTIFY__ADMIN_CHANNEL", "console")
     settings = load_settings(project_file=project("notify:\n  admin_channel: slack\n"))
     assert settings.notify.admin_channel == "console"
 
 
-def test_a_pushed_file_cannot_let_a_guest_approve_and_put_refuses_it(sandbox, world, bot):
+def test_a_pushed_file_cannot_let_a_guest_approve_and_put_refuses_it(sandbox, world, bot, caplog):
     applied = reloads("applied")
     world.project("maintainer").files.create({"file_path": ".vorhoelle.yml", "branch": "main",
                                               "commit_message": "Guests may approve", "content": GUEST_MAY_APPROVE})
     wait_until(lambda: reloads("applied") > applied, message="the pushed file to be applied")
+    assert any(r.levelname == "WARNING" and "the step pending -> approved needs developer" in r.getMessage()
+               for r in caplog.records)
     assert {(t.from_state, t.to_state): t.min_access for t in bot.runtime.settings.workflow.transitions} == {
         ("pending", "approved"): "developer", ("pending", "rejected"): "maintainer"}
 
