@@ -169,3 +169,17 @@ def test_a_session_older_than_session_hours_is_signed_out(page_bot: PageBot):
         page = httpx.get(page_bot.url, cookies=cookies).text
         assert ("Preview the change" in page) is signed_in_still
         assert ("Sign in with GitLab" in page) is not signed_in_still
+
+
+def test_gitlab_failing_is_a_page_saying_so_not_a_traceback(page_bot: PageBot, sandbox):
+    from bot.sandbox.control.client import SandboxControl
+
+    browser = signed_in(page_bot, "maintainer")
+    control = SandboxControl(sandbox.url, sandbox.root_token)
+    control.faults(error_rate=1.0, statuses={"503": 1}, paths=["/api/v4/projects/*/repository/files/*"])
+    try:
+        answer = browser.get(page_bot.url)
+    finally:
+        control.faults()
+    assert answer.status_code == 502
+    assert "GitLab did not answer" in answer.text and "Traceback" not in answer.text

@@ -9,6 +9,7 @@ and it expires after `settings_page.session_hours`.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from starlette.applications import Starlette
@@ -19,7 +20,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from bot.gitlab_access import GitLabError
 from bot.web.settings_page import views
+
+log = logging.getLogger(__name__)
 
 COOKIE = "vorhoelle_settings"
 _APP = "settings_page_app"
@@ -42,10 +46,16 @@ def _page_app(runtime: Any) -> Starlette:
             max_age=int(page.session_hours * 3600), same_site="lax",
             https_only=(runtime.settings.public_url or "").startswith("https://"),
         )],
-        exception_handlers={HTTPException: _http_error},
+        exception_handlers={HTTPException: _http_error, GitLabError: _gitlab_error},
     )
     app.state.runtime = runtime
     return app
+
+
+async def _gitlab_error(request: Request, error: Exception) -> Response:
+    """GitLab failing mid-request (after its retries) is a page saying so, never a traceback."""
+    log.warning("settings page: GitLab failed during %s %s: %s", request.method, request.url.path, error)
+    return views.message("GitLab did not answer", f"Nothing was changed. Try again in a moment ({error}).", 502)
 
 
 async def _http_error(request: Request, error: HTTPException) -> Response:

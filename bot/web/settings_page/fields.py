@@ -31,6 +31,7 @@ EMOJI = ("workflow", "emoji")
 EDITED = (QUIET_HOURS, BATCH, BATCH_SECONDS, EVENTS, THRESHOLD, SCORE_LABELS, EMOJI)
 CHANNELS = tuple(NotifyChannels.model_fields)
 FormItems = Sequence[tuple[str, str]]
+MAX_LABEL_ROWS = 100
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def _submitted(form: FormItems, settings: Settings) -> dict[tuple[str, ...], Any
         quiet = {"start": one.get("quiet_start", "").strip(), "end": one.get("quiet_end", "").strip(),
                  "timezone": one.get("quiet_timezone", "UTC").strip()}
     labels = []
-    for index in range(int(one.get("score_label_rows", "0") or 0)):
+    for index in range(row_count(one)):
         row = {part: one.get(f"score_label.{index}.{part}", "").strip() for part in ("min", "label", "color")}
         if row["label"] or row["min"]:
             labels.append({"min": _number(row["min"]), "label": row["label"], "color": row["color"] or "#8FBC8F"})
@@ -130,6 +131,12 @@ def _submitted(form: FormItems, settings: Settings) -> dict[tuple[str, ...], Any
         EMOJI: {"enabled": "emoji_enabled" in checked, "approve": one.get("emoji_approve", "").strip(),
                 "reject": one.get("emoji_reject", "").strip()},
     }
+
+
+def row_count(form: Mapping[str, str]) -> int:
+    """How many score-label rows the form says it has; a forged count is cut to `MAX_LABEL_ROWS`."""
+    given = form.get("score_label_rows", "")
+    return min(int(given), MAX_LABEL_ROWS) if given.isascii() and given.isdigit() else 0
 
 
 def _put(data: dict[str, Any], loc: tuple[str, ...], value: Any) -> None:
@@ -178,8 +185,8 @@ def label_rows(effective: Sequence[Mapping[str, Any]], typed: Mapping[str, str])
     and one empty row to add a label with."""
     parts = ("min", "label", "color")
     if typed:
-        count = int(typed.get("score_label_rows", "0") or 0)
-        rows = [{part: typed.get(f"score_label.{index}.{part}", "") for part in parts} for index in range(count)]
+        rows = [{part: typed.get(f"score_label.{index}.{part}", "") for part in parts}
+                for index in range(row_count(typed))]
     else:
         rows = [{part: label.get(part, "") for part in parts} for label in effective]
     if not rows or any(rows[-1].values()):
