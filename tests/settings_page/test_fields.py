@@ -46,3 +46,12 @@ def test_problems_land_at_the_setting_they_name():
     ])
     assert list(placed) == ["notify.quiet_hours", "notify.batch_seconds"]
     assert rest == [".vorhoelle.yml:9: workflow.transitions: the operator's value applies"]
+
+
+def test_the_other_settings_leave_recipients_and_secrets_out():
+    settings = load_settings(gitlab_url="http://gitlab.example", project="a/b", notify={"channels": {
+        "email": {"enabled": True, "to": ["boss@example.com"], "sender": "bot@example.com", "transport": "smtp",
+                  "smtp": {"host": "smtp.example", "password": "hunter22"}}}})
+    shown = " ".join(f"{s.key} {s.value}" for s in fields.others(settings, None))
+    assert "notify.channels.email.enabled true" in shown
+    assert "boss@example.com" not in shown and "hunter22" not in shown

@@ -11,6 +11,7 @@ the settings model judges them, so the page's errors are `config check`'s.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping, Sequence
 
@@ -30,6 +31,17 @@ EMOJI = ("workflow", "emoji")
 # Every setting the page edits, in the order it shows them.
 EDITED = (QUIET_HOURS, BATCH, BATCH_SECONDS, EVENTS, THRESHOLD, SCORE_LABELS, EMOJI)
 CHANNELS = tuple(NotifyChannels.model_fields)
+# The project file's other settings, shown read-only (changed in the file itself). Recipients and
+# senders are left out: the page is for reporters too, and they are the operator's anyway.
+OTHERS = (
+    ("workflow", "states"), ("workflow", "transitions"), ("workflow", "initial_state"),
+    ("workflow", "marker_label"), ("workflow", "confidential"),
+    ("staging", "title_template"), ("staging", "reviewer"), ("staging", "max_field_chars"),
+    ("catch_up", "interval_minutes"), ("catch_up", "first_window_days"),
+    *(("notify", "channels", name, "enabled") for name in CHANNELS),
+    ("notify", "admin_channel"), ("notify", "max_age_days"), ("notify", "notes_per_minute"),
+    ("notify", "owed_label"), ("notify", "retry"),
+)
 FormItems = Sequence[tuple[str, str]]
 MAX_LABEL_ROWS = 100
 
@@ -96,6 +108,28 @@ def shown(settings: Settings, project_layer: Any) -> dict[str, Shown]:
         origin = settings.origin_of(loc, project_layer)
         found[".".join(loc)] = Shown(".".join(loc), _value(settings, loc), source_of(origin), origin)
     return found
+
+
+def others(settings: Settings, project_layer: Any) -> list[Shown]:
+    """The settings in `OTHERS` as short text, each with where it came from."""
+    shown_others = []
+    for loc in OTHERS:
+        value = _at(settings, loc)
+        if not isinstance(value, str):  # as JSON: true, null, lists, as YAML reads them too
+            value = json.dumps(_plain(value), ensure_ascii=False, separators=(", ", ": "))
+        origin = settings.origin_of(loc, project_layer)
+        shown_others.append(Shown(".".join(loc), value, source_of(origin), origin))
+    return shown_others
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", by_alias=True)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _number(text: str) -> int | float | str:

@@ -154,6 +154,7 @@ async def _render(request: Request, person: Person, right: str, status: int = 20
     shown = fields.shown(settings, layer)
     body = render(
         "settings/page.html.j2", person=person, right=right, project=await _project_path(request), shown=shown,
+        others=fields.others(settings, layer),
         events=fields.events_of(settings), channels=fields.enabled_channels(settings),
         time_zones=time_zones(), csrf=csrf_token(request), form=form or [], typed=dict(form or []),
         label_rows=fields.label_rows(shown["staging.score_labels"].value, dict(form or [])), **extra,
