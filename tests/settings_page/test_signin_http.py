@@ -116,7 +116,8 @@ def test_a_value_config_check_rejects_is_shown_at_its_field_and_never_committed(
     assert not any("Vorhölle settings" in title for title in _commits(page_bot.world))
 
 
-def test_saving_commits_as_the_signed_in_person_and_the_bot_applies_it(page_bot: PageBot):
+def test_saving_commits_as_the_signed_in_person_and_the_bot_applies_it(page_bot: PageBot, caplog):
+    caplog.set_level("INFO", logger="bot")
     browser = signed_in(page_bot, "maintainer")
     form = _form(browser.get(page_bot.url).text, threshold="85")
     preview = browser.post(f"{page_bot.url}/preview", data=form)
@@ -133,6 +134,8 @@ def test_saving_commits_as_the_signed_in_person_and_the_bot_applies_it(page_bot:
     assert f"through the settings page by Maintainer" in commit.message
     assert page_bot.bot.runtime.settings.staging.threshold == 85
     assert 'id="source-staging-threshold">Now from: <strong>project file</strong>' in saved.text
+    logged = [r.getMessage() for r in caplog.records if getattr(r, "event", None) == "config_write"]
+    assert logged and "by Maintainer" in logged[0] and "through the settings page" in logged[0]
 
 
 def test_config_check_says_when_the_settings_page_is_half_configured():
