@@ -58,6 +58,11 @@ __all__ = [
     "SmtpTransport", "WhatsAppChannel", "WorkflowSettings", "load_settings",
 ]
 
+def notify_events(workflow: WorkflowSettings) -> list[str]:
+    """The events a `notify.events` rule can name: staged, refused, reply, one per state."""
+    return ["staged", "refused", "reply", *sorted(workflow.states)]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid"
@@ -91,7 +96,7 @@ class Settings(BaseSettings):
         workflow = info.data.get("workflow")
         if workflow is None:
             return notify  # the workflow itself is wrong; that error is reported
-        known = ["staged", "refused", "reply", *sorted(workflow.states)]
+        known = notify_events(workflow)
         for event in notify.events:
             if event not in known:
                 guess = difflib.get_close_matches(event, known, n=1)

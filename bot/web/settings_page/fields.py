@@ -18,7 +18,7 @@ from typing import Any, Literal, Mapping, Sequence
 from bot.config.files import default_config_file
 from bot.config.notify_sections import NotifyChannels
 from bot.config.project_file import PROJECT_FILE
-from bot.config.settings import Settings
+from bot.config.settings import Settings, notify_events
 
 Source = Literal["default", "operator", "project file"]
 QUIET_HOURS = ("notify", "quiet_hours")
@@ -73,8 +73,8 @@ def source_of(origin: str) -> Source:
 
 
 def events_of(settings: Settings) -> list[str]:
-    """The events a rule can name (the settings model's list): staged, refused, one per state."""
-    return ["staged", "refused", *sorted(settings.workflow.states)]
+    """The events a rule can name (the settings model's own list)."""
+    return notify_events(settings.workflow)
 
 
 def enabled_channels(settings: Settings) -> list[str]:
