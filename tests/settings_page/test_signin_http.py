@@ -34,6 +34,8 @@ def test_no_page_unless_the_operator_configured_the_oauth_application(world: Wor
 def test_a_maintainer_signs_in_and_sees_the_settings_with_their_sources(page_bot: PageBot):
     page = signed_in(page_bot, "maintainer").get(page_bot.url)
     assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert "Preview the change" in page.text
     assert 'id="source-notify-quiet_hours">Now from: <strong>default</strong>' in page.text
 

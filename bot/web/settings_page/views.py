@@ -37,7 +37,14 @@ def message(title: str, text: str, status: int, *, sign_in: bool = False) -> HTM
                         status_code=status, headers=_NO_STORE)
 
 
-_NO_STORE = {"Cache-Control": "no-store"}
+# Not cached (it shows who is signed in), not framed by another site (a hidden save button), and
+# nothing loaded from elsewhere: the page has no scripts and its style is inline.
+_NO_STORE = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+}
 
 
 @lru_cache(maxsize=1)
