@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 from html.parser import HTMLParser
 from collections.abc import Iterator
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +59,10 @@ def world(sandbox) -> World:
 
 
 @pytest.fixture
-def page_bot(world: World) -> Iterator[PageBot]:
+def page_bot(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PageBot]:
+    # The console channel's outbox where the test can read it (and not in the working directory);
+    # through the environment, as an operator would, so that notify's other settings stay defaults.
+    monkeypatch.setenv("VORHOELLE_NOTIFY__CHANNELS__CONSOLE__OUTBOX", str(tmp_path / "outbox.jsonl"))
     port = free_port()
     application = register_application(world, f"http://127.0.0.1:{port}/settings/callback")
     with running_bot(page_settings(world, application), port=port) as bot:

@@ -188,3 +188,12 @@ def test_gitlab_failing_is_a_page_saying_so_not_a_traceback(page_bot: PageBot, s
         control.faults()
     assert answer.status_code == 502
     assert "GitLab did not answer" in answer.text and "Traceback" not in answer.text
+
+
+def test_send_a_test_runs_notify_test_on_that_channel_and_shows_the_result(page_bot: PageBot, tmp_path):
+    browser = signed_in(page_bot, "maintainer")
+    token = form_of(browser.get(page_bot.url).text, "test-console-form")
+    answer = browser.post(f"{page_bot.url}/test", data=dict(token))
+    assert answer.status_code == 200
+    assert re.search(r'id="tested">.*<strong>console</strong>: delivered', answer.text, re.S)
+    assert "Test message" in (tmp_path / "outbox.jsonl").read_text(encoding="utf-8")
