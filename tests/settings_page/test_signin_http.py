@@ -133,7 +133,7 @@ def test_saving_commits_as_the_signed_in_person_and_the_bot_applies_it(page_bot:
     maintainer = page_bot.world.users["maintainer"]
     assert commit.author_email == f"{maintainer['username']}@example.com"
     assert commit.title == "Vorhölle settings: change staging.threshold"
-    assert f"through the settings page by Maintainer" in commit.message
+    assert "through the settings page by Maintainer" in commit.message
     assert page_bot.bot.runtime.settings.staging.threshold == 85
     assert 'id="source-staging-threshold">Now from: <strong>project file</strong>' in saved.text
     logged = [r.getMessage() for r in caplog.records if getattr(r, "event", None) == "config_write"]

@@ -121,8 +121,8 @@ async def _project_path(request: Request) -> str:
     return (await run_in_threadpool(lambda: _runtime(request).gitlab.project)).path
 
 
-async def _checked_form(request: Request, need: str = "change") -> tuple[Person, Any] | Response:
-    """A POST's person and form, when the CSRF token matches and their role allows `need`."""
+async def _checked_form(request: Request) -> tuple[Person, Any] | Response:
+    """A POST's person and form, when the CSRF token matches and they may change settings."""
     form = await request.form()
     if not csrf_ok(request, form):
         log.warning("settings page: a form without this session's token was refused",
@@ -133,7 +133,7 @@ async def _checked_form(request: Request, need: str = "change") -> tuple[Person,
     if isinstance(found, Response):
         return found
     person, right, level = found
-    if right != need:
+    if right != "change":
         return message("Not allowed", f"Only maintainers may do this; your role is {role_name(level)}.", 403)
     return person, form
 
@@ -157,7 +157,7 @@ async def _render(request: Request, person: Person, right: str, status: int = 20
                   form: list[tuple[str, str]] | None = None, **extra: Any) -> HTMLResponse:
     runtime = _runtime(request)
     settings = runtime.settings
-    layer, _, commit = await _project_layer(request)
+    layer, _, _ = await _project_layer(request)
     shown = fields.shown(settings, layer)
     body = render(
         "settings/page.html.j2", person=person, right=right, project=await _project_path(request), shown=shown,
