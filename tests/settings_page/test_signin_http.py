@@ -152,7 +152,7 @@ def test_config_check_says_when_the_settings_page_is_half_configured():
     assert any("https://bot.example/settings/callback" in str(f) for f in check_deployment(whole))
 
 
-def _session_cookie(session: dict) -> str:
+def _session_cookie(session: dict, secret: str | None = None) -> str:
     """A session cookie as the bot's SessionMiddleware signs it (the tests know the secret)."""
     import base64
     import json
@@ -161,10 +161,10 @@ def _session_cookie(session: dict) -> str:
 
     from tests.settings_page.conftest import SESSION_SECRET
 
-    return TimestampSigner(SESSION_SECRET).sign(base64.b64encode(json.dumps(session).encode())).decode()
+    return TimestampSigner(secret or SESSION_SECRET).sign(base64.b64encode(json.dumps(session).encode())).decode()
 
 
-def test_a_session_older_than_session_hours_is_signed_out(page_bot: PageBot):
+def test_a_session_older_than_session_hours_or_signed_with_another_secret_is_signed_out(page_bot: PageBot):
     import time
 
     maintainer = page_bot.world.users["maintainer"]
@@ -174,6 +174,8 @@ def test_a_session_older_than_session_hours_is_signed_out(page_bot: PageBot):
         page = httpx.get(page_bot.url, cookies=cookies).text
         assert ("Preview the change" in page) is signed_in_still
         assert ("Sign in with GitLab" in page) is not signed_in_still
+    forged = _session_cookie({"person": person, "csrf": "t", "since": time.time()}, secret="another-secret")
+    assert "Sign in with GitLab" in httpx.get(page_bot.url, cookies={"vorhoelle_settings": forged}).text
 
 
 def test_gitlab_failing_is_a_page_saying_so_not_a_traceback(page_bot: PageBot, sandbox):
