@@ -465,12 +465,16 @@ class GitLabAccess:
             raise
 
     def write_repository_file(
-        self, path: str, text: str, *, branch: str, commit_message: str, last_commit_id: str | None = None
+        self, path: str, text: str, *, branch: str, commit_message: str, last_commit_id: str | None = None,
+        author: tuple[str, str] | None = None,
     ) -> dict[str, Any]:
         """Commit `text` as `path` on `branch`: an update when `last_commit_id` is given (GitLab
-        refuses it if the file changed since), else a new file."""
+        refuses it if the file changed since), else a new file. `author` (name, e-mail) is the
+        commit's author; the bot's user commits it either way."""
         data: dict[str, Any] = {"branch": branch, "content": text, "commit_message": commit_message,
                                 "encoding": "text"}
+        if author is not None:
+            data["author_name"], data["author_email"] = author
         verb = "post"
         if last_commit_id:
             data["last_commit_id"] = last_commit_id

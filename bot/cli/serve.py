@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="receive GitLab webhooks and keep job-match issues converged",
         description=(
             "Serve POST /webhook, GET /health/live, GET /health/ready, GET /metrics and the API "
-            "under /api/v1. Listens at once and loads behind the open socket: while it loads, "
+            "under /api/v1, and the settings page GET /settings when settings_page is configured "
+            "(sign-in with GitLab; see the README). Listens at once and loads behind the open socket: while it loads, "
             "/health/live says starting and webhooks wait instead of being refused. "
             "Catches up on start-up and every catch_up.interval_minutes. "
             "Without gitlab_url configured, starts an embedded sandbox GitLab with a demo "

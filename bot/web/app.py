@@ -24,7 +24,8 @@ from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-ROUTE_MODULES = ["bot.web.webhook", "bot.web.health", "bot.metrics", "bot.api", "bot.actions"]
+ROUTE_MODULES = ["bot.web.webhook", "bot.web.health", "bot.metrics", "bot.api", "bot.actions",
+                 "bot.web.settings_page"]
 NOTIFY_FLUSH_SECONDS = 30
 
 
