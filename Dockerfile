@@ -36,7 +36,8 @@ ENV PATH=/opt/vorhoelle/bin:$PATH \
 USER vorhoelle
 WORKDIR /data
 EXPOSE 8080
+# Asks /health/live where serve listens: PORT when the platform sets it, else server.port.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health/live', timeout=4)"]
+  CMD ["python", "-m", "bot.probe"]
 ENTRYPOINT ["vorhoelle"]
 CMD ["serve"]

@@ -15,11 +15,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from bot import repo_config
 from bot.catch_up import CatchUpLoop
+from bot.logs import trace_of, tracing
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -33,11 +35,27 @@ def create_app(runtime: Runtime) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(TraceRequests)],
         exception_handlers={HTTPException: http_error, Exception: internal_error},
     )
     app.state.runtime = runtime
     app.state.draining = False
     return app
+
+
+class TraceRequests:
+    """Lines logged while answering a request carry the trace its headers name, so that Cloud
+    Logging files them under that request (bot/logs.py)."""
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        with tracing(trace_of(headers)):
+            await self.app(scope, receive, send)
 
 
 async def http_error(request: Request, error: HTTPException) -> JSONResponse:
