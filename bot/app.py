@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -23,6 +24,7 @@ from bot import repo_config
 from bot.catch_up import CatchUpLoop
 from bot.logs import trace_of, tracing
 from bot.runtime import Runtime
+from bot.server import shutdown_budget
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +88,17 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.draining = True
         for task in tasks:
             task.cancel()
-        left = await runtime.queue.stop(runtime.settings.server.shutdown_grace_seconds)
-        log.info("bot stopped; %d issues left for the next catch-up", len(left))
+        grace = runtime.settings.server.shutdown_grace_seconds
+        left = await runtime.queue.stop(shutdown_budget(app.state, grace))
+        log.info("bot stopped; %d issues left for the next catch-up%s", len(left), since_signal(app.state, grace))
+
+
+def since_signal(state: object, grace: float) -> str:
+    """`, 7.5 s after the signal (grace 8 s)` when a signal stopped the bot."""
+    deadline = getattr(state, "shutdown_deadline", None)
+    if deadline is None:
+        return ""
+    return f", {time.monotonic() - (deadline - grace):.1f} s after the signal (grace {grace:g} s)"
 
 
 async def every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:

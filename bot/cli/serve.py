@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     sock = listening_socket(*address)
     bot = ServedBot(args, sock, address, settings)
     loading = LoadingApp(bot.load)
-    bot.server = DrainingServer(loading)
+    bot.server = DrainingServer(loading, hard_exit=True)
     loading.on_failure = bot.server.stop_soon
     try:
         bot.server.run(sockets=[sock])
