@@ -136,7 +136,29 @@ def test_status_of_a_developer_bot_and_of_a_refused_token(sandbox, monkeypatch, 
     monkeypatch.setenv("VORHOELLE_GITLAB_TOKEN", "made-up-wrong-token")
     assert main(["status"]) == 1
     err = capsys.readouterr().err
-    assert "vorhoelle status: GitLab answered 401" in err and "Traceback" not in err
+    assert err == f"vorhoelle status: GitLab at {developer.url} answered 401: the token is wrong, expired or revoked\n"
+
+    monkeypatch.setenv("VORHOELLE_GITLAB_TOKEN", developer.users["bot"]["token"])
+    monkeypatch.setenv("VORHOELLE_PROJECT", "someone/elses-project")
+    assert main(["status"]) == 1
+    assert capsys.readouterr().err == (
+        f"vorhoelle status: project 'someone/elses-project' is not visible to the bot's user at {developer.url} "
+        "(404): check the id or path (group/project) and the bot's membership\n")
+
+
+def test_status_against_an_unreachable_gitlab_is_one_line(monkeypatch, capsys):
+    from bot.cli import main
+
+    for name in [n for n in os.environ if n.startswith("VORHOELLE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("VORHOELLE_GITLAB_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("VORHOELLE_GITLAB_TOKEN", "made-up-token")
+    monkeypatch.setenv("VORHOELLE_PROJECT", "me/jobs")
+    assert main(["status"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == (
+        "vorhoelle status: cannot reach GitLab at http://127.0.0.1:9: Connection refused; "
+        "check gitlab_url and the network\n")
 
 
 def test_lines_about_a_request_carry_its_trace(world, captured_logs, monkeypatch):
