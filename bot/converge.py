@@ -5,7 +5,8 @@ Read what GitLab says (`read_snapshot`), ask the workflow what is owed, write th
 source order, then fix the labels in one call. Every note carries the marker of its source, so a
 second run, a replayed webhook or a run after a crash half-way finds nothing left to do, or
 exactly what the crash left undone. Notes go first: the recorded state lives in them, and labels
-are always re-derivable from it.
+are always re-derivable from it. Another replica converging the same issue at the same moment
+writes the same notes: after writing, the younger of two twins is deleted (bot/replicas.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from bot import history, workflow
+from bot import history, replicas, workflow
 from bot.gitlab_access import handling_event
 from bot.markers import parse_markers
 from bot.snapshot import IssueSnapshot, read_snapshot
@@ -113,24 +114,39 @@ def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction]) -> Conve
     access_level = cache(gitlab.access_level)
     plan = workflow.plan(snapshot, settings.workflow, access_level, api_actions)
     result.start_state, result.final_state = plan.start_state, plan.final_state
+    written: dict[int, Reply] = {}
     for reply in plan.replies:
         body = history.note_body(reply, snapshot, settings.workflow, _intents(runtime, snapshot, reply))
         note = gitlab.create_note(iid, body, internal=reply.internal)
-        result.effects.append(Effect("note", reply.source.id, f"{reply.kind} note {note.get('id')}"))
-        result.replies.append(reply)
+        written[note["id"]] = reply
         logger.info(
             "issue #%s: %s for %s by %s (%s), now %s",
             iid, reply.kind, reply.source.id, reply.source.actor.name, reply.source.channel, reply.state,
         )
+    for note_id in _keep_older_twins(runtime, iid, written):
+        reply = written[note_id]
+        result.effects.append(Effect("note", reply.source.id, f"{reply.kind} note {note_id}"))
+        result.replies.append(reply)
     if plan.add_labels or plan.remove_labels:
         gitlab.update_labels(iid, add=plan.add_labels, remove=plan.remove_labels)
         detail = f"+{','.join(plan.add_labels)} -{','.join(plan.remove_labels)}"
         result.effects.append(Effect("labels", None, detail))
         logger.info("issue #%s: labels %s", iid, detail)
-    result.snapshot = read_snapshot(gitlab, iid) if result.effects else snapshot
+    result.snapshot = read_snapshot(gitlab, iid) if written or result.effects else snapshot
     _notify(runtime, result.snapshot)
     _send_applications(runtime, result.snapshot)
     return result
+
+
+def _keep_older_twins(runtime: Any, iid: int, written: dict[int, Reply]) -> list[int]:
+    """The notes written that stay: another replica's older note of the same record wins, and
+    what this one promised in its deleted twin (the notifier's intents) is taken back."""
+    deleted = replicas.delete_younger_twins(runtime.gitlab, iid, written)
+    withdraw = getattr(getattr(runtime, "notifier", None), "withdraw", None)
+    for body in deleted.values():
+        if withdraw is not None:
+            withdraw(iid, body)
+    return [note_id for note_id in written if note_id not in deleted]
 
 
 def _send_applications(runtime: Any, snapshot: IssueSnapshot) -> None:

@@ -323,6 +323,14 @@ class GitLabAccess:
     def edit_note(self, iid: int, note_id: int, body: str) -> dict[str, Any]:
         return self._json("put", self._issue(iid, f"/notes/{int(note_id)}"), post_data={"body": body})
 
+    def delete_note(self, iid: int, note_id: int) -> None:
+        """Delete one of the bot's own notes (a twin another replica wrote first); gone already is fine."""
+        try:
+            self._request("delete", self._issue(iid, f"/notes/{int(note_id)}"))
+        except GitLabError as error:
+            if error.status != 404:
+                raise
+
     # -- labels, hooks, uploads -------------------------------------------------------------
 
     def labels(self) -> list[dict[str, Any]]:
