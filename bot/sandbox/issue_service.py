@@ -41,6 +41,7 @@ class IssueChange:
     remove_assignee_ids: list[int] = field(default_factory=list)
     state_event: str | None = None  # "close" | "reopen"
     confidential: bool | None = None
+    duplicated_to_id: int | None = None  # `/duplicate #N`: the other issue's id
 
     def is_empty(self) -> bool:
         return self == IssueChange()
@@ -155,6 +156,9 @@ def apply_change(
         record("closed_at", hook_time(issue.closed_at), hook_time(closed_at))
         issue.state, issue.closed_at = state, closed_at
         issue.closed_by_id = actor.id if state == "closed" else None
+    if change.duplicated_to_id is not None and change.duplicated_to_id != issue.duplicated_to_id:
+        record("duplicated_to_id", issue.duplicated_to_id, change.duplicated_to_id)
+        issue.duplicated_to_id = change.duplicated_to_id
 
     edited = False
     for key in ("title", "description", "confidential"):
