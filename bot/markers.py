@@ -61,3 +61,11 @@ def parse_markers(body: str | None) -> list[Marker]:
         if isinstance(kind, str) and isinstance(source, str):
             found.append(Marker(kind=kind, source=source, data=payload, version=int(version)))
     return found
+
+
+def without_markers(body: str, kind: str) -> str:
+    """`body` with every marker of `kind` taken out (the rest of the text as it was)."""
+    def keep(found: re.Match[str]) -> str:
+        return "" if any(m.kind == kind for m in parse_markers(found[0])) else found[0]
+
+    return _PATTERN.sub(keep, body)
