@@ -38,6 +38,6 @@ WORKDIR /data
 EXPOSE 8080
 # Asks /health/live where serve listens: PORT when the platform sets it, else server.port.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["python", "-m", "bot.probe"]
+  CMD ["python", "-m", "bot.web.probe"]
 ENTRYPOINT ["vorhoelle"]
 CMD ["serve"]

@@ -85,10 +85,10 @@ def announce_demo(sandbox: Any, settings: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Listen first, then load the bot behind the open socket (bot/loading.py)."""
-    from bot.config_files import listen_address
-    from bot.loading import LoadingApp
-    from bot.server import DrainingServer, listening_socket
+    """Listen first, then load the bot behind the open socket (bot/web/loading.py)."""
+    from bot.config.files import listen_address
+    from bot.web.loading import LoadingApp
+    from bot.web.server import DrainingServer, listening_socket
 
     settings = None
     address = listen_address(args.config, args.host, args.port)
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
 
 def chosen_address(args: argparse.Namespace, settings: Any) -> tuple[str, int]:
     """`--host`/`--port`, else `PORT` for the port, else the settings."""
-    from bot.config_files import platform_port
+    from bot.config.files import platform_port
 
     port = args.port if args.port is not None else platform_port()
     return args.host or settings.server.host, settings.server.port if port is None else port
@@ -131,11 +131,11 @@ class ServedBot:
     sandbox: Any = None
 
     def load(self) -> Any:
-        from bot.app import create_app
-        from bot.config_files import ConfigError
+        from bot.web.app import create_app
+        from bot.config.files import ConfigError
         from bot.hook_admin import install_hook
         from bot.runtime import build_runtime
-        from bot.server import url_of
+        from bot.web.server import url_of
 
         settings = self.settings or command_settings(self.args)
         if chosen_address(self.args, settings) != self.address:

@@ -8,8 +8,8 @@ import argparse
 import pytest
 
 from bot.cli.serve import chosen_address
-from bot.config_files import ConfigError, listen_address
-from bot.settings import load_settings
+from bot.config.files import ConfigError, listen_address
+from bot.config.settings import load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import httpx
 from types import SimpleNamespace
 
 from bot.sandbox.control import SandboxControl
-from bot.server import EXIT_MARGIN_SECONDS, shutdown_budget
+from bot.web.server import EXIT_MARGIN_SECONDS, shutdown_budget
 from tests.e2e.conftest import Scene
 from tests.e2e.test_review import by_comment, by_label
 from tests.support.botserver import install_hook_for, running_bot, serve_process, served_bot_settings

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from bot.gitlab_access import GitLabAccess
 from bot.markers import parse_markers
-from bot.match import Match
+from bot.staging.match import Match
 from bot.snapshot import read_snapshot
-from bot.staging import _create, _prepare, stage_cycle
+from bot.staging.stage import _create, _prepare, stage_cycle
 from tests.staging.conftest import match, settings_for
 
 

@@ -1,6 +1,6 @@
-"""`python -m bot.probe`: the container's HEALTHCHECK. Asks `/health/live` where `vorhoelle serve`
-listens, found as serve finds it (`PORT`, else `server.host`/`server.port` from the settings), so a
-container told to listen elsewhere is still seen healthy. Exit 0 when the bot answers 200, else 1
+"""`python -m bot.web.probe`: the container's HEALTHCHECK. Asks `/health/live` where `vorhoelle
+serve` listens, found as serve finds it (`PORT`, else `server.host`/`server.port` from the
+settings), so a container told to listen elsewhere is still seen healthy. Exit 0 when the bot answers 200, else 1
 with one line saying why. Imports no more than serve does before it listens: it runs every 30 s.
 """
 
@@ -10,7 +10,7 @@ import sys
 import urllib.error
 import urllib.request
 
-from bot.config_files import ConfigError, listen_address, platform_port
+from bot.config.files import ConfigError, listen_address, platform_port
 
 TIMEOUT_SECONDS = 4
 
@@ -19,7 +19,7 @@ def served_address() -> tuple[str, int]:
     address = listen_address(None, None, None)
     if address is not None:
         return address
-    from bot.settings import load_settings  # only the settings model can tell
+    from bot.config.settings import load_settings  # only the settings model can tell
 
     server = load_settings().server
     port = platform_port()
