@@ -52,3 +52,26 @@ def env_of(changes: dict[str, str | None]) -> dict[str, str]:
 
     merged = {**os.environ, **changes}
     return {name: value for name, value in merged.items() if value is not None}
+
+
+def test_the_lock_pins_every_runtime_dependency_the_image_installs():
+    """The Dockerfile installs requirements.lock, then the bot with --no-deps: a dependency
+    missing from the lock would be missing from the image (its `pip check` says so at build)."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    root = DOCKERFILE.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["slack"], *project["optional-dependencies"]["email"]]
+    pinned = {}
+    for line in (root / "requirements.lock").read_text().splitlines():
+        if "==" in line and not line.startswith((" ", "#")):
+            name, version = line.split("==")
+            pinned[name.strip().lower().replace("_", "-")] = version.strip()
+    for spec in map(Requirement, wanted):
+        name = spec.name.lower().replace("_", "-")
+        assert name in pinned, f"{name} is not in requirements.lock; refresh it (README, Deployment)"
+        assert spec.specifier.contains(pinned[name]), (name, pinned[name], str(spec.specifier))
+    assert "requirements.lock" in (root / "Dockerfile").read_text()
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim@sha256:[0-9a-f]{64}$", (root / "Dockerfile").read_text(), re.M)
