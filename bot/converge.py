@@ -15,7 +15,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -123,30 +123,36 @@ def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction]) -> Conve
             "issue #%s: %s for %s by %s (%s), now %s",
             iid, reply.kind, reply.source.id, reply.source.actor.name, reply.source.channel, reply.state,
         )
-    for note_id in _keep_older_twins(runtime, iid, written):
-        reply = written[note_id]
-        result.effects.append(Effect("note", reply.source.id, f"{reply.kind} note {note_id}"))
-        result.replies.append(reply)
+    labels = None
     if plan.add_labels or plan.remove_labels:
         gitlab.update_labels(iid, add=plan.add_labels, remove=plan.remove_labels)
-        detail = f"+{','.join(plan.add_labels)} -{','.join(plan.remove_labels)}"
-        result.effects.append(Effect("labels", None, detail))
-        logger.info("issue #%s: labels %s", iid, detail)
-    result.snapshot = read_snapshot(gitlab, iid) if written or result.effects else snapshot
+        labels = Effect("labels", None, f"+{','.join(plan.add_labels)} -{','.join(plan.remove_labels)}")
+        logger.info("issue #%s: labels %s", iid, labels.detail)
+    result.snapshot = snapshot
+    if written or labels:
+        result.snapshot = _keep_older_twins(runtime, read_snapshot(gitlab, iid), written)
+    for note_id, reply in written.items():
+        if any(note.id == note_id for note in result.snapshot.notes):
+            result.effects.append(Effect("note", reply.source.id, f"{reply.kind} note {note_id}"))
+            result.replies.append(reply)
+    result.effects += [labels] if labels else []
     _notify(runtime, result.snapshot)
     _send_applications(runtime, result.snapshot)
     return result
 
 
-def _keep_older_twins(runtime: Any, iid: int, written: dict[int, Reply]) -> list[int]:
-    """The notes written that stay: another replica's older note of the same record wins, and
-    what this one promised in its deleted twin (the notifier's intents) is taken back."""
-    deleted = replicas.delete_younger_twins(runtime.gitlab, iid, written)
+def _keep_older_twins(runtime: Any, snapshot: IssueSnapshot, written: dict[int, Reply]) -> IssueSnapshot:
+    """The issue as it stands, read after the writes, less the notes written here that another
+    replica's older note records already: those are deleted, and what this converge promised in
+    them (the notifier's intents) is taken back."""
+    deleted = replicas.delete_younger_twins(runtime.gitlab, snapshot, written)
     withdraw = getattr(getattr(runtime, "notifier", None), "withdraw", None)
     for body in deleted.values():
         if withdraw is not None:
-            withdraw(iid, body)
-    return [note_id for note_id in written if note_id not in deleted]
+            withdraw(snapshot.iid, body)
+    if not deleted:
+        return snapshot
+    return replace(snapshot, notes=tuple(note for note in snapshot.notes if note.id not in deleted))
 
 
 def _send_applications(runtime: Any, snapshot: IssueSnapshot) -> None:

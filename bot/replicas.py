@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.markers import parse_markers
+from bot.snapshot import IssueSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -25,38 +26,31 @@ def record_of(body: str) -> tuple[str, str] | None:
     return (markers[0].kind, markers[0].source) if markers else None
 
 
-def younger_twins(notes: Iterable[dict[str, Any]], bot_id: int, written: Iterable[int]) -> dict[int, int]:
+def younger_twins(snapshot: IssueSnapshot, written: Iterable[int]) -> dict[int, int]:
     """Of the notes `written` (ids), those that an older note of the bot's records already:
     {my note id: the older note's id}."""
     first: dict[tuple[str, str], int] = {}
-    for note in sorted(notes, key=lambda n: n["id"]):
-        if note.get("author", {}).get("id") != bot_id or note.get("system"):
+    mine: dict[int, tuple[str, str]] = {}
+    for note in sorted(snapshot.notes, key=lambda n: n.id):
+        if note.author_id != snapshot.bot_user.id or note.system:
             continue
-        record = record_of(note.get("body") or "")
+        record = record_of(note.body)
         if record is not None:
-            first.setdefault(record, note["id"])
-    twins = {}
-    by_id = {note["id"]: note for note in notes}
-    for note_id in written:
-        record = record_of(by_id[note_id]["body"]) if note_id in by_id else None
-        if record is not None and first[record] != note_id:
-            twins[note_id] = first[record]
-    return twins
+            first.setdefault(record, note.id)
+            mine[note.id] = record
+    return {note_id: first[mine[note_id]] for note_id in written
+            if note_id in mine and first[mine[note_id]] != note_id}
 
 
-def delete_younger_twins(gitlab: Any, iid: int, written: Iterable[int]) -> dict[int, str]:
-    """Read the notes again and delete each of `written` that another note recorded first.
-    Returns the deleted notes' bodies by id, so that the caller can take back what it promised
-    in them (the notifier's intents)."""
-    written = list(written)
-    if not written:
-        return {}
-    notes = gitlab.notes(iid)
-    bodies = {note["id"]: note["body"] for note in notes}
+def delete_younger_twins(gitlab: Any, snapshot: IssueSnapshot, written: Iterable[int]) -> dict[int, str]:
+    """Delete each note of `written` that another note recorded first, as `snapshot` (read after
+    writing) shows them. Returns the deleted notes' bodies by id, so that the caller can take back
+    what it promised in them (the notifier's intents)."""
+    bodies = {note.id: note.body for note in snapshot.notes}
     deleted = {}
-    for mine, older in younger_twins(notes, gitlab.bot_user.id, written).items():
-        gitlab.delete_note(iid, mine)
+    for mine, older in younger_twins(snapshot, written).items():
+        gitlab.delete_note(snapshot.iid, mine)
         deleted[mine] = bodies[mine]
         log.info("issue #%s: note %s records what note %s recorded first (another replica); deleted mine",
-                 iid, mine, older, extra={"issue": iid, "outcome": "twin deleted"})
+                 snapshot.iid, mine, older, extra={"issue": snapshot.iid, "outcome": "twin deleted"})
     return deleted

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 
 import httpx
 
@@ -76,3 +78,41 @@ def test_the_converges_get_what_is_left_of_the_grace():
     assert shutdown_budget(state, 8, clock=lambda: 93.0) == 7 - EXIT_MARGIN_SECONDS
     assert shutdown_budget(state, 8, clock=lambda: 99.9) == 0  # the connections took it all
     assert shutdown_budget(SimpleNamespace(), 8) == 8  # stopped without a signal: the whole grace
+
+
+STUCK_IN_SHUTDOWN = """
+import asyncio, contextlib, logging, sys, threading
+from starlette.applications import Starlette
+from bot.web.server import DrainingServer, listening_socket
+
+logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
+
+@contextlib.asynccontextmanager
+async def lifespan(app):
+    yield
+    await asyncio.to_thread(threading.Event().wait)   # a GitLab call in a worker that never returns
+
+app = Starlette(lifespan=lifespan)
+DrainingServer(app, 1, hard_exit=True).run(sockets=[listening_socket("127.0.0.1", 0)])
+print("uvicorn returned")
+"""
+
+
+def test_a_process_still_held_at_the_deadline_exits_there():
+    """Whatever still holds the process when the grace is over (a worker thread waiting on
+    GitLab, which no one can interrupt), `vorhoelle serve` exits at the deadline."""
+    process = subprocess.Popen([sys.executable, "-c", STUCK_IN_SHUTDOWN], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if "Application startup complete" in line:
+            break
+    process.send_signal(signal.SIGTERM)
+    try:
+        output, _ = process.communicate(timeout=60)   # without the deadline it would wait for ever
+    finally:
+        process.kill()
+    assert process.returncode == 0, "".join(lines) + output
+    assert "shutdown took the whole grace of 1s (a GitLab call still in hand); exiting now" in output
+    assert "uvicorn returned" not in output
