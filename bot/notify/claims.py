@@ -6,11 +6,13 @@ note (GitLab numbers notes in the order it stores them) wins, and only its round
 claimant always sees the earlier claim, so at most one wins, whoever reads when.
 
 A claim another process made and has not resolved yet is that process at work: this one leaves
-the delivery alone while the claim is younger than `LEASE` (the message stays owed, and the next
-flush looks again). Older, its process is taken to have died between sending and recording: the
-message is claimed anew and goes out again, marked as a possible repeat. The lease is the price
-of knowing nothing about other processes but what GitLab shows: a message a dying process left
-unrecorded goes out a lease later, not at once.
+the delivery alone while the claim is younger than the lease (`notify.claim_lease_seconds`; the
+message stays owed, and the next flush looks again). Older, its process is taken to have died
+between sending and recording: the message is claimed anew and goes out again, marked as a
+possible repeat. The lease is the price of knowing nothing about other processes but what GitLab
+shows: a message a dying process left unrecorded goes out a lease later, not at once. It must
+outlast a busy process's backlog: a history note's claim is written when the converge records the
+event, and its round may wait behind others (and behind the note pace) for minutes.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from typing import Any
 from bot.markers import parse_markers
 from bot.notify.owed import NOTIFIED, SENDING, UNSENT, DeliveryKey, delivery_key
 
-LEASE = timedelta(seconds=60)   # far longer than a round takes to send and record
 
 
 @dataclass(frozen=True)
@@ -63,15 +64,17 @@ def on_record(notes: Iterable[Any], bot_id: int) -> tuple[dict[DeliveryKey, list
     return {key: found for key, found in open_claims.items() if found}, delivered
 
 
-def claimed_elsewhere(snapshot: Any, key: DeliveryKey, mine: Collection[str | None], now: datetime) -> bool:
+def claimed_elsewhere(snapshot: Any, key: DeliveryKey, mine: Collection[str | None], now: datetime,
+                      lease: timedelta) -> bool:
     """Whether another process holds a live claim on `key` (`mine`: this process's rounds)."""
     claims, delivered = on_record(snapshot.notes, snapshot.bot_user.id)
     if key in delivered:
         return False
-    return any(c.round not in mine and now - c.at < LEASE for c in claims.get(key, ()))
+    return any(c.round not in mine and now - c.at < lease for c in claims.get(key, ()))
 
 
-def lost(gitlab: Any, iid: int, keys: Iterable[DeliveryKey], round_id: str, now: datetime) -> set[DeliveryKey]:
+def lost(gitlab: Any, iid: int, keys: Iterable[DeliveryKey], round_id: str, now: datetime,
+         lease: timedelta) -> set[DeliveryKey]:
     """With this round's claims on `keys` on record, read the notes back: the keys this round
     must not send, because another process delivered them or holds an older live claim."""
     keys = set(keys)
@@ -80,7 +83,7 @@ def lost(gitlab: Any, iid: int, keys: Iterable[DeliveryKey], round_id: str, now:
     claims, delivered = on_record(gitlab.notes(iid), gitlab.bot_user.id)
     beaten = set()
     for key in keys:
-        live = [c for c in claims.get(key, ()) if c.round == round_id or now - c.at < LEASE]
+        live = [c for c in claims.get(key, ()) if c.round == round_id or now - c.at < lease]
         if key in delivered or (live and live[0].round != round_id):
             beaten.add(key)
     return beaten

@@ -115,6 +115,7 @@ class Dispatcher:
         self.quiet = QuietWindow.from_settings(self.notify.quiet_hours)
         self.health = {name: ChannelHealth() for name in self.channels}
         self.pacer = NotePacer(self.notify.notes_per_minute, sleep)
+        self._lease = timedelta(seconds=self.notify.claim_lease_seconds)
         self._lock = threading.Lock()          # one round at a time
         self._memory_lock = threading.Lock()   # guards the two sets below across threads
         # Deliveries this process recorded, for snapshots read before the record was written.
@@ -390,11 +391,12 @@ class Dispatcher:
             return False
         with self._memory_lock:
             mine = {intent[1] for iid, intent in self._intents if iid == snapshot.iid}
-        return claims.claimed_elsewhere(snapshot, item.event.key(item.channel), mine, now)
+        return claims.claimed_elsewhere(snapshot, item.event.key(item.channel), mine, now, self._lease)
 
     def _beaten(self, iid: int, note_id: int | None, fresh: list[Owed], items: list[Owed], round_id: str) -> list[Owed]:
         """The fresh claims another replica won; a round note holding nothing but those goes."""
-        keys = claims.lost(self.gitlab, iid, [item.event.key(item.channel) for item in fresh], round_id, self.clock())
+        keys = [item.event.key(item.channel) for item in fresh]
+        keys = claims.lost(self.gitlab, iid, keys, round_id, self.clock(), self._lease)
         beaten = [item for item in fresh if item.event.key(item.channel) in keys]
         if beaten:
             log.info("issue #%d: another replica claimed %d message(s) first; it sends them", iid, len(beaten))

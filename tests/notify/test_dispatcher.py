@@ -8,7 +8,6 @@ from datetime import datetime
 
 from bot.converge import converge_issue
 from bot.markers import parse_markers, render_marker
-from bot.notify.claims import LEASE
 from bot.staging.match import Match
 from bot.staging.stage import stage_cycle
 from tests.fakes.http import Answer
@@ -97,7 +96,7 @@ def test_possible_repeat_after_a_crash_between_sending_and_recording(make_bot):
 
     bot.notifier.on_staged([bot.snapshot(iid)])
     assert bot.slack.messages() == []   # as far as GitLab shows, another replica may be sending it now
-    clock.advance(seconds=LEASE.total_seconds() + 1)   # no record within the lease: that process died
+    clock.advance(seconds=bot.runtime.settings.notify.claim_lease_seconds + 1)   # no record: that process died
     bot.notifier.on_staged([bot.snapshot(iid)])
 
     (message,) = bot.slack.messages()
@@ -245,7 +244,7 @@ def test_a_crash_after_the_history_note_leaves_its_intent_and_the_message_is_mar
     assert len(bot.slack.messages()) == 1               # the staging summary only
 
     bot.start()
-    clock.advance(seconds=LEASE.total_seconds() + 1)
+    clock.advance(seconds=bot.runtime.settings.notify.claim_lease_seconds + 1)
     bot.notifier.on_converged(bot.snapshot(iid))
 
     last = bot.slack.messages()[-1]
