@@ -36,8 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--host", help="address to listen on (default: server.host, 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port to listen on; 0 picks a free one (default: the PORT variable if set, as "
-                        "Cloud Run sets it, else server.port, 8080)")
+    parser.add_argument("--port", type=int, help="port to listen on; 0 picks a free one (default: the PORT "
+                        "variable if set, as Cloud Run sets it, else server.port, 8080)")
     parser.set_defaults(func=run)
 
 
