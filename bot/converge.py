@@ -115,9 +115,12 @@ def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction]) -> Conve
     plan = workflow.plan(snapshot, settings.workflow, access_level, api_actions,
                          guard_send=_mails_applications(settings))
     result.start_state, result.final_state = plan.start_state, plan.final_state
+    closing = next((r for r in reversed(plan.replies) if r.kind == "transition"), None) if plan.close else None
     written: dict[int, Reply] = {}
     for reply in plan.replies:
-        body = history.note_body(reply, snapshot, settings.workflow, _intents(runtime, snapshot, reply))
+        body = history.note_body(
+            reply, snapshot, settings.workflow, _intents(runtime, snapshot, reply), close=reply is closing
+        )
         note = gitlab.create_note(iid, body, internal=reply.internal)
         written[note["id"]] = reply
         refused = ",".join(o.why for o in reply.outcomes if o.kind == "refusal")
@@ -126,19 +129,23 @@ def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction]) -> Conve
             iid, reply.kind, f" ({refused})" if refused else "", reply.source.id, reply.source.actor.name,
             reply.source.channel, reply.state,
         )
-    labels = None
+    others: list[Effect] = []   # what the converge writes besides notes
     if plan.add_labels or plan.remove_labels:
         gitlab.update_labels(iid, add=plan.add_labels, remove=plan.remove_labels)
-        labels = Effect("labels", None, f"+{','.join(plan.add_labels)} -{','.join(plan.remove_labels)}")
-        logger.info("issue #%s: labels %s", iid, labels.detail)
+        others.append(Effect("labels", None, f"+{','.join(plan.add_labels)} -{','.join(plan.remove_labels)}"))
+        logger.info("issue #%s: labels %s", iid, others[-1].detail)
+    if plan.change_due_date:
+        gitlab.edit_issue(iid, due_date=plan.due_date or "")
+        others.append(Effect("due_date", None, plan.due_date or "none"))
+        logger.info("issue #%s: due date %s (next interview round)", iid, plan.due_date or "cleared")
     result.snapshot = snapshot
-    if written or labels:
+    if written or others:
         result.snapshot = _keep_older_twins(runtime, read_snapshot(gitlab, iid), written)
     for note_id, reply in written.items():
         if any(note.id == note_id for note in result.snapshot.notes):
             result.effects.append(Effect("note", reply.source.id, f"{reply.kind} note {note_id}"))
             result.replies.append(reply)
-    result.effects += [labels] if labels else []
+    result.effects += others
     _notify(runtime, result.snapshot)
     _send_applications(runtime, result.snapshot)
     return result

@@ -256,6 +256,15 @@ class GitLabAccess:
         users = self._json("get", "/users", query_data={"username": username})
         return users[0] if users else None
 
+    def user_by_public_email(self, email: str) -> dict[str, Any] | None:
+        """The one user showing `email` as their public e-mail. GitLab's search matches it exactly
+        (and names in part), so each hit's profile is read to keep only the real match."""
+        wanted = email.strip().lower()
+        hits = self._json("get", "/users", query_data={"search": wanted, "per_page": 20})
+        profiles = [self._json("get", f"/users/{int(hit['id'])}") for hit in hits]
+        found = [p for p in profiles if (p.get("public_email") or "").lower() == wanted]
+        return found[0] if len(found) == 1 else None
+
     # -- issues -----------------------------------------------------------------------------
 
     def get_issue(self, iid: int) -> dict[str, Any]:

@@ -27,7 +27,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from bot.config.settings import MASK, Settings, secret_values
+from bot.config.masking import MASK, secret_values
+from bot.config.settings import Settings
 
 # Token shapes worth hiding even when they are not (or no longer) in the settings: GitLab
 # personal/project/deploy/runner tokens and Slack tokens.

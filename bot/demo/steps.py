@@ -22,9 +22,11 @@ from bot.cli.labels import sync_labels
 from bot.cli.serve import DEMO_BOT, DEMO_PROJECT
 from bot.cli.tables import table
 from bot.demo.run import Account, Outbox, Report, Services, Step, StepFailed, answers, poll
+from bot.demo.slack import DemoSlack
 from bot.gitlab_access import GitLabAccess, GitLabError
 from bot.hook_admin import delivered, install_hook
 from bot.markers import Marker, parse_markers, source_id
+from bot.notify.owed import event_of
 from bot.config.settings import Settings, load_settings
 from bot.snapshot import IssueSnapshot, read_snapshot
 from bot.workflow import HISTORY_KINDS
@@ -36,6 +38,7 @@ PEOPLE = (
     ("bot", DEMO_BOT, "Vorhölle Bot", 40),  # maintainer: it installs its own webhook
 )
 NOTE_KINDS = ("history", "delivery record", "to-do")
+REVIEWER_SLACK = "U0REVIEWR"  # the reviewer's Slack member id, mapped in review.slack_users
 
 
 def note_kind(body: str) -> str:
@@ -75,6 +78,7 @@ class Scene:
     missed: str | None = None  # the source of the change made while the bot was down
     webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    slack: DemoSlack = field(default_factory=DemoSlack)
 
     # -- where things are ----------------------------------------------------------------------
 
@@ -95,6 +99,7 @@ class Scene:
             "VORHOELLE_STAGING__REVIEWER": self.people["reviewer"].username,
             "VORHOELLE_NOTIFY__CHANNELS__CONSOLE__OUTBOX": str(self.outbox.path),
             "VORHOELLE_LOGGING__FORMAT": "text",
+            **self.slack.env(REVIEWER_SLACK, self.people["reviewer"].username),
         }
 
     # -- what the bot wrote --------------------------------------------------------------------
@@ -135,7 +140,7 @@ class Scene:
             snapshot = self.snapshot(match)
             bot_notes = Counter(note_kind(n.body) for n in snapshot.notes
                                 if n.author_id == snapshot.bot_user.id and not n.system)
-            history = [{"kind": m.kind, "source": m.source, "state": m.data.get("state"),
+            history = [{"kind": m.kind, "source": m.source, "state": m.data.get("state"), "event": event_of(m),
                         "channel": m.data.get("channel"), "actor": m.data.get("actor")}
                        for m in snapshot.bot_markers if m.kind in HISTORY_KINDS]
             rows.append({"iid": match.iid, "score": match.score, "title": match.title, "url": match.url,
@@ -176,12 +181,14 @@ Everything keeps running (--keep): process group {self.services.group}, logs and
   the bot           {self.bot_url}   API docs {self.bot_url}/docs   API token {self.api_token}
   in a browser      {self.gitlab_url}/api/v4/projects/{quote(path, safe="")}/issues?private_token={self.root_token}
   python-gitlab     gitlab.Gitlab("{self.gitlab_url}", private_token="<a token above>").projects.get("{path}")
+  Slack             the demo's stand-in ended with the demo: the bot's Slack messages now fail (and are retried)
 Stop everything:    kill -TERM -{self.services.group}"""
 
     def close(self) -> None:
         for account in [self.admin, *self.people.values()]:
             if account is not None:
                 account.close()
+        self.slack.close()
 
 
 # --- Setting up ------------------------------------------------------------------------------------
@@ -282,6 +289,35 @@ def reviewer_comments(index: int, text: str, state: str) -> Callable[[Scene], st
     return step
 
 
+def after_sending(index: int, text: str, state: str, event: str) -> Callable[[Scene], str]:
+    """The step where the reviewer records what happened after sending (a reply, an interview
+    round, an offer) with `text`; the bot records it, the match is in `state`, `event` is told."""
+
+    def step(scene: Scene) -> str:
+        match = scene.matches[index]
+        source = comment(scene, "reviewer", match, text)
+        marker = scene.record(match, {source}, "transition", state)
+        poll(lambda: scene.outbox.message_for(event, marker.source), f"console notification of the {event} on #{match.iid}")
+        moved = f"{marker.data.get('from')} → {state}" if marker.data.get("from") != state else f"still {state}"
+        due = f", due date {scene.snapshot(match).due_date}" if marker.data.get("happened") == "round" else ""
+        return (f'@reviewer comments "{text}" on #{match.iid} → the bot records the {marker.data.get("happened")} '
+                f"({moved}{due}) in a note and notifies  {match.url}")
+
+    return step
+
+
+def approve_from_slack(scene: Scene) -> str:
+    match = scene.matches[2]
+    poll(lambda: scene.slack.buttons(match.iid), f"the Slack message with buttons for #{match.iid}")
+    answer, action_ts = scene.slack.press(scene.bot_url, match.iid, "approve", REVIEWER_SLACK)
+    if answer.status_code != 200:
+        raise StepFailed(f"POST /slack/actions answered {answer.status_code}: {answer.text[:300]}")
+    recorded = scene.answered(match, {source_id("slack", action_ts)}, "approved")
+    shown = poll(lambda: scene.slack.outcome(match.iid), f"the Slack message updated for #{match.iid}")
+    return (f"@reviewer presses Approve in Slack on #{match.iid} → signature checked, answered at once; "
+            f'{recorded}; the Slack message now reads "{shown}"  {match.url}')
+
+
 def guest_is_refused(scene: Scene) -> str:
     match = scene.matches[3]
     source = comment(scene, "guest", match, "/reject")
@@ -337,10 +373,14 @@ STEPS = [
     Step("stage matches", stage_samples),
     Step("approve by label", approve_by_label),
     Step("reject by comment", reviewer_comments(1, "/reject too far away", "rejected")),
-    Step("approve by command", reviewer_comments(2, "/accept", "approved")),
+    Step("approve from Slack", approve_from_slack),
     Step("guest is refused", guest_is_refused),
     Step("approve by emoji", approve_by_emoji),
     Step("send", reviewer_comments(0, "/send", "sent")),
+    Step("a reply", after_sending(0, "/reply They would like to talk on Thursday", "sent", "reply")),
+    Step("an interview", after_sending(0, "/interview tomorrow 10:00 with the hiring manager; video call",
+                                       "interview", "interview")),
+    Step("an offer", after_sending(0, "/offer 95 €/h, start in January, 6 months", "offer", "offer")),
     Step("stop the bot", stop_bot),
     Step("change while the bot is down", change_while_down),
     Step("restart and catch up", restart_bot),

@@ -44,6 +44,7 @@ class IssueChange:
     state_event: str | None = None  # "close" | "reopen"
     confidential: bool | None = None
     duplicated_to_id: int | None = None  # `/duplicate #N`: the other issue's id
+    due_date: str | None = None  # YYYY-MM-DD; "" clears it
 
     def is_empty(self) -> bool:
         return self == IssueChange()
@@ -161,6 +162,10 @@ def apply_change(
     if change.duplicated_to_id is not None and change.duplicated_to_id != issue.duplicated_to_id:
         record("duplicated_to_id", issue.duplicated_to_id, change.duplicated_to_id)
         issue.duplicated_to_id = change.duplicated_to_id
+
+    if change.due_date is not None and (change.due_date or None) != issue.due_date:
+        record("due_date", issue.due_date, change.due_date or None)
+        issue.due_date = change.due_date or None
 
     edited = False
     for key in ("title", "description", "confidential"):

@@ -33,6 +33,7 @@ class User:
     created_at: str
     is_admin: bool = False
     state: str = "active"  # "active" | "blocked"
+    public_email: str | None = None  # shown on the profile; found by anyone's exact search
 
 
 @dataclass
@@ -107,6 +108,7 @@ class Issue:
     last_edited_at: str | None = None
     last_edited_by_id: int | None = None
     duplicated_to_id: int | None = None  # the issue's id (not iid) `/duplicate` named
+    due_date: str | None = None  # YYYY-MM-DD
 
 
 @dataclass

@@ -28,7 +28,7 @@ from bot.web.server import shutdown_budget
 
 log = logging.getLogger(__name__)
 
-ROUTE_MODULES = ["bot.web.webhook", "bot.web.health", "bot.metrics", "bot.api"]
+ROUTE_MODULES = ["bot.web.webhook", "bot.web.health", "bot.metrics", "bot.api", "bot.actions"]
 NOTIFY_FLUSH_SECONDS = 30
 
 

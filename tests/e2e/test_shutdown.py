@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 
-import httpx
 
 from types import SimpleNamespace
 
@@ -14,7 +13,7 @@ from bot.sandbox.control import SandboxControl
 from bot.web.server import EXIT_MARGIN_SECONDS, shutdown_budget
 from tests.e2e.conftest import Scene
 from tests.e2e.test_review import by_comment, by_label
-from tests.support.botserver import install_hook_for, running_bot, serve_process, served_bot_settings
+from tests.support.botserver import install_hook_for, ready, running_bot, serve_process, served_bot_settings
 from tests.support.waiting import wait_until
 
 
@@ -22,7 +21,7 @@ def test_sigterm_lets_the_converge_in_hand_finish(sandbox, world, tmp_path):
     bot = serve_process(served_bot_settings(world), cwd=str(tmp_path),
                         env={"VORHOELLE_SERVER__SHUTDOWN_GRACE_SECONDS": "60"})
     scene = Scene(sandbox, world, bot, install_hook_for(bot, world))
-    wait_until(lambda: httpx.get(f"{bot.url}/health/ready").json()["catch_up"]["passes"],
+    wait_until(lambda: ready(bot.url).json()["catch_up"]["passes"],
                message="the start-up catch-up pass, so that only the webhook's converge runs")
     iid = scene.stage()
     with SandboxControl(sandbox.url, sandbox.root_token) as control:
@@ -53,7 +52,7 @@ def test_sigterm_during_a_converge_held_by_a_slow_gitlab_ends_within_the_grace(s
     bot = serve_process(served_bot_settings(world), cwd=str(tmp_path),
                         env={"VORHOELLE_SERVER__SHUTDOWN_GRACE_SECONDS": str(grace)})
     scene = Scene(sandbox, world, bot, install_hook_for(bot, world))
-    wait_until(lambda: httpx.get(f"{bot.url}/health/ready").json()["catch_up"]["passes"],
+    wait_until(lambda: ready(bot.url).json()["catch_up"]["passes"],
                message="the start-up catch-up pass, so that only the webhook's converge runs")
     iid = scene.stage()
     with SandboxControl(sandbox.url, sandbox.root_token) as control:

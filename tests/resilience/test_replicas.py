@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from tests.e2e.conftest import Scene
 from tests.resilience.conftest import comment, emoji, label, notified, notify_config, outbox_items, slack_items
-from tests.support.botserver import install_hook_for, serve_process, served_bot_settings
+from tests.support.botserver import API_TOKEN, install_hook_for, ready, serve_process, served_bot_settings
 from tests.support.waiting import wait_until
 
 BURST = int(os.environ.get("VORHOELLE_REPLICA_BURST", "200"))
@@ -44,13 +44,10 @@ def slack_total(slack) -> int:
 
 def settled(bot) -> bool:
     try:
-        ready = httpx.get(f"{bot.url}/health/ready", timeout=10).json()
+        details = ready(bot.url).json()
     except httpx.TransportError:
         return False
-    return ready.get("catch_up", {}).get("last_success") is not None and ready["queue"]["idle"]
-
-
-API_TOKEN = "made-up-api-token-for-replicas"
+    return details.get("catch_up", {}).get("last_success") is not None and details["queue"]["idle"]
 
 
 @pytest.fixture
@@ -58,7 +55,7 @@ def replicas(world, slack, outbox, tmp_path: Path):
     """Two `vorhoelle serve` processes on the world's project, each with a hook of its own."""
     config = tmp_path / "vorhoelle.yml"
     config.write_text(yaml.safe_dump({"notify": notify_config(slack, outbox)}))
-    env = {"VORHOELLE_CONFIG": str(config), "VORHOELLE_API_TOKEN": API_TOKEN}
+    env = {"VORHOELLE_CONFIG": str(config)}
     started = []
     try:
         for _ in range(2):
