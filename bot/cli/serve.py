@@ -37,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--host", help="address to listen on (default: server.host, 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port to listen on; 0 picks a free one (default: server.port, 8080)")
+    parser.add_argument("--port", type=int, help="port to listen on; 0 picks a free one (default: the PORT "
+                        "variable if set, as Cloud Run sets it, else server.port, 8080)")
     parser.set_defaults(func=run)
 
 
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     sock = listening_socket(*address)
     bot = ServedBot(args, sock, address, settings)
     loading = LoadingApp(bot.load)
-    bot.server = DrainingServer(loading)
+    bot.server = DrainingServer(loading, hard_exit=True)
     loading.on_failure = bot.server.stop_soon
     try:
         bot.server.run(sockets=[sock])
@@ -111,7 +112,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def chosen_address(args: argparse.Namespace, settings: Any) -> tuple[str, int]:
-    return args.host or settings.server.host, settings.server.port if args.port is None else args.port
+    """`--host`/`--port`, else `PORT` for the port, else the settings."""
+    from bot.config.files import platform_port
+
+    port = args.port if args.port is not None else platform_port()
+    return args.host or settings.server.host, settings.server.port if port is None else port
 
 
 @dataclass

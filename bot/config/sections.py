@@ -45,7 +45,7 @@ class ServerSettings(Section):
     max_parallel_issues: int = Field(4, ge=1)
     converge_spacing_seconds: float = Field(0.25, ge=0, le=60)
     converge_retry_seconds: float = Field(30, ge=0)
-    shutdown_grace_seconds: float = Field(10, ge=0)
+    shutdown_grace_seconds: float = Field(8, ge=0)
     metrics_token: SecretStr | None = None   # set: GET /metrics needs `Authorization: Bearer <it>`
 
     @field_validator("metrics_token", mode="before")
