@@ -27,6 +27,8 @@ SECRET_ENV: dict[str, tuple[str, ...]] = {
     "TWILIO_AUTH_TOKEN": ("notify", "channels", "whatsapp", "auth_token"),
     "SMTP_PASSWORD": ("notify", "channels", "email", "smtp", "password"),
     "IMAP_PASSWORD": ("replies", "imap", "password"),
+    "OAUTH_CLIENT_SECRET": ("settings_page", "oauth_client_secret"),
+    "SESSION_SECRET": ("settings_page", "session_secret"),
 }
 # Not secrets, but deployment details that belong with them in the environment.
 DEPLOYMENT_ENV: dict[str, tuple[str, ...]] = {
