@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from pydantic import SecretStr
 
 _EMOJI_NAME = re.compile(r"^[a-z0-9_+-]+$")
@@ -88,3 +90,14 @@ def unset_if_empty(value: Any) -> Any:
     would accept an empty token. `config check` reports it as not set."""
     text = value.get_secret_value() if isinstance(value, SecretStr) else value
     return None if isinstance(text, str) and not text.strip() else value
+
+
+def check_time_zone(value: str) -> str:
+    """An IANA time zone name the machine knows (`Europe/Berlin`, `UTC`)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{value!r} is not a known time zone; use an IANA name such as Europe/Berlin or UTC"
+        ) from None
+    return value
