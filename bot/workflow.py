@@ -507,6 +507,8 @@ def plan(
     stale = [s.label for s in workflow.states.values() if s.label != wanted and s.label in snapshot.labels]
     new_rounds = [o.happened for r in replies for o in r.outcomes if o.happened and o.happened["happened"] == "round"]
     due = next_round_day([*recorded_rounds, *new_rounds], workflow) if current == "interview" else None
+    if current in (workflow.initial_state, "approved"):
+        due = _apply_by(snapshot)   # the last day to apply, while it is still ahead of the match
     moved = [r for r in replies if r.kind == "transition"]
     return Plan(
         start_state=start,
@@ -520,6 +522,12 @@ def plan(
         due_date=due,
         change_due_date=due != snapshot.due_date,
     )
+
+
+def _apply_by(snapshot: IssueSnapshot) -> str | None:
+    """The match's `apply_by` (staged with it; YYYY-MM-DD), which stays the issue's due date."""
+    value = (snapshot.match_marker.data if snapshot.match_marker else {}).get("apply_by")
+    return value if isinstance(value, str) else None
 
 
 def next_round_day(rounds: Sequence[dict[str, Any]], workflow: WorkflowSettings) -> str | None:

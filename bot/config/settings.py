@@ -42,6 +42,7 @@ from bot.config.notify_sections import (
 from bot.config.sections import (
     ACCESS_LEVELS,
     CatchUpSettings,
+    FollowUpSettings,
     LoggingSettings,
     ServerSettings,
     StagingSettings,
@@ -74,6 +75,7 @@ class Settings(BaseSettings):
     workflow: WorkflowSettings
     staging: StagingSettings = StagingSettings()
     catch_up: CatchUpSettings = CatchUpSettings()
+    follow_up: FollowUpSettings = FollowUpSettings()
     notify: NotifySettings = NotifySettings()
     logging: LoggingSettings = LoggingSettings()
 
@@ -89,13 +91,13 @@ class Settings(BaseSettings):
         workflow = info.data.get("workflow")
         if workflow is None:
             return notify  # the workflow itself is wrong; that error is reported
-        known = ["staged", "refused", "reply", *sorted(workflow.states)]
+        known = ["staged", "refused", "reply", "reminder", *sorted(workflow.states)]
         for event in notify.events:
             if event not in known:
                 guess = difflib.get_close_matches(event, known, n=1)
                 hint = f"did you mean {guess[0]!r}? " if guess else ""
                 raise ValueError(
-                    f"events.{event} is not an event; {hint}Events: staged, refused, reply, and one per "
+                    f"events.{event} is not an event; {hint}Events: staged, refused, reply, reminder, and one per "
                     f"workflow state: {', '.join(sorted(workflow.states))}"
                 )
         return notify
