@@ -68,8 +68,11 @@ def _days(delta: timedelta) -> int:
 
 
 def _company(snapshot: IssueSnapshot) -> str:
-    match = snapshot.match_marker.data if snapshot.match_marker else {}
-    return str(match.get("provider") or match.get("title") or snapshot.title)
+    """Who the application went to, as the staged description says (templates escape it)."""
+    from bot.tracker.description import read_facts
+
+    facts = read_facts(snapshot.description or "")
+    return str(facts.get("provider") or facts.get("title") or snapshot.title)
 
 
 def review(snapshot: IssueSnapshot, settings: Settings, now: datetime) -> Reminder | None:
