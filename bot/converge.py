@@ -22,7 +22,7 @@ from bot import history, workflow
 from bot.gitlab_access import handling_event
 from bot.markers import parse_markers
 from bot.snapshot import IssueSnapshot, read_snapshot
-from bot.workflow import ApiAction, Reply
+from bot.workflow import FOLLOW_UP_KINDS, ApiAction, Reply
 
 __all__ = ["ApiAction", "ConvergeResult", "Effect", "converge_issue"]
 
@@ -133,6 +133,9 @@ def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction]) -> Conve
         detail = f"+{','.join(plan.add_labels)} -{','.join(plan.remove_labels)}"
         result.effects.append(Effect("labels", None, detail))
         logger.info("issue #%s: labels %s", iid, detail)
+    if any(r.kind in FOLLOW_UP_KINDS for r in plan.replies) and settings.follow_up.label not in snapshot.labels:
+        gitlab.update_labels(iid, add=[settings.follow_up.label])   # the reminder sweep finds it by this label
+        result.effects.append(Effect("labels", None, f"+{settings.follow_up.label}"))
     if plan.change_due_date:
         gitlab.edit_issue(iid, due_date=plan.due_date or "")
         result.effects.append(Effect("due_date", None, plan.due_date or "none"))

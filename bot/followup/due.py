@@ -171,7 +171,7 @@ def asked(snapshot: IssueSnapshot, now: datetime) -> list[Reminder]:
         if marker.kind == REMIND and _time(marker, "due") is not None and _time(marker, "due") <= now:
             found.append(Reminder(snapshot.iid, "remind", f"{REMINDER}:remind:{marker.source}",
                                   str(marker.data.get("text") or "you asked to be reminded"),
-                                  mention=marker.data.get("actor")))
+                                  mention=marker.data.get("username")))
     until = snoozed_until(snapshot)
     latest = next((m for m in reversed(snapshot.bot_markers) if m.kind == SNOOZE), None)
     if latest is not None and until is not None and until <= now:

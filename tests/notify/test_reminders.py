@@ -149,3 +149,54 @@ def test_an_interview_is_reminded_the_day_and_the_hour_before_in_local_time(make
     sweep(bot.runtime)
     expected = f"interview with the hiring manager {start:%a %d %b %Y}, 14:00 (Europe/Berlin)"
     assert [r["reason"] for r in reminders(bot)] == [expected, expected]
+
+
+def comment(bot, iid: int, body: str, user: str = "reviewer") -> None:
+    bot.world.clients[user].projects.get(bot.world.project_id).issues.get(iid).notes.create({"body": body})
+    converge_issue(bot.runtime, iid)
+
+
+def test_snooze_hides_a_match_then_brings_it_back_with_a_note(make_bot):
+    bot = make_bot()
+    snoozed, waiting = bot.stage(80, 75)
+    comment(bot, snoozed, "/snooze 1w")
+    assert bot.runtime.settings.follow_up.label in bot.snapshot(snoozed).labels
+    (note,) = [n for n in bot.snapshot(snoozed).notes if "Snoozed by" in n.body]
+
+    bot.clock.advance(days=3, hours=1)
+    assert [r.iid for r in sweep(bot.runtime).reminders] == [waiting]
+    bot.clock.advance(days=4)   # the week is over
+    report = sweep(bot.runtime)
+    # Back with a note, and back in the review reminders (both waited two periods now).
+    assert sorted((r.iid, r.kind) for r in report.reminders) == [
+        (snoozed, "review"), (snoozed, "snooze-over"), (waiting, "review")]
+    assert any("back from snooze" in n.body for n in bot.snapshot(snoozed).notes)
+    assert bot.runtime.settings.follow_up.label not in bot.snapshot(snoozed).labels
+    assert sweep(bot.runtime).reminders == []
+
+
+def test_remind_reminds_the_person_who_asked_once(make_bot):
+    bot = make_bot()
+    (iid,) = bot.stage(80)
+    bot.runtime.settings.follow_up.review_after_days = 30
+    comment(bot, iid, "/remind 2d call Anna about the rate")
+    bot.clock.advance(days=1, hours=23)
+    assert sweep(bot.runtime).reminders == []
+    bot.clock.advance(hours=2)
+    sweep(bot.runtime)
+    bot.start()
+    sweep(bot.runtime)
+    assert [r["reason"] for r in reminders(bot)] == ["call Anna about the rate"]
+    reviewer = bot.world.users["reviewer"]["username"]
+    assert any(n.body.startswith(f"@{reviewer} ") and "call Anna" in n.body for n in bot.snapshot(iid).notes)
+
+
+def test_snooze_and_remind_explain_what_they_cannot_read_or_allow(make_bot):
+    bot = make_bot()
+    (iid,) = bot.stage(80)
+    comment(bot, iid, "/snooze someday")
+    comment(bot, iid, "/snooze 3d", user="reporter")
+    notes = [n.body for n in bot.snapshot(iid).notes]
+    assert any("I did not set the snooze: cannot read 'someday'" in body for body in notes)
+    assert any("Only people with developer access or more may use `/snooze`" in body for body in notes)
+    assert bot.runtime.settings.follow_up.label not in bot.snapshot(iid).labels
