@@ -22,6 +22,7 @@ COMMANDS = [
     "remind",
     "import_csv",
     "export",
+    "report",
     "hook",
     "actions",
     "labels",
