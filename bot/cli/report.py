@@ -38,7 +38,7 @@ def text_report(figures: dict[str, Any]) -> str:
     lines += [f"  {r['step']:<14} {r['count']:>5}  {_pct(r['of_staged']):>9}  {_pct(r['conversion']):>9}"
               for r in figures["funnel"]]
     for title, key in (("source", "by_source"), ("provider", "by_provider"), ("score band", "by_score_band")):
-        lines += ["", f"By {title:<26} sent  replied  interview  median days to reply"]
+        lines += ["", f"By {title:<28}  sent  replied  interview  median days to reply"]
         lines += [f"  {r['group'][:30]:<30} {r['sent']:>4}  {_pct(r['response_rate']):>7}  "
                   f"{_pct(r['interview_rate']):>9}  {r['median_days_to_reply'] if r['median_days_to_reply'] is not None else '-':>8}"
                   for r in figures[key]] or ["  (nothing sent)"]
