@@ -28,10 +28,7 @@ class QuietHours(Section):
             raise ValueError(f"{value!r} is not a time of day; write it as HH:MM, e.g. \"22:00\"")
         return value.strip()
 
-    @field_validator("timezone")
-    @classmethod
-    def _is_known_zone(cls, value: str) -> str:
-        return check_time_zone(value)
+    _zone = field_validator("timezone")(check_time_zone)
 
 
 class EventRule(Section):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr
@@ -52,6 +51,17 @@ def check_state_names(states: dict[str, Any]) -> dict[str, Any]:
     return states
 
 
+def check_time_zone(value: str) -> str:
+    """An IANA time zone name (quiet hours, the lifecycle's typed times)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{value!r} is not a known time zone; use an IANA name such as Europe/Berlin or UTC"
+        ) from None
+    return value
+
+
 def check_username(value: str | None) -> str | None:
     """A GitLab username, which the bot @mentions."""
     if value is not None and not _USERNAME.match(value):
@@ -90,14 +100,3 @@ def unset_if_empty(value: Any) -> Any:
     would accept an empty token. `config check` reports it as not set."""
     text = value.get_secret_value() if isinstance(value, SecretStr) else value
     return None if isinstance(text, str) and not text.strip() else value
-
-
-def check_time_zone(value: str) -> str:
-    """An IANA time zone name the machine knows (`Europe/Berlin`, `UTC`)."""
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"{value!r} is not a known time zone; use an IANA name such as Europe/Berlin or UTC"
-        ) from None
-    return value
