@@ -64,4 +64,4 @@ def test_the_pages_command_builds_the_site(vorhoelle, tmp_path: Path, monkeypatc
     [argv] = commands("pages")
     result = vorhoelle(*argv)
     assert result.code == 0, result.err
-    assert sorted(os.listdir(tmp_path / "public")) == ["applications.csv", "dashboard.json", "index.html"]
+    assert sorted(os.listdir(tmp_path / "public")) == ["applications.csv", "dashboard.json", "index.html", "interviews.ics"]
