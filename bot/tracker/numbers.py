@@ -66,9 +66,8 @@ def score_band(app: Application) -> str:
 
 
 def source(app: Application) -> str:
-    """Where the posting was found: its link's host (`www.` dropped), else "unknown"."""
-    host = urlsplit(app.job.url).hostname or ""
-    return host.removeprefix("www.") or "unknown"
+    """Where the posting was found: its link's host (`www.` dropped); "" without a link."""
+    return (urlsplit(app.job.url).hostname or "").removeprefix("www.")
 
 
 def _days(delta: timedelta) -> float:
