@@ -22,6 +22,7 @@ from bot import history, workflow
 from bot.gitlab_access import handling_event
 from bot.markers import parse_markers
 from bot.snapshot import IssueSnapshot, read_snapshot
+from bot.status_issue import KIND as STATUS_KIND
 from bot.workflow import FOLLOW_UP_KINDS, ApiAction, Reply
 
 __all__ = ["ApiAction", "ConvergeResult", "Effect", "converge_issue"]
@@ -79,6 +80,8 @@ def _issue_lock(gitlab: Any, project: Any, iid: int) -> _IssueLock:
 
 
 def _skip_reason(snapshot: IssueSnapshot, settings: Any) -> str | None:
+    if any(marker.kind == STATUS_KIND for marker in snapshot.bot_markers):
+        return "the bot's status issue (bot/status_issue.py), whatever its labels"
     if not workflow.is_job_match(snapshot, settings.workflow):
         return "not a job-match issue"
     if snapshot.confidential and not settings.workflow.confidential.handle:

@@ -19,6 +19,7 @@ COMMANDS = [
     "stage",
     "list",
     "catch_up",
+    "reconcile",
     "remind",
     "import_csv",
     "export",

@@ -48,6 +48,7 @@ from bot.config.sections import (
     StagingSettings,
     WorkflowSettings,
 )
+from bot.config.review import ReviewSettings
 from bot.config.sources import NamedEnv, YamlSource
 from bot.config.trust import Verdict, looser, restrict
 from bot.config.values import unset_if_empty
@@ -78,6 +79,7 @@ class Settings(BaseSettings):
     follow_up: FollowUpSettings = FollowUpSettings()
     notify: NotifySettings = NotifySettings()
     logging: LoggingSettings = LoggingSettings()
+    review: ReviewSettings = ReviewSettings()
 
     @field_validator("gitlab_token", "webhook_secret", "webhook_signing_key", "api_token", mode="before")
     @classmethod
