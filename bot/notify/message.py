@@ -26,6 +26,7 @@ EVENT_TITLES = {
     "sent": ("application sent", "applications sent"),
     "pending": ("back to pending", "back to pending"),
     "refused": ("command refused", "commands refused"),
+    "reminder": ("reminder", "reminders"),
     "reply": ("reply received", "replies received"),
     "bounced": ("application mail bounced", "application mails bounced"),
     "no-reply": ("no reply yet", "no reply yet"),
