@@ -9,7 +9,7 @@
 # (refresh: `docker buildx imagetools inspect python:3.11-slim`, take the index digest).
 ARG PYTHON_IMAGE=python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7
 
-# --- build: install the bot and the channels the image ships (Slack, e-mail) into a venv --------
+# --- build: install the bot and the channels the image ships (Slack, e-mail, replies) into a venv --------
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/vorhoelle

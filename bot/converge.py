@@ -24,9 +24,9 @@ from bot.gitlab_access import handling_event
 from bot.markers import parse_markers
 from bot.snapshot import IssueSnapshot, read_snapshot
 from bot.status_issue import KIND as STATUS_KIND
-from bot.workflow import FOLLOW_UP_KINDS, ApiAction, Reply
+from bot.workflow import FOLLOW_UP_KINDS, ApiAction, MailAnswer, Reply
 
-__all__ = ["ApiAction", "ConvergeResult", "Effect", "converge_issue"]
+__all__ = ["ApiAction", "ConvergeResult", "Effect", "MailAnswer", "converge_issue"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,15 +96,17 @@ def converge_issue(
     *,
     event_uuid: str | None = None,
     api_actions: Sequence[ApiAction] = (),
+    mails: Sequence[MailAnswer] = (),
 ) -> ConvergeResult:
-    """Apply what is owed on issue `iid`; safe to run any number of times, from any thread."""
+    """Apply what is owed on issue `iid`; safe to run any number of times, from any thread.
+    `mails`: answers from the mailbox matched to this issue (bot/replies), recorded once each."""
     gitlab, settings = runtime.gitlab, runtime.settings
     issue_lock = _issue_lock(gitlab, settings.project, iid)
     with issue_lock.lock, handling_event(event_uuid):
-        return _converge(runtime, iid, api_actions)
+        return _converge(runtime, iid, api_actions, mails)
 
 
-def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction]) -> ConvergeResult:
+def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction], mails: Sequence[MailAnswer] = ()) -> ConvergeResult:
     """Read, plan, write notes, fix labels, hand over to the notifier: under the issue's lock."""
     gitlab, settings = runtime.gitlab, runtime.settings
     result = ConvergeResult(iid=iid)
@@ -116,7 +118,7 @@ def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction]) -> Conve
         return result
     access_level = cache(gitlab.access_level)
     plan = workflow.plan(snapshot, settings.workflow, access_level, api_actions,
-                         guard_send=_mails_applications(settings))
+                         guard_send=_mails_applications(settings), mails=mails)
     result.start_state, result.final_state = plan.start_state, plan.final_state
     closing = next((r for r in reversed(plan.replies) if r.kind == "transition"), None) if plan.close else None
     written: dict[int, Reply] = {}

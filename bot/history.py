@@ -101,6 +101,8 @@ def _part(outcome: Outcome, reply: Reply, snapshot: IssueSnapshot, workflow: Wor
         return render("notes/refusal.md.j2", **context)
     if outcome.kind in FOLLOW_UP_KINDS:
         return render("notes/follow_up.md.j2", **context, **_follow_up(outcome, workflow))
+    if outcome.kind == "mail":
+        return render("notes/mail_noted.md.j2", **context, step=(outcome.happened or {}).get("happened"))
     return render("notes/help.md.j2", **context, **_help_context(snapshot, workflow))
 
 
@@ -131,5 +133,7 @@ def note_body(
     notifier's `sending` markers (`intents`) for the messages about this note's event. With
     `close`, a `/close` line makes GitLab close the issue with the very note that says why."""
     parts = [Markup(_part(o, reply, snapshot, workflow).strip()) for o in reply.outcomes]
+    if reply.source.mail is not None:
+        parts.append(Markup(render("notes/mail.md.j2", **reply.source.mail).strip()))
     marker = Markup("\n".join([reply_marker(reply), *intents]))
     return render("notes/note.md.j2", parts=parts, marker=marker, close=close)

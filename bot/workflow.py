@@ -33,7 +33,7 @@ from bot.snapshot import IssueSnapshot, LabelEvent
 
 # Kinds of marker this module writes; only these record that a source was handled.
 FOLLOW_UP_KINDS = ("snooze", "remind")   # bot/followup reads their times back
-HISTORY_KINDS = frozenset({"transition", "refusal", "help", *FOLLOW_UP_KINDS})
+HISTORY_KINDS = frozenset({"transition", "refusal", "help", "mail", *FOLLOW_UP_KINDS})
 API_ACTIONS = {"approve": "approved", "reject": "rejected", "send": "sent"}
 # API actions that are comment commands of the lifecycle, built by the same registry.
 LIFECYCLE_ACTIONS = ("reply", "interview", "offer", "hired", "decline", "turned-down", "withdraw")
@@ -64,6 +64,28 @@ class ApiAction:
     username: str | None = None
     link: str | None = None  # the message the decision was made in
     expects: str | None = None  # the state the person saw; in any other, someone decided first
+
+
+@dataclass(frozen=True)
+class MailAnswer:
+    """A mail from the mailbox matched to this application (bot/replies): an answer moves the
+    match like `/reply`, a calendar REQUEST like `/interview`; automatic mail and bounces are
+    only noted (`noted`: "automatic" | "bounce"). `details` is what the history note shows."""
+
+    message_id: str
+    sender: str  # the sender as shown: name and address
+    at: datetime
+    summary: str | None = None  # the reply's summary, as `/reply <summary>` would give it
+    round_when: str | None = None  # an invitation's start, ISO 8601 with its offset
+    noted: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MailNoted:
+    """A mail recorded on the issue without moving it: an auto-reply or a bounce."""
+
+    what: str
 
 
 @dataclass(frozen=True)
@@ -101,11 +123,12 @@ class Source:
     actor: Actor
     at: datetime
     order: int
-    requests: tuple[Request | LabelsRemoved | SeveralStates | Reopened, ...]
+    requests: tuple[Request | LabelsRemoved | SeveralStates | Reopened | MailNoted, ...]
     covers: tuple[str, ...] = ()  # further sources handled with this one (label events of one edit)
     link: str | None = None
     internal: bool = False
     expects: str | None = None  # asks for nothing unless the match is still in this state
+    mail: dict[str, Any] | None = None  # channel "mail": sender, date, subject, excerpt, attachments
 
 
 @dataclass(frozen=True)
@@ -140,7 +163,7 @@ class Reply:
     @property
     def kind(self) -> str:
         kinds = {o.kind for o in self.outcomes}
-        return next(k for k in ("transition", "refusal", *FOLLOW_UP_KINDS, "help") if k in kinds)
+        return next(k for k in ("transition", "refusal", *FOLLOW_UP_KINDS, "help", "mail") if k in kinds)
 
     @property
     def mentions(self) -> bool:
@@ -320,6 +343,31 @@ def _api_sources(actions: Iterable[ApiAction], workflow: WorkflowSettings) -> li
     ]
 
 
+def _mail_request(mail: MailAnswer) -> Request | MailNoted:
+    if mail.noted:
+        return MailNoted(mail.noted)
+    if mail.round_when:
+        return MoveTo("interview", mail.summary, Happening("round", mail.round_when))
+    return MoveTo("sent", mail.summary, Happening("reply"))
+
+
+def _mail_sources(mails: Iterable[MailAnswer]) -> list[Source]:
+    """Mail matched to this application: the sender is no GitLab user, so no right is checked
+    (the operator switched the mailbox on); the source is the mail's Message-ID, recorded once."""
+    return [
+        Source(
+            id=source_id("mail", mail.message_id),
+            channel="mail",
+            actor=Actor(None, None, mail.sender),
+            at=mail.at,
+            order=0,
+            requests=(_mail_request(mail),),
+            mail=mail.details,
+        )
+        for mail in mails
+    ]
+
+
 def _final_marker(snapshot: IssueSnapshot, state: str) -> Marker | None:
     """The bot's record of the step into `state`, the latest one."""
     steps = [m for m in snapshot.bot_markers if m.kind == "transition" and m.data.get("to") == state]
@@ -347,7 +395,8 @@ def _reopen_source(snapshot: IssueSnapshot, workflow: WorkflowSettings, state: s
 
 
 def pending_sources(
-    snapshot: IssueSnapshot, workflow: WorkflowSettings, api_actions: Sequence[ApiAction] = ()
+    snapshot: IssueSnapshot, workflow: WorkflowSettings, api_actions: Sequence[ApiAction] = (),
+    mails: Sequence[MailAnswer] = (),
 ) -> list[Source]:
     """Sources the bot has not handled yet, oldest first."""
     handled = handled_sources(snapshot)
@@ -358,8 +407,9 @@ def pending_sources(
         + _note_sources(snapshot, workflow)
         + _award_sources(snapshot, workflow)
         + _api_sources(api_actions, workflow)
+        + _mail_sources(mails)
     )
-    channels = ("label", "comment", "emoji", "api", "slack", "whatsapp")
+    channels = ("label", "comment", "emoji", "api", "slack", "whatsapp", "mail")
     unhandled = [s for s in every if s.id not in handled]
     return first + sorted(unhandled, key=lambda s: (s.at, channels.index(s.channel), s.order))
 
@@ -488,6 +538,8 @@ def _outcome(
         return Outcome("transition", current, request.state)
     if isinstance(request, FollowUp):
         return _follow_up(request, current, source, workflow, access_level)
+    if isinstance(request, MailNoted):
+        return Outcome("mail", current, current, happened={"happened": request.what})
     if isinstance(request, Incomplete):
         return Outcome("refusal", current, current, "incomplete", text=request.usage)
     if isinstance(request, ShowHelp):
@@ -503,6 +555,7 @@ def plan(
     access_level: Callable[[int], int],
     api_actions: Sequence[ApiAction] = (),
     guard_send: bool = False,
+    mails: Sequence[MailAnswer] = (),
 ) -> Plan:
     """What is owed on this issue: notes for unhandled sources, then one label fix.
 
@@ -515,7 +568,7 @@ def plan(
     history_internal = snapshot.confidential and workflow.confidential.internal_history
     recorded_rounds = [m.data for m in snapshot.bot_markers if m.kind == "transition" and m.data.get("happened") == "round"]
     rounds = len(recorded_rounds)
-    for source in pending_sources(snapshot, workflow, api_actions):
+    for source in pending_sources(snapshot, workflow, api_actions, mails):
         outcomes: list[Outcome] = []
         for request in source.requests:
             outcome = _outcome(request, current, source, workflow, access_level, send_check)

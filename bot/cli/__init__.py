@@ -21,6 +21,7 @@ COMMANDS = [
     "catch_up",
     "reconcile",
     "remind",
+    "replies",
     "import_csv",
     "export",
     "report",

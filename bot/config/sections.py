@@ -197,6 +197,33 @@ class FollowUpSettings(Section):
     _label = field_validator("label")(check_label_name)
 
 
+class ImapSettings(Section):
+    host: str | None = None
+    port: int = Field(993, ge=1, le=65535)   # IMAP over TLS from the first byte
+    username: str | None = None
+    password: SecretStr | None = None         # best as VORHOELLE_IMAP_PASSWORD
+    mailbox: str = "INBOX"
+    ca_file: Path | None = None               # a private CA's certificate; default: the system's
+    timeout_seconds: float = Field(30, gt=0)
+
+
+class RepliesSettings(Section):
+    """Answers read from the mailbox and recorded on their application (bot/replies)."""
+
+    transport: Literal["off", "gmail", "imap"] = "off"
+    interval_minutes: float = Field(10, gt=0)
+    look_back_days: float = Field(14, gt=0)   # mail this old is read again after a restart
+    max_chars: int = Field(500, ge=0, le=5000)
+    record_body: bool = True
+    imap: ImapSettings = ImapSettings()
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "RepliesSettings":
+        if self.transport == "imap" and not (self.imap.host and self.imap.username and self.imap.password):
+            raise ValueError("replies.transport imap needs replies.imap.host, username and password")
+        return self
+
+
 class LoggingSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     format: Literal["auto", "json", "text"] = "auto"

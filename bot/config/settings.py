@@ -44,6 +44,7 @@ from bot.config.sections import (
     CatchUpSettings,
     FollowUpSettings,
     LoggingSettings,
+    RepliesSettings,
     ServerSettings,
     SettingsPageSettings,
     StagingSettings,
@@ -61,8 +62,8 @@ __all__ = [
 ]
 
 def notify_events(workflow: WorkflowSettings) -> list[str]:
-    """The events a `notify.events` rule can name: staged, refused, reply, reminder, one per state."""
-    return ["staged", "refused", "reply", "reminder", *sorted(workflow.states)]
+    """The events a `notify.events` rule can name: staged, refused, reply, bounced, reminder, one per state."""
+    return ["staged", "refused", "reply", "bounced", "reminder", *sorted(workflow.states)]
 
 
 class Settings(BaseSettings):
@@ -84,6 +85,7 @@ class Settings(BaseSettings):
     catch_up: CatchUpSettings = CatchUpSettings()
     follow_up: FollowUpSettings = FollowUpSettings()
     notify: NotifySettings = NotifySettings()
+    replies: RepliesSettings = RepliesSettings()
     logging: LoggingSettings = LoggingSettings()
     review: ReviewSettings = ReviewSettings()
     settings_page: SettingsPageSettings = SettingsPageSettings()

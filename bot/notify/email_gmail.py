@@ -23,26 +23,29 @@ def credentials_file(settings: EmailChannel) -> Path:
     return settings.gmail.token_file or settings.gmail.service_account_file
 
 
-def load_credentials(settings: EmailChannel) -> Any:
+def load_credentials(settings: EmailChannel, scopes: list[str] = SCOPES) -> Any:
     gmail = settings.gmail
     if gmail.token_file is not None:
         from google.oauth2.credentials import Credentials
 
-        return Credentials.from_authorized_user_file(str(gmail.token_file), scopes=SCOPES)
+        return Credentials.from_authorized_user_file(str(gmail.token_file), scopes=scopes)
     from google.oauth2 import service_account
 
     return service_account.Credentials.from_service_account_file(
-        str(gmail.service_account_file), scopes=SCOPES, subject=settings.sender
+        str(gmail.service_account_file), scopes=scopes, subject=settings.sender
     )
 
 
 class Gmail:
-    def __init__(self, settings: EmailChannel, *, credentials: Any = None):
+    """`scopes`: what the client asks for; sending by default, reading for the mailbox (bot/replies)."""
+
+    def __init__(self, settings: EmailChannel, *, credentials: Any = None, scopes: list[str] = SCOPES):
         if credentials is None and not credentials_file(settings).is_file():
             # Said at start-up, as when the client was built there; the rest waits for a send.
             raise FileNotFoundError(f"no Gmail credentials file at {credentials_file(settings)}")
         self.settings = settings
         self.credentials = credentials
+        self.scopes = scopes
 
     @cached_property
     def service(self) -> Any:
@@ -52,7 +55,7 @@ class Gmail:
 
         gmail = self.settings.gmail
         try:
-            credentials = self.credentials or load_credentials(self.settings)
+            credentials = self.credentials or load_credentials(self.settings, self.scopes)
         except (OSError, ValueError) as exc:  # unreadable, or not a token / service account file
             raise ChannelError(f"Gmail credentials cannot be loaded: {exc}", permanent=True) from exc
         return build(

@@ -28,6 +28,7 @@ EVENT_TITLES = {
     "refused": ("command refused", "commands refused"),
     "reminder": ("reminder", "reminders"),
     "reply": ("reply received", "replies received"),
+    "bounced": ("application mail bounced", "application mails bounced"),
     "no-reply": ("no reply yet", "no reply yet"),
     "interview": ("interview round", "interview rounds"),
     "offer": ("offer received", "offers received"),

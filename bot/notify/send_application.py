@@ -190,7 +190,10 @@ def send_application(
         log.warning("issue #%d: the application to %s was not sent: %s", snapshot.iid, application.to, exc)
         return ApplicationResult("failed", str(exc), application=application)
     repeat = {"possible_repeat": True} if possible_repeat else {}
-    gitlab.edit_note(snapshot.iid, note_id, _note(application, SENT, source, message_id=message_id, **repeat))
+    # The mail's own Message-ID too: answers name it in In-Reply-To (bot/replies), whatever id
+    # the transport reports (Gmail reports its own).
+    gitlab.edit_note(snapshot.iid, note_id, _note(application, SENT, source, message_id=message_id,
+                                                  mail_id=str(mail["Message-ID"]), **repeat))
     log.info("issue #%d: application mailed to %s, message id %s%s", snapshot.iid, application.to, message_id,
              " (may repeat an earlier attempt)" if possible_repeat else "")
     return ApplicationResult("sent", f"mailed to {application.to}", message_id, application)

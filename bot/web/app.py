@@ -80,6 +80,11 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await runtime.queue.start()
     app.state.catch_up = CatchUpLoop(runtime)
     tasks = [asyncio.create_task(app.state.catch_up.run(), name="catch-up")]
+    if runtime.settings.replies.transport != "off":  # the mailbox, read on its own timer
+        from bot.replies.loop import RepliesLoop
+
+        app.state.replies = RepliesLoop(runtime)
+        tasks.append(asyncio.create_task(app.state.replies.run(), name="replies"))
     if runtime.notifier is not None:
         flush = lambda: asyncio.to_thread(runtime.notifier.flush_due)  # noqa: E731
         tasks.append(asyncio.create_task(every(NOTIFY_FLUSH_SECONDS, flush), name="notify-flush"))

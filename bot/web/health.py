@@ -52,6 +52,7 @@ async def ready(request: Request) -> JSONResponse:
     except GitLabError as error:
         return answer(request, {"status": "not ready", "error": not_ready_reason(error), "detail": error.message}, 503)
     catch_up = getattr(request.app.state, "catch_up", None)
+    replies = getattr(request.app.state, "replies", None)
     queue = runtime.queue
     return answer(request, {
         "status": "ready",
@@ -59,6 +60,7 @@ async def ready(request: Request) -> JSONResponse:
         "project": project,
         "queue": {"idle": queue.idle, **queue.stats},
         "catch_up": catch_up.status() if catch_up else None,
+        "replies": replies.status() if replies else None,
     })
 
 

@@ -63,7 +63,8 @@ def test_the_lock_pins_every_runtime_dependency_the_image_installs():
 
     root = DOCKERFILE.parent
     project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
-    wanted = [*project["dependencies"], *project["optional-dependencies"]["slack"], *project["optional-dependencies"]["email"]]
+    extras = project["optional-dependencies"]
+    wanted = [*project["dependencies"], *extras["slack"], *extras["email"], *extras["replies"]]
     pinned = {}
     for line in (root / "requirements.lock").read_text().splitlines():
         if "==" in line and not line.startswith((" ", "#")):

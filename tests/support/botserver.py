@@ -211,9 +211,10 @@ def bot_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def run_vorhoelle(settings: Settings, *args: str, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
-    """One `vorhoelle …` command to its end, configured like `settings`."""
-    return subprocess.run([sys.executable, "-m", "bot", *args], env=_environment(bot_env(settings)),
+def run_vorhoelle(settings: Settings, *args: str, cwd: str | None = None,
+                  env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """One `vorhoelle …` command to its end, configured like `settings` (`env` adds variables)."""
+    return subprocess.run([sys.executable, "-m", "bot", *args], env=_environment({**bot_env(settings), **(env or {})}),
                           capture_output=True, text=True, timeout=120, cwd=cwd)
 
 
