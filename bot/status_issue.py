@@ -162,23 +162,35 @@ class StatusIssue:
         return loaded
 
     def _load(self) -> Loaded:
-        bot_id = self.gitlab.bot_user.id
-        issues = [issue for issue in self.gitlab.iter_issues(labels=[LABEL], state="all", order_by="created_at")
-                  if (issue.get("author") or {}).get("id") == bot_id]
+        issues = self._status_issues()
         if not issues:
             if any(label.get("name") == LABEL for label in self.gitlab.labels()):
                 return Loaded(Record(), f"no status issue labelled {LABEL} made by the bot is visible "
                                         "(deleted, or the bot can no longer see it)")
             return Loaded(Record(), first_run=True)
-        self.iid = int(issues[0]["iid"])
-        for note in self.gitlab.notes(self.iid):
+        self.iid = issues[0]
+        found = self._record_note(self.iid)
+        if found is None:
+            return Loaded(Record(), f"the status issue #{self.iid} has no note of the bot's holding the watermark")
+        self.note_id, data = found
+        return Loaded(Record.from_json(data))
+
+    def _status_issues(self) -> list[int]:
+        """The iids of the bot's status issues, oldest first: the oldest is the one that counts."""
+        bot_id = self.gitlab.bot_user.id
+        return [int(issue["iid"]) for issue in self.gitlab.iter_issues(labels=[LABEL], state="all", order_by="created_at")
+                if (issue.get("author") or {}).get("id") == bot_id]
+
+    def _record_note(self, iid: int) -> tuple[int, dict[str, Any]] | None:
+        """The bot's own note on issue `iid` holding the record, and the record's data."""
+        bot_id = self.gitlab.bot_user.id
+        for note in self.gitlab.notes(iid):
             if (note.get("author") or {}).get("id") != bot_id or note.get("system"):
                 continue
             for marker in parse_markers(note.get("body")):
                 if marker.kind == KIND and marker.source == SOURCE:
-                    self.note_id = int(note["id"])
-                    return Loaded(Record.from_json(marker.data))
-        return Loaded(Record(), f"the status issue #{self.iid} has no note of the bot's holding the watermark")
+                    return int(note["id"]), marker.data
+        return None
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -213,4 +225,21 @@ class StatusIssue:
             issue = self.gitlab.create_issue(TITLE, render("status/issue.md.j2"), [LABEL], confidential=True)
             self.iid = int(issue["iid"])
             log.info("made the status issue #%s (%s)", self.iid, issue.get("web_url"))
+            if self._keep_the_older():
+                return self._write(body)
         self.note_id = int(self.gitlab.create_note(self.iid, body)["id"])
+
+    def _keep_the_older(self) -> bool:
+        """After making a status issue: when another replica made one at the same moment, close
+        this younger one and write to the older, as every replica's `load` reads the oldest.
+        True when the older one already holds a record note (then `self.note_id` is set)."""
+        oldest = self._status_issues()[0]
+        if oldest == self.iid:
+            return False
+        self.gitlab.edit_issue(self.iid, state_event="close")
+        log.info("closed the status issue #%s: #%s, made at the same moment by another replica, counts",
+                 self.iid, oldest)
+        self.iid = oldest
+        found = self._record_note(oldest)
+        self.note_id = found[0] if found else None
+        return found is not None

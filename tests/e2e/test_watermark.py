@@ -106,13 +106,17 @@ def test_the_ci_templates_catch_up_starts_from_the_watermark_too(sandbox, world,
 
 
 def through_the_template(sandbox, world, move_clocks, outbox: Path, capsys) -> None:
-    [catch_up] = commands("vorhoelle-catch-up")
+    job = commands("vorhoelle-catch-up")  # catch-up, then the reminders due
+    assert job[0][0] == "catch-up"
 
     def scheduled_pipeline() -> str:
-        code = main(catch_up)
-        out = capsys.readouterr().out
-        assert code == 0, out
-        return out
+        said = []
+        for argv in job:
+            code = main(argv)
+            out = capsys.readouterr().out
+            assert code == 0, out
+            said.append(out)
+        return "".join(said)
 
     scene = Scene(sandbox, world)
     move_clocks(-PAUSE)
@@ -129,7 +133,12 @@ def through_the_template(sandbox, world, move_clocks, outbox: Path, capsys) -> N
     assert [scene.state_labels(iid) for iid in iids] == [{label} for _, label in CHANGES]
     assert [len(scene.history(iid)) for iid in iids] == [1] * len(iids)
     expected_events = {(iid, label.split("/")[1]) for iid, (_, label) in zip(iids, CHANGES)}
-    assert notified(outbox) == Counter(dict.fromkeys(expected_events, 1))
+    # `vorhoelle remind` reads the wall clock: to it the matches staged on the sandbox's moved
+    # clock waited 10 days for review, which it says once per issue, never again
+    told = notified(outbox)
+    reminders = Counter({key: n for key, n in told.items() if key[1] == "reminder"})
+    assert told - reminders == Counter(dict.fromkeys(expected_events, 1))
+    assert set(reminders.values()) <= {1}
 
     assert main(["status"]) == 0
     status = capsys.readouterr().out
