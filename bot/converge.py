@@ -11,8 +11,6 @@ are always re-derivable from it.
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -20,6 +18,7 @@ from typing import Any
 
 from bot import history, workflow
 from bot.gitlab_access import handling_event
+from bot.issue_lock import issue_lock
 from bot.markers import parse_markers
 from bot.snapshot import IssueSnapshot, read_snapshot
 from bot.workflow import ApiAction, Reply
@@ -53,31 +52,6 @@ class ConvergeResult:
         return next((r for r in self.replies if r.source.id == source), None)
 
 
-class _IssueLock:
-    """A lock for one issue; weakly held in `_ISSUE_LOCKS`, so it lives only while in use."""
-
-    __slots__ = ("lock", "__weakref__")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-
-
-_ISSUE_LOCKS: weakref.WeakValueDictionary[tuple[str, str, int], _IssueLock] = weakref.WeakValueDictionary()
-_ISSUE_LOCKS_GUARD = threading.Lock()
-
-
-def _issue_lock(gitlab: Any, project: Any, iid: int) -> _IssueLock:
-    """The queue runs one converge per issue at a time, but the REST API converges in a thread
-    of its own: two converges reading the same snapshot would both write the note owed for one
-    source. So converges of one issue take turns in this process, whoever asks."""
-    key = (str(getattr(gitlab, "url", "")), str(project), iid)
-    with _ISSUE_LOCKS_GUARD:
-        holder = _ISSUE_LOCKS.get(key)
-        if holder is None:
-            holder = _ISSUE_LOCKS[key] = _IssueLock()
-        return holder
-
-
 def _skip_reason(snapshot: IssueSnapshot, settings: Any) -> str | None:
     if not workflow.is_job_match(snapshot, settings.workflow):
         return "not a job-match issue"
@@ -95,8 +69,8 @@ def converge_issue(
 ) -> ConvergeResult:
     """Apply what is owed on issue `iid`; safe to run any number of times, from any thread."""
     gitlab, settings = runtime.gitlab, runtime.settings
-    issue_lock = _issue_lock(gitlab, settings.project, iid)
-    with issue_lock.lock, handling_event(event_uuid):
+    held = issue_lock(gitlab, settings.project, iid)
+    with held.lock, handling_event(event_uuid):
         return _converge(runtime, iid, api_actions)
 
 

@@ -327,6 +327,7 @@ class NotifySettings(_Section):
     admin_channel: str | None = None
     max_age_days: float = Field(7, gt=0)     # older events are history, not news
     notes_per_minute: int = Field(50, ge=1)  # GitLab.com allows 60 note creations a minute
+    own_actions: bool = False                # also tell the reviewer of the steps they took themselves
     owed_label: str = "vorhoelle/notify-owed"
     events: dict[str, EventRule] = {}
     channels: NotifyChannels = NotifyChannels()
