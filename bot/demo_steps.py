@@ -35,15 +35,14 @@ PEOPLE = (
     ("guest", "guest", "Gus Guest", 10),
     ("bot", DEMO_BOT, "Vorhölle Bot", 40),  # maintainer: it installs its own webhook
 )
-NOTE_KINDS = ("history", "delivery record", "to-do")
+NOTE_KINDS = ("history", "delivery record")
 
 
 def note_kind(body: str) -> str:
-    """What a note of the bot is for, by its markers: history, a to-do mention, or a delivery record."""
+    """What a note of the bot is for, by its markers: history (with the outcome of its
+    notifications), or the record of a message with no history note of its own."""
     kinds = {marker.kind for marker in parse_markers(body)}
-    if kinds & HISTORY_KINDS:
-        return "history"
-    return "to-do" if "todo" in kinds else "delivery record"
+    return "history" if kinds & HISTORY_KINDS else "delivery record"
 
 
 @dataclass(frozen=True)
@@ -121,10 +120,14 @@ class Scene:
         return poll(recorded, f"{kind} note by the bot on #{match.iid} with only {self.label(state)} on")
 
     def answered(self, match: Staged, sources: set[str], state: str) -> str:
-        """Wait for the bot's transition note and its console notification; say what it recorded."""
+        """Wait for the bot's transition note and, for a step the reviewer did not take
+        themselves, its console notification; say what it recorded."""
         marker = self.record(match, sources, "transition", state)
+        step = f"the bot records {marker.data.get('from')} → {marker.data.get('to')} in a note"
+        if marker.data.get("username") == self.people["reviewer"].username:
+            return f"{step}; nobody is told: the reviewer did it (notify.own_actions)"
         poll(lambda: self.outbox.message_for(state, marker.source), f"console notification that #{match.iid} is {state}")
-        return f"the bot records {marker.data.get('from')} → {marker.data.get('to')} in a note and notifies"
+        return f"{step} and notifies"
 
     # -- the end ---------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from bot.sandbox.errors import unprocessable
 from bot.sandbox.labels import ensure_label, valid_label_name
 from bot.sandbox.payloads import hook_assignee, hook_label, hook_time
 from bot.sandbox.store import Issue, LabelEvent, Project, User
-from bot.sandbox.todos import todos_for_assignees, todos_for_mentions
+from bot.sandbox.todos import done_by_acting, todos_for_assignees, todos_for_mentions
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +168,7 @@ def apply_change(
 
     if not changes:
         return changes
+    done_by_acting(sandbox, actor, issue)
     if edited:
         record("last_edited_at", hook_time(issue.last_edited_at), hook_time(now))
         record("last_edited_by_id", issue.last_edited_by_id, actor.id)
