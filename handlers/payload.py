@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from handlers.router import HookContext, Ignore, Payload
+from bot.handlers.router import HookContext, Ignore, Payload
 
 
 def dig(payload: Any, *keys: str) -> Any:

@@ -11,7 +11,7 @@ application or a refused command are news, not work.
 from __future__ import annotations
 
 from bot.notify.owed import STAGED, Owed, family
-from bot.settings import Settings, WorkflowSettings
+from bot.config.settings import Settings, WorkflowSettings
 
 TODO = "gitlab_todo"
 

@@ -16,7 +16,7 @@ from bot import metrics
 from bot.notify.channel import Channel, ChannelError, Receipt
 from bot.notify.message import Message
 from bot.notify.owed import family
-from bot.settings import RetrySettings
+from bot.config.settings import RetrySettings
 
 log = logging.getLogger(__name__)
 

@@ -47,7 +47,7 @@ from bot.notify.owed import SENDING, STAGED, Owed, Recorded, family, marker_time
 from bot.notify.pacing import NotePacer
 from bot.notify.records import Home, RecordWriter, delivery_marker, marker_text
 from bot.notify.watch import NOTIFICATIONS, HealthWatch
-from bot.settings import Settings
+from bot.config.settings import Settings
 from bot.snapshot import IssueSnapshot, read_snapshot
 
 log = logging.getLogger(__name__)

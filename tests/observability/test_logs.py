@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from bot.logs import configure_logging
-from bot.settings import load_settings
+from bot.config.settings import load_settings
 
 # Made up, in the real shapes the redaction must recognise; joined at run time so that secret
 # scanners reading the source do not take them for leaked tokens.
@@ -65,11 +65,11 @@ def test_gitlab_shaped_tokens_are_hidden_even_when_not_configured():
 def test_a_terminal_gets_readable_lines_and_the_level_is_honoured():
     stream = Terminal()
     configure_logging(load_settings(logging={"level": "warning"}), stream)
-    log = logging.getLogger("bot.webhook")
+    log = logging.getLogger("bot.web.webhook")
     log.info("not shown")
     log.warning("webhook Note Hook: refused", extra={"event": "Note Hook", "outcome": "unauthorized"})
     [line] = stream.getvalue().splitlines()
-    assert line.endswith("WARNING bot.webhook  webhook Note Hook: refused  event=Note Hook outcome=unauthorized")
+    assert line.endswith("WARNING bot.web.webhook  webhook Note Hook: refused  event=Note Hook outcome=unauthorized")
 
 
 def test_configuring_twice_keeps_one_handler():
