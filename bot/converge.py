@@ -18,7 +18,7 @@ from typing import Any
 
 from bot import history, workflow
 from bot.gitlab_access import handling_event
-from bot.issue_lock import issue_lock
+from bot.issue_lock import holding
 from bot.markers import parse_markers
 from bot.snapshot import IssueSnapshot, read_snapshot
 from bot.workflow import ApiAction, Reply
@@ -69,8 +69,7 @@ def converge_issue(
 ) -> ConvergeResult:
     """Apply what is owed on issue `iid`; safe to run any number of times, from any thread."""
     gitlab, settings = runtime.gitlab, runtime.settings
-    held = issue_lock(gitlab, settings.project, iid)
-    with held.lock, handling_event(event_uuid):
+    with holding(gitlab, settings.project, iid), handling_event(event_uuid):
         return _converge(runtime, iid, api_actions)
 
 

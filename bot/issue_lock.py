@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -36,3 +38,11 @@ def issue_lock(gitlab: Any, project: object, iid: int) -> _IssueLock:
         if holder is None:
             holder = _LOCKS[key] = _IssueLock()
         return holder
+
+
+@contextmanager
+def holding(gitlab: Any, project: object, iid: int) -> Iterator[None]:
+    """Hold issue `iid`'s lock for the `with` block (the lock lives as long as someone holds it)."""
+    held = issue_lock(gitlab, project, iid)
+    with held.lock:
+        yield

@@ -27,7 +27,7 @@ from markupsafe import Markup
 
 from bot.gitlab_access import GitLabError
 from bot.history import mention
-from bot.issue_lock import issue_lock
+from bot.issue_lock import holding
 from bot.markers import Marker, parse_markers, render_marker
 from bot.notify.delivery import SendResult
 from bot.notify.owed import NOTIFIED, SENDING, STAGED, UNSENT, DeliveryKey, Owed, delivery_key, event_of, family
@@ -152,7 +152,7 @@ class RecordWriter:
         self._unsaved: dict[tuple[int, Home], list[Marker]] = {}   # records GitLab refused, to retry
 
     def lock(self, iid: int) -> Any:
-        return issue_lock(self.gitlab, self.project(), iid).lock
+        return holding(self.gitlab, self.project(), iid)
 
     def write_intents(self, snapshot: IssueSnapshot, items: Sequence[Owed], round_id: str) -> dict[DeliveryKey, Home]:
         """The `sending` markers of `items` in their home notes (the record note is created

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime, timezone
 
 import httpx
 import pytest
@@ -78,3 +79,21 @@ def test_a_reviewers_approval_reaches_slack_once(sandbox, world, slack, tmp_path
 
     subjects = [m["text"] for m in slack.messages()]
     assert subjects == ["[Vorhölle] New job match: 92% SRE Lead", "[Vorhölle] Approved: 92% SRE Lead"]
+
+
+@pytest.mark.timeout(120)
+def test_quiet_hours_pushed_in_the_project_file_hold_the_next_message(sandbox, world, slack, tmp_path):
+    settings = served_bot_settings(world, notify=notify_settings(slack, tmp_path))
+    with running_bot(settings) as bot:
+        install_hook_for(bot, world)
+        (staged,) = stage_cycle(bot.runtime, [Match(title="SRE Lead", score=92, url="https://jobs.example.com/sre")])
+        hour = datetime.now(timezone.utc).hour
+        quiet = f"notify:\n  quiet_hours: {{start: '{(hour - 1) % 24:02d}:00', end: '{(hour + 2) % 24:02d}:00', timezone: UTC}}\n"
+        world.project("maintainer").files.create({"file_path": ".vorhoelle.yml", "branch": "main",
+                                                  "commit_message": "Quiet at night", "content": quiet})
+        wait_until(lambda: bot.runtime.settings.notify.quiet_hours is not None, message="the pushed quiet hours")
+        world.project("maintainer").issues.get(staged.iid, lazy=True).notes.create({"body": "/accept"})
+        owed = bot.runtime.settings.notify.owed_label
+        wait_until(lambda: owed in bot.runtime.gitlab.get_issue(staged.iid)["labels"], message="the approval held")
+
+    assert [m["text"] for m in slack.messages()] == ["[Vorhölle] New job match: 92% SRE Lead"]
