@@ -253,6 +253,7 @@ class SmtpTransport(_Section):
     username: str | None = None
     password: SecretStr | None = None
     timeout_seconds: float = 30
+    ca_file: Path | None = None   # the CA that signed this server's certificate (else the system's trust store)
 
 
 class SendApplicationSettings(_Section):

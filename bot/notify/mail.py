@@ -1,15 +1,20 @@
 """E-mails as MIME messages: HTML with a plain-text alternative, optional attachments.
 
 Both e-mail transports (Gmail API, SMTP) send what this module builds, so a notification or an
-application looks the same whichever way it leaves.
+application looks the same whichever way it leaves. Every mail carries a `Date` (RFC 5322
+requires one). A subject that is not ASCII is folded here, by the older `email.header` encoder:
+Python 3.11's own folding drops the space between an ASCII word and an encoded one
+("94% Ingénieur" arrives as "94%Ingénieur").
 """
 
 from __future__ import annotations
 
 import mimetypes
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 from typing import Protocol, Sequence
 
 from bot.notify.message import Message
@@ -41,11 +46,13 @@ def compose(
     text: str,
     html: str | None = None,
     attachments: Sequence[Attachment] = (),
+    date: datetime | None = None,
 ) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = sender
     mail["To"] = ", ".join(to)
-    mail["Subject"] = subject
+    set_subject(mail, subject)
+    mail["Date"] = format_datetime(date or datetime.now(timezone.utc))
     mail["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     mail.set_content(text)
     if html is not None:
@@ -54,6 +61,14 @@ def compose(
         main, sub = attachment.mime_type
         mail.add_attachment(attachment.content, maintype=main, subtype=sub, filename=attachment.filename)
     return mail
+
+
+def set_subject(mail: EmailMessage, subject: str) -> None:
+    """The Subject header; a non-ASCII one encoded and folded with every space kept."""
+    if subject.isascii():
+        mail["Subject"] = subject
+    else:
+        mail.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
 
 
 def notification_mail(message: Message, *, sender: str, to: Sequence[str]) -> EmailMessage:

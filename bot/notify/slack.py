@@ -1,7 +1,8 @@
 """Slack: Block Kit messages through an incoming webhook or `chat.postMessage` (slack-sdk).
 
-One section block for the summary, one per match (score, linked title, event, provider,
-location), a "review pending" link last. Slack's limits are kept here, not hoped for: at most 50
+One section block for the summary, then per event a header ("New job matches", "Approved")
+and one section per match (score, linked title, provider, location, who and why), a "review
+pending" link last. Slack's limits are kept here, not hoped for: at most 50
 blocks (later items are summarised in one line) and 3,000 characters per section text.
 slack-sdk retries connection errors and sleeps `Retry-After` on 429 (`RateLimitErrorRetryHandler`);
 an incoming webhook never raises on an error answer, so its status and body are checked here.
@@ -38,14 +39,14 @@ def build_blocks(message: Message) -> list[dict[str, Any]]:
     head = [_section(message.render("summary.slack.j2"))]
     tail = [_section(message.render("review.slack.j2"))] if message.review_url else []
     room = MAX_BLOCKS - len(head) - len(tail)
-    items = list(message.items)
-    if len(items) > room:
-        shown, hidden = items[: room - 1], len(items) - (room - 1)
-        rest = [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {hidden} more"}]}]
-    else:
-        shown, rest = items, []
-    body = [_section(message.render("item.slack.j2", item=item)) for item in shown]
-    return head + body + rest + tail
+    body: list[dict[str, Any]] = []
+    for heading, items in message.groups:
+        body.append({"type": "header", "text": {"type": "plain_text", "text": cut(heading, 150)}})
+        body += [_section(message.render("item.slack.j2", item=item)) for item in items]
+    if len(body) > room:
+        hidden = sum(block["type"] == "section" for block in body[room - 1:])
+        body = body[: room - 1] + [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {hidden} more"}]}]
+    return head + body + tail
 
 
 def _retry_handlers() -> list[Any]:

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from bot import render
-from bot.escape import plain_title
+from bot.escape import cut, plain_title
 from bot.gitlab_access import GitLabError
 from bot.markers import Marker, parse_markers, render_marker, source_id
 from bot.staging.match import Attachment, Match, StageResult
@@ -144,6 +144,16 @@ def _safe_username(username: str) -> Markup:
     return Markup(username)
 
 
+MARKER_FACT_CHARS = 200
+
+
+def _shown_facts(match: Match) -> dict[str, str]:
+    """What a notification names beside the score (title, provider, location), as the match
+    gave them: the notifier reads them from the marker, and each channel escapes them itself."""
+    facts = {"title": match.title, "provider": match.provider, "location": match.location}
+    return {name: cut(value, MARKER_FACT_CHARS) for name, value in facts.items() if value}
+
+
 def render_description(
     settings: Settings, match: Match, attachments: Iterable[Attached], bot_username: str,
     carried: Iterable[Marker] = (), kept_facts: dict[str, Any] | None = None,
@@ -156,7 +166,7 @@ def render_description(
     """
     states = settings.workflow.states
     markers = [render_marker(MATCH_KIND, source_id(MATCH_KIND, match.key), **(kept_facts or {}),
-                             score=match.score, token=match.key_hash)]
+                             **_shown_facts(match), score=match.score, token=match.key_hash)]
     markers += [render_marker(m.kind, m.source, **m.data) for m in carried]
     context = {
         "match": match,

@@ -70,7 +70,8 @@ def test_a_state_change_is_announced_with_who_and_why(make_bot):
 
     last = bot.slack.messages()[-1]
     assert last["text"] == "[Vorhölle] Rejected: 88% Cloud Architect 1"
-    assert "by Rita Reviewer: too junior" in last["blocks"][1]["text"]["text"]
+    assert last["blocks"][1]["text"]["text"] == "Rejected"
+    assert "by Rita Reviewer: too junior" in last["blocks"][2]["text"]["text"]
     assert bot.notified(iid) == [("rejected", "console"), ("rejected", "slack"), ("staged", "console"), ("staged", "slack")]
 
 
@@ -163,8 +164,10 @@ def test_quiet_hours_across_midnight_hold_everything_for_one_digest_even_across_
     bot.notifier.flush_due()
 
     (digest,) = bot.slack.messages()
-    assert digest["text"] == "[Vorhölle] 2 new job matches, 1 approved — top: 94% Cloud Architect 1"
-    assert len(bot.slack_items()) == 3 and len(bot.outbox_entries()) == 1
+    # each match once, under its latest event: the first was staged and approved overnight
+    assert digest["text"] == "[Vorhölle] 1 new job match, 1 approved — top: 81% Cloud Architect 2"
+    assert [b["text"]["text"] for b in digest["blocks"] if b["type"] == "header"] == ["New job matches", "Approved"]
+    assert len(bot.slack_items()) == 2 and len(bot.outbox_entries()) == 1
     assert bot.notified(first) == [("approved", "console"), ("approved", "slack"), ("staged", "console"), ("staged", "slack")]
     assert not bot.has_owed_label(first) and not bot.has_owed_label(second)
 
@@ -249,7 +252,7 @@ def test_a_crash_after_the_history_note_leaves_its_intent_and_the_message_is_mar
     bot.notifier.on_converged(bot.snapshot(iid))
 
     last = bot.slack.messages()[-1]
-    assert last["text"] == "[Vorhölle] Rejected: 88% Cloud Architect 1"
+    assert last["text"] == "[Vorhölle] Rejected: 88% Cloud Architect 1 (may repeat)"
     assert "may repeat an earlier message" in last["blocks"][0]["text"]["text"]
     rejected = [m for m in bot.snapshot(iid).bot_markers if m.kind == "notified" and m.data["event"] == "rejected"]
     assert sorted((m.data["channel"], m.data["possible_repeat"]) for m in rejected) == [("console", True), ("slack", True)]
@@ -311,3 +314,13 @@ def test_an_issue_arriving_during_a_round_waits_in_memory_for_the_next_round_not
     assert not running.is_alive()
     assert bot.notified(second) == [("staged", "console"), ("staged", "slack")]
     assert len(bot.delivery_notes(second)) == 1 and not bot.has_owed_label(second)
+
+
+def test_a_message_names_provider_and_location_and_shows_an_address_as_written(make_bot):
+    bot = make_bot()
+    (iid,) = bot.stage(93, title="Platform Engineer for @nordlicht-team")
+
+    assert "＠nordlicht-team" in bot.snapshot(iid).title       # no mention in GitLab...
+    (line,) = bot.slack_items()                                   # ...but Slack shows it as written
+    assert "|Platform Engineer for @nordlicht-team 1>" in line and "Nordlicht Consulting GmbH · Berlin" in line
+    assert "for @nordlicht-team 1 — Nordlicht Consulting GmbH, Berlin" in bot.outbox_entries()[0]["text"]
