@@ -93,7 +93,7 @@ class Dispatcher:
         self._queue_lock = threading.Lock()    # guards `_queued`
         self._queued: dict[int, tuple[IssueSnapshot, bool]] = {}   # for the round after this one
         self._report: FlushReport | None = None
-        self.watch = HealthWatch(self.report_health, report_after=self.notify.retry.report_after_rounds)
+        self.watch = HealthWatch(self.report_health, report_after=lambda: self.notify.retry.report_after_rounds)
 
     @property
     def settings(self) -> Settings:
