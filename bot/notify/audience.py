@@ -10,8 +10,8 @@ application or a refused command are news, not work.
 
 from __future__ import annotations
 
-from bot.notify.owed import STAGED, Owed, family
 from bot.config.settings import Settings, WorkflowSettings
+from bot.notify.owed import STAGED, Owed, family
 
 TODO = "gitlab_todo"
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from bot.config.settings import Settings
 from bot.gitlab_access import GitLabError
 from bot.markers import Marker
 from bot.notify.audience import audience
@@ -47,7 +48,6 @@ from bot.notify.owed import SENDING, STAGED, Owed, Recorded, family, marker_time
 from bot.notify.pacing import NotePacer
 from bot.notify.records import Home, RecordWriter, delivery_marker, marker_text
 from bot.notify.watch import NOTIFICATIONS, HealthWatch
-from bot.config.settings import Settings
 from bot.snapshot import IssueSnapshot, read_snapshot
 
 log = logging.getLogger(__name__)
