@@ -131,7 +131,6 @@ class Dispatcher:
 
     def flush_due(self) -> FlushReport:
         """Deliver what was held and is due now (every 30 s in `serve`); say what happened."""
-        self._refresh_channels()
         quiet = self._quiet()
         if quiet is not None and quiet.is_quiet(self.clock()):
             return FlushReport(skipped=f"quiet hours ({quiet.describe()}): everything held waits")
@@ -184,7 +183,8 @@ class Dispatcher:
         return (settings.notify.channels, settings.staging.reviewer)
 
     def _refresh_channels(self) -> None:
-        """Rebuild the channels when a reload changed their settings."""
+        """Rebuild the channels when a reload changed their settings (a new dict: a round under
+        way keeps sending to the channels it began with)."""
         current = self._channel_settings(self.settings)
         if self._rebuild is None or current == self._built_for:
             return
@@ -200,11 +200,11 @@ class Dispatcher:
     def _run(self, snapshots: Sequence[IssueSnapshot], *, cycle: bool, wait: float) -> None:
         """Queue the issues, then run rounds until the queue is empty — unless another thread is
         running them, in which case it takes these next."""
-        self._refresh_channels()
         self._enqueue(snapshots, cycle)
         acquired = self._lock.acquire(timeout=wait) if wait else self._lock.acquire(blocking=False)
         while acquired:
             try:
+                self._refresh_channels()
                 rounds = self._take_queued() or [([], cycle)]   # nothing owed: GitLab answered all the same
                 while rounds:
                     for batch, batch_cycle in rounds:
@@ -244,11 +244,12 @@ class Dispatcher:
 
     def _round(self, snapshots: Sequence[IssueSnapshot], *, cycle: bool) -> None:
         now = self.clock()
+        channels = self.channels   # the round's own: a reload may replace them meanwhile
         due: list[tuple[IssueSnapshot, list[Owed]]] = []
         still_owed: set[int] = set()
         for snapshot in snapshots:
             ready, held = [], []
-            for item in self._owed(snapshot, now):
+            for item in self._owed(snapshot, now, channels=channels):
                 (ready if self._is_due(item, now, cycle) else held).append(item)
             if held:
                 still_owed.add(snapshot.iid)
@@ -256,16 +257,17 @@ class Dispatcher:
             if ready:
                 due.append((snapshot, ready))
         if due:
-            still_owed |= self._deliver(due)
+            still_owed |= self._deliver(due, channels)
         for snapshot in snapshots:
             self.records.set_owed_label(snapshot, self.notify.owed_label, snapshot.iid in still_owed)
 
-    def _owed(self, snapshot: IssueSnapshot, now: datetime, recorded: list[Recorded] | None = None) -> list[Owed]:
+    def _owed(self, snapshot: IssueSnapshot, now: datetime, recorded: list[Recorded] | None = None,
+              channels: Mapping[str, Channel] | None = None) -> list[Owed]:
         known, intents = self.memory.known(snapshot.iid)
         items = owed(
             recorded_in(snapshot) if recorded is None else recorded,
             rules=self.notify.events,
-            enabled=list(self.channels),
+            enabled=list(self.channels if channels is None else channels),
             now=now,
             max_age=timedelta(days=self.notify.max_age_days),
             delivered=known,
@@ -289,7 +291,7 @@ class Dispatcher:
                 return f"a new match waits {self.notify.batch_seconds:g} s for its staging cycle's summary"
         return None
 
-    def _deliver(self, due: list[tuple[IssueSnapshot, list[Owed]]]) -> set[int]:
+    def _deliver(self, due: list[tuple[IssueSnapshot, list[Owed]]], channels: Mapping[str, Channel]) -> set[int]:
         """Intents where none is on record yet, sends per channel in parallel, records. Returns
         issues still owing."""
         round_id = new_round_id()
@@ -314,7 +316,7 @@ class Dispatcher:
             for snapshot, item in entries:
                 by_channel.setdefault(item.channel, []).append((snapshot, item))
             with ThreadPoolExecutor(max_workers=max(1, len(by_channel)), thread_name_prefix="notify") as pool:
-                futures = {name: pool.submit(self._send_channel, name, group) for name, group in by_channel.items()}
+                futures = {name: pool.submit(self._send_channel, channels[name], group) for name, group in by_channel.items()}
                 results = {name: future.result() for name, future in futures.items()}
         finally:
             self.memory.landed(flight)
@@ -336,14 +338,14 @@ class Dispatcher:
             self.records.write_records(snapshot, mine, homes[snapshot.iid], rounds, round_id, self.health.failure_detail)
         return still_owed
 
-    def _send_channel(self, name: str, group: list[tuple[IssueSnapshot, Owed]]) -> list[tuple[IssueSnapshot, Owed, SendResult]]:
+    def _send_channel(self, channel: Channel, group: list[tuple[IssueSnapshot, Owed]]) -> list[tuple[IssueSnapshot, Owed, SendResult]]:
         """One message for the whole group (batch) or one per event; each entry's outcome."""
         template = self.settings.staging.title_template
         items = [(snapshot, owed_item, item_of(snapshot, owed_item, template)) for snapshot, owed_item in group]
         batches = [items] if self.notify.batch else [[entry] for entry in items]
         results = []
         for batch in batches:
-            result = self._send(self.channels[name], self._message([item for _, _, item in batch]))
+            result = self._send(channel, self._message([item for _, _, item in batch]))
             results += [(snapshot, owed_item, result) for snapshot, owed_item, _ in batch]
         return results
 

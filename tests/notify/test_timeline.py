@@ -134,3 +134,17 @@ def test_every_write_of_the_notifier_holds_the_issues_lock_like_the_converge(mak
     converge_issue(bot.runtime, iid)            # the history note's record
     assert checked.writes >= 5 and not bot.has_owed_label(iid)
     assert ("approved", "slack") in bot.notified(iid)
+
+
+def test_a_channel_enabled_by_a_reload_carries_the_next_message(make_bot, world):
+    bot = make_bot(channels={"slack": {"enabled": False}})
+    (iid,) = bot.stage(92)
+    assert bot.slack.messages() == []
+    channels = bot.runtime.settings.notify.channels
+    slack = channels.slack.model_copy(update={"enabled": True})
+    as_reviewer(bot, None, channels=channels.model_copy(update={"slack": slack}))
+
+    move(world, "maintainer", iid, "approved")
+    converge_issue(bot.runtime, iid)
+
+    assert [m["text"] for m in bot.slack.messages()] == ["[Vorhölle] Approved: 92% Cloud Architect 1"]
