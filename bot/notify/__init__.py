@@ -33,20 +33,20 @@ def mail_transport(settings: Settings) -> Any:
     return Smtp(email.smtp)
 
 
-def _email(settings: Settings) -> dict[str, Channel]:
+def _email(settings: Settings, clock: Clock) -> dict[str, Channel]:
     from bot.notify.mail import Email
 
     email = settings.notify.channels.email
-    return {"email": Email(mail_transport(settings), sender=email.sender, to=email.to)}
+    return {"email": Email(mail_transport(settings), sender=email.sender, to=email.to, clock=clock)}
 
 
-def _slack(settings: Settings) -> dict[str, Channel]:
+def _slack(settings: Settings, clock: Clock) -> dict[str, Channel]:
     from bot.notify.slack import Slack
 
     return {"slack": Slack(settings.notify.channels.slack)}
 
 
-def _whatsapp(settings: Settings) -> dict[str, Channel]:
+def _whatsapp(settings: Settings, clock: Clock) -> dict[str, Channel]:
     from bot.notify.whatsapp import targets
 
     return dict(targets(settings.notify.channels.whatsapp))
@@ -61,7 +61,7 @@ def build_channels(settings: Settings, gitlab: Any, clock: Clock = system_clock)
     for name, build in (("slack", _slack), ("email", _email), ("whatsapp", _whatsapp)):
         if getattr(configured, name).enabled:
             try:
-                channels |= build(settings)
+                channels |= build(settings, clock)
             except Exception as exc:  # a missing token file, an SDK not installed, ...
                 problems[name] = f"{type(exc).__name__}: {exc}"
                 log.error("notification channel %s is enabled but cannot start: %s", name, exc)

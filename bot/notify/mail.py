@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Protocol, Sequence
 
+from bot.notify.clock import Clock, system_clock
 from bot.notify.message import Message
 
 
@@ -71,13 +72,14 @@ def set_subject(mail: EmailMessage, subject: str) -> None:
         mail.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
 
 
-def notification_mail(message: Message, *, sender: str, to: Sequence[str]) -> EmailMessage:
+def notification_mail(message: Message, *, sender: str, to: Sequence[str], date: datetime | None = None) -> EmailMessage:
     return compose(
         sender=sender,
         to=to,
         subject=message.subject(),
         text=message.render("message.txt.j2"),
         html=message.render("message.html.j2"),
+        date=date,
     )
 
 
@@ -86,10 +88,11 @@ class Email:
 
     name = "email"
 
-    def __init__(self, transport: MailTransport, *, sender: str, to: Sequence[str]):
+    def __init__(self, transport: MailTransport, *, sender: str, to: Sequence[str], clock: Clock = system_clock):
         self.transport = transport
         self.sender = sender
         self.to = list(to)
+        self.clock = clock
 
     def send(self, message: Message) -> str:
-        return self.transport.deliver(notification_mail(message, sender=self.sender, to=self.to))
+        return self.transport.deliver(notification_mail(message, sender=self.sender, to=self.to, date=self.clock()))
