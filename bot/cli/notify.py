@@ -3,7 +3,7 @@
 `test` sends a test message on each enabled channel (or one) and prints, per channel, the
 service's receipt or why it failed — exit status 1 when any failed. `flush` delivers every
 message GitLab says is owed and due now (what a running bot does every 30 seconds) and prints
-what it delivered, held (and why) or failed — exit status 1 when a delivery failed. `application`
+what it delivered, held (and why) or failed — exit status 1 when a delivery or GitLab failed. `application`
 mails the application of a sent match (see bot/notify/send_application.py).
 """
 
@@ -44,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "each still owes, and deliver what is due now. Prints one line per message: "
             "delivered, held (quiet hours, a resting channel, a match waiting for its cycle) or "
             "failed, with why. Safe to run at any time: nothing already recorded as delivered "
-            "is sent again. Exit status 1 when a delivery failed."
+            "is sent again. Exit status 1 when a delivery or GitLab failed."
         ),
     )
     flush.set_defaults(func=run_flush)
@@ -86,6 +86,9 @@ def run_test(args: argparse.Namespace) -> int:
 
 def run_flush(args: argparse.Namespace) -> int:
     report = _dispatcher(args, need_gitlab=True).flush_due()
+    if report.error:
+        print(f"vorhoelle notify flush: {report.error}", file=sys.stderr)
+        return 1
     if report.skipped:
         print(f"nothing delivered: {report.skipped}")
         return 0

@@ -62,7 +62,8 @@ class FlushReport:
     delivered: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
-    skipped: str | None = None   # why the whole flush did nothing
+    skipped: str | None = None   # why the whole flush did nothing (quiet hours)
+    error: str | None = None     # GitLab failed: nothing could be read
 
 
 class Dispatcher:
@@ -140,7 +141,7 @@ class Dispatcher:
             snapshots = [read_snapshot(self.gitlab, iid) for iid in iids]
         except GitLabError as exc:
             self._gitlab_failed(exc)
-            return FlushReport(skipped=f"GitLab failed: {exc}")
+            return FlushReport(error=f"GitLab failed: {exc}")
         if snapshots:
             log.info("flushing held notifications of %d issue(s)", len(snapshots))
         report = self._report = FlushReport()

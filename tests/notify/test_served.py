@@ -130,3 +130,6 @@ def test_cli_notify_flush_says_what_it_delivered_held_or_skipped_and_why(make_bo
     assert flush(BATCH_SECONDS="0") == (0, [f"delivered  #{iid} staged → slack: ok"])
     assert flush() == (0, ["nothing owed"])
     assert bot.notified(iid) == [("staged", "console"), ("staged", "slack")]
+    monkeypatch.setenv("VORHOELLE_GITLAB_TOKEN", "not-a-valid-token")
+    assert main(["notify", "flush"]) == 1
+    assert "\nvorhoelle notify flush: GitLab failed: GitLab answered 401" in capsys.readouterr().err
