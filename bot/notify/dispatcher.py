@@ -13,9 +13,7 @@ Held messages (quiet hours, a staged match waiting for its cycle's summary, a fa
 are found again after a restart through a label, `vorhoelle/notify-owed` by default, that sits
 on an issue while something is owed on it: one `labels=` query finds every such issue however
 long ago it was held, and the label tells a person looking at the issue that a message is
-pending. Rounds run one at a time; an issue arriving while one runs waits in memory and the
-running round takes it next, without the label: were the process to die, the markers still say
-what is owed, and the start-up catch-up converges the issue again.
+pending. Rounds take turns (bot/notify/turns.py).
 
 Settings are read when used, from the running bot's current settings: a reload of the project's
 `.vorhoelle.yml` (quiet hours, batching, events, channels) applies to the next round. Channels
@@ -26,13 +24,12 @@ failing rests and is reported (bot/notify/channel_health.py) while the others ca
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from bot.config.settings import Settings
 from bot.gitlab_access import GitLabError
@@ -47,6 +44,7 @@ from bot.notify.message import Item, Message, item_of
 from bot.notify.owed import SENDING, STAGED, Owed, Recorded, family, marker_time, owed, recorded_in
 from bot.notify.pacing import NotePacer
 from bot.notify.records import Home, RecordWriter, delivery_marker, marker_text
+from bot.notify.turns import Turns
 from bot.notify.watch import NOTIFICATIONS, HealthWatch
 from bot.snapshot import IssueSnapshot, read_snapshot
 
@@ -90,9 +88,7 @@ class Dispatcher:
         self.memory = DeliveryMemory()
         self.records = RecordWriter(gitlab, lambda: self.settings.project,
                                     NotePacer(lambda: self.notify.notes_per_minute, sleep))
-        self._lock = threading.Lock()          # one round at a time
-        self._queue_lock = threading.Lock()    # guards `_queued`
-        self._queued: dict[int, tuple[IssueSnapshot, bool]] = {}   # for the round after this one
+        self.turns = Turns(self._guarded_round)
         self._report: FlushReport | None = None
         self.watch = HealthWatch(self.report_health, report_after=lambda: self.notify.retry.report_after_rounds)
 
@@ -199,40 +195,10 @@ class Dispatcher:
     # -- a round ----------------------------------------------------------------------------
 
     def _run(self, snapshots: Sequence[IssueSnapshot], *, cycle: bool, wait: float) -> None:
-        """Queue the issues, then run rounds until the queue is empty — unless another thread is
-        running them, in which case it takes these next."""
-        self._enqueue(snapshots, cycle)
-        acquired = self._lock.acquire(timeout=wait) if wait else self._lock.acquire(blocking=False)
-        while acquired:
-            try:
-                self._refresh_channels()
-                rounds = self._take_queued() or [([], cycle)]   # nothing owed: GitLab answered all the same
-                while rounds:
-                    for batch, batch_cycle in rounds:
-                        self._guarded_round(batch, cycle=batch_cycle)
-                    rounds = self._take_queued()
-            finally:
-                self._lock.release()
-            # Queued between the last take and the release: nobody else may have seen it.
-            acquired = bool(self._queued) and self._lock.acquire(blocking=False)
+        self.turns.run(snapshots, cycle=cycle, wait=wait)
 
-    def _enqueue(self, snapshots: Iterable[IssueSnapshot], cycle: bool) -> None:
-        """One entry per issue: the snapshot that knows more wins; a staging cycle's stays one."""
-        with self._queue_lock:
-            for snapshot in snapshots:
-                earlier, earlier_cycle = self._queued.get(snapshot.iid, (None, False))
-                if earlier is not None and _knows_more(earlier, snapshot):
-                    snapshot = earlier
-                self._queued[snapshot.iid] = (snapshot, cycle or earlier_cycle)
-
-    def _take_queued(self) -> list[tuple[list[IssueSnapshot], bool]]:
-        """Everything queued, as a staging cycle's round and a round of the rest."""
-        with self._queue_lock:
-            queued, self._queued = list(self._queued.values()), {}
-        rounds = [([s for s, c in queued if c == cycle], cycle) for cycle in (True, False)]
-        return [(batch, cycle) for batch, cycle in rounds if batch]
-
-    def _guarded_round(self, snapshots: Sequence[IssueSnapshot], *, cycle: bool) -> None:
+    def _guarded_round(self, snapshots: Sequence[IssueSnapshot], cycle: bool) -> None:
+        self._refresh_channels()
         try:
             self._round(snapshots, cycle=cycle)
             self.watch.ok(NOTIFICATIONS, "Notifications reach GitLab again.")
@@ -374,7 +340,3 @@ class Dispatcher:
 def new_round_id() -> str:
     return uuid.uuid4().hex[:12]
 
-
-def _knows_more(one: IssueSnapshot, other: IssueSnapshot) -> bool:
-    """Whether snapshot `one` of an issue was read after `other` (GitLab only adds notes)."""
-    return (one.updated_at, len(one.notes)) > (other.updated_at, len(other.notes))
