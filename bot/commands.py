@@ -25,6 +25,7 @@ class MoveTo:
 
     state: str
     text: str | None = None
+    confirmed: bool = False  # `/confirm-send`: the description as it stands was looked at
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,15 @@ def _reject(argument: str | None, workflow: WorkflowSettings) -> Request:
 @command("send", args="[note]", help="record that the application was sent")
 def _send(argument: str | None, workflow: WorkflowSettings) -> Request:
     return MoveTo("sent", argument)
+
+
+@command(
+    "confirm-send", args="[note]",
+    help="send after the bot asked because someone who may not send changed the recipient or draft "
+         "(for those who may send)",
+)
+def _confirm_send(argument: str | None, workflow: WorkflowSettings) -> Request:
+    return MoveTo("sent", argument, confirmed=True)
 
 
 @command("reopen-match", help="put the match back up for review (maintainers)")

@@ -20,13 +20,16 @@ from datetime import datetime, timezone
 from itertools import groupby
 
 from bot.commands import MoveTo, Request, ShowHelp, parse_commands
-from bot.markers import source_id
+from bot.markers import parse_markers, source_id
+from bot.send_check import Unseen, unseen_change
 from bot.config.settings import ACCESS_LEVELS, WorkflowSettings
 from bot.snapshot import IssueSnapshot, LabelEvent
 
 # Kinds of marker this module writes; only these record that a source was handled.
 HISTORY_KINDS = frozenset({"transition", "refusal", "help"})
 API_ACTIONS = {"approve": "approved", "reject": "rejected", "send": "sent"}
+SEND_STATE = "sent"
+UNSEEN = "unseen_changes"  # the refusal that holds a send until someone with the right confirms
 
 
 def _now() -> datetime:
@@ -91,6 +94,8 @@ class Outcome:
     had: str | None = None  # and the one the person has
     allowed: tuple[str, ...] = ()  # refusal forbidden: where the match can go from here
     unknown: str | None = None  # help: the verb we did not understand
+    unseen: Unseen | None = None  # refusal unseen_changes: what changed, and who changed it
+    editors_access: tuple[str, ...] = ()  # and the access each of `unseen.editors` has
 
 
 @dataclass(frozen=True)
@@ -292,12 +297,17 @@ def pending_sources(
 # -- the state machine --------------------------------------------------------------------
 
 
+SendCheck = Callable[[bool, int], "Unseen | None"]
+"""(confirmed, access needed) -> the description edits nobody with the right has seen."""
+
+
 def _move(
     request: MoveTo,
     current: str,
     source: Source,
     workflow: WorkflowSettings,
     access_level: Callable[[int], int],
+    send_check: SendCheck | None = None,
 ) -> Outcome | None:
     target = request.state
 
@@ -317,7 +327,34 @@ def _move(
         level = access_level(source.actor.user_id)
         if level < ACCESS_LEVELS[rule.min_access]:
             return refuse("no_right", needed=rule.min_access, had=access_name(level))
+    if target == SEND_STATE and send_check is not None:
+        unseen = send_check(request.confirmed, ACCESS_LEVELS[rule.min_access])
+        if unseen is not None:
+            access = tuple(access_name(access_level(person.id)) for person in unseen.editors)
+            return refuse(UNSEEN, needed=rule.min_access, unseen=unseen, editors_access=access)
     return Outcome("transition", current, target, text=request.text)
+
+
+def last_hold(snapshot: IssueSnapshot) -> datetime | None:
+    """When the bot last stopped a send to ask for a confirmation (the time of its note)."""
+    held = [
+        note.created_at for note in snapshot.notes
+        if note.author_id == snapshot.bot_user.id and not note.system
+        and any(m.kind == "refusal" and UNSEEN in m.data.get("refused", ()) for m in parse_markers(note.body))
+    ]
+    return max(held, default=None)
+
+
+def send_check_for(snapshot: IssueSnapshot, access_level: Callable[[int], int]) -> SendCheck:
+    """The check `send` passes before it moves the match: a plain send looks at every edit since
+    staging; a confirmation at the edits made after the bot's last question, which the person
+    confirming cannot have seen."""
+
+    def check(confirmed: bool, needed: int) -> Unseen | None:
+        since = (last_hold(snapshot) if confirmed else None) or snapshot.created_at
+        return unseen_change(snapshot, since, needed, access_level)
+
+    return check
 
 
 def _outcome(
@@ -326,9 +363,10 @@ def _outcome(
     source: Source,
     workflow: WorkflowSettings,
     access_level: Callable[[int], int],
+    send_check: SendCheck | None = None,
 ) -> Outcome | None:
     if isinstance(request, MoveTo):
-        return _move(request, current, source, workflow, access_level)
+        return _move(request, current, source, workflow, access_level, send_check)
     if isinstance(request, ShowHelp):
         return Outcome("help", current, current, unknown=request.unknown)
     if isinstance(request, SeveralStates):
@@ -341,8 +379,13 @@ def plan(
     workflow: WorkflowSettings,
     access_level: Callable[[int], int],
     api_actions: Sequence[ApiAction] = (),
+    guard_send: bool = False,
 ) -> Plan:
-    """What is owed on this issue: notes for unhandled sources, then one label fix."""
+    """What is owed on this issue: notes for unhandled sources, then one label fix.
+
+    `guard_send` (the bot mails the application on `send`): a send whose recipient or draft was
+    last changed by someone below send's right stops and asks instead (`UNSEEN`)."""
+    send_check = send_check_for(snapshot, access_level) if guard_send else None
     start = current = recorded_state(snapshot, workflow)
     replies: list[Reply] = []
     quiet: list[str] = []  # handled without a note; covered by the next marker
@@ -350,7 +393,7 @@ def plan(
     for source in pending_sources(snapshot, workflow, api_actions):
         outcomes: list[Outcome] = []
         for request in source.requests:
-            outcome = _outcome(request, current, source, workflow, access_level)
+            outcome = _outcome(request, current, source, workflow, access_level, send_check)
             if outcome is not None:
                 outcomes.append(outcome)
                 current = outcome.to_state if outcome.kind == "transition" else current

@@ -66,7 +66,9 @@ class ActionResponse(BaseModel):
                             "the same key is applied once.")
     action: str
     outcome: Literal["applied", "refused", "already handled"]
-    why: str | None = Field(None, description="Why the workflow refused: forbidden, no_right, already, ...")
+    why: str | None = Field(None, description=(
+        "Why the workflow refused: forbidden, no_right, already, ...; unseen_changes: the recipient or "
+        "draft was last changed by someone below send's right (confirm with `/confirm-send` in GitLab)"))
     match: MatchSummary = Field(description="The match after the action was applied (or refused).")
 
 

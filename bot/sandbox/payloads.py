@@ -193,7 +193,7 @@ def note_attributes(sandbox: Sandbox, project: Project, issue: Issue, note: Note
         "resolved_by_id": None,
         "resolved_by_push": None,
         "st_diff": None,
-        "system": False,
+        "system": note.system,
         "type": None if note.individual else "DiscussionNote",
         "updated_at": hook_time(note.updated_at),
         "updated_by_id": None,

@@ -120,6 +120,7 @@ class Note:
     discussion_id: str
     internal: bool = False
     individual: bool = True  # a plain comment, not a thread reply
+    system: bool = False  # written by GitLab itself ("changed the description"), authored by the actor
 
 
 @dataclass

@@ -23,10 +23,11 @@ from markupsafe import Markup
 from bot import render
 from bot.escape import cut, plain_title
 from bot.gitlab_access import GitLabError
-from bot.markers import Marker, parse_markers, render_marker, source_id
+from bot.markers import Marker, description_markers, parse_markers, render_marker, source_id
 from bot.staging.match import Attachment, Match, StageResult
 from bot.config.settings import Settings
 from bot.snapshot import read_snapshot
+from bot.staging.parts import read_parts
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ RESCORED_KIND = "rescored"
 DESCRIPTION_LIMIT = 1_000_000
 """GitLab takes 1,048,576 characters; the rest is headroom for its own rewriting."""
 ICONS = {"met": "✅", "partial": "⚠️", "missing": "❌"}
+_MARKER_SLOT = "<!-- vorhoelle:markers -->"
 _USERNAME = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.\-]*")
 # One cycle at a time per process, so two requests carrying the same new match cannot both
 # miss each other in GitLab and create it twice.
@@ -82,8 +84,7 @@ def match_marker(issue: dict[str, Any], bot_id: int) -> Marker | None:
     """The `match` marker of an issue the bot staged; None for anything else."""
     if (issue.get("author") or {}).get("id") != bot_id:
         return None
-    found = [m for m in parse_markers(issue.get("description")) if m.kind == MATCH_KIND]
-    return found[-1] if found else None
+    return next((m for m in description_markers(issue.get("description")) if m.kind == MATCH_KIND), None)
 
 
 def find_staged(gitlab: Any, match: Match) -> tuple[dict[str, Any], Marker] | None:
@@ -165,9 +166,6 @@ def render_description(
     row's company): a new rendering must not erase what another module remembered there.
     """
     states = settings.workflow.states
-    markers = [render_marker(MATCH_KIND, source_id(MATCH_KIND, match.key), **(kept_facts or {}),
-                             **_shown_facts(match), score=match.score, token=match.key_hash)]
-    markers += [render_marker(m.kind, m.source, **m.data) for m in carried]
     context = {
         "match": match,
         "facts": _facts(match),
@@ -177,14 +175,20 @@ def render_description(
         "labels": {name: state.label for name, state in states.items()},
         "emoji": settings.workflow.emoji,
         "bot": _safe_username(bot_username),
-        "marker": Markup("\n".join(markers)),
+        "marker": Markup(_MARKER_SLOT),
     }
     limit = settings.staging.max_field_chars
     while True:
         text = render.render("issue.md.j2", max_field_chars=limit, **context)
         if len(text) <= DESCRIPTION_LIMIT or limit <= 100:
-            return text
+            break
         limit //= 4
+    # The digests are of the parts as rendered (cut, escaped), read back the way `send` reads them.
+    staged = read_parts(text).digests()
+    markers = [render_marker(MATCH_KIND, source_id(MATCH_KIND, match.key), **(kept_facts or {}),
+                             **_shown_facts(match), score=match.score, token=match.key_hash, staged=staged)]
+    markers += [render_marker(m.kind, m.source, **m.data) for m in carried]
+    return text.replace(_MARKER_SLOT, "\n".join(markers))
 
 
 def score_label(settings: Settings, score: int) -> str | None:
@@ -290,7 +294,7 @@ def _facts_only_the_marker_knows(marker: Marker, match: Match) -> dict[str, Any]
     """The job facts of an old `match` marker (an imported row's company, employment type, ...)
     that the new match does not state: what the match does state is newer and wins."""
     stated = {name for name, value in match.model_dump().items() if value not in (None, "", [], {})}
-    own = {"score", "score_max", "token"}
+    own = {"score", "score_max", "token", "staged"}
     return {name: value for name, value in marker.data.items() if name not in own | stated}
 
 
@@ -326,7 +330,8 @@ def _rescore(cycle: _Cycle, match: Match, issue: dict[str, Any], marker: Marker)
         iid,
         title=issue_title(settings, match),
         description=render_description(settings, match, attached, cycle.bot_username,
-                                       [m for m in parse_markers(issue.get("description")) if m.kind != MATCH_KIND],
+                                       [m for m in description_markers(issue.get("description"))
+                                        if m.kind != MATCH_KIND],
                                        _facts_only_the_marker_knows(marker, match)),
         add_labels=",".join([new_label] if new_label else []),
         remove_labels=",".join(others),
