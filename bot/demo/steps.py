@@ -289,8 +289,9 @@ def guest_is_refused(scene: Scene) -> str:
     match = scene.matches[3]
     source = comment(scene, "guest", match, "/reject")
     marker = scene.record(match, {source}, "refusal", "pending")
+    poll(lambda: scene.outbox.message_for("refused", marker.source), f"console notification of the refusal on #{match.iid}")
     return (f'@guest comments "/reject" on #{match.iid} → the bot refuses ({", ".join(marker.data.get("refused", []))}), '
-            f"tells @guest why in a note; still pending  {match.url}")
+            f"tells @guest why in a note and the reviewer on the console; still pending  {match.url}")
 
 
 def approve_by_emoji(scene: Scene) -> str:
