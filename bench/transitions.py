@@ -41,7 +41,7 @@ ISSUE = "/projects/:id/issues/:iid"
 NOTE_CREATED = f"POST {ISSUE}/notes"
 GITLAB_COM_NOTES_PER_MINUTE = 60
 OWED_LABEL = "vorhoelle/notify-owed"
-# The sandbox has no rate limit on unless asked; the pacer's default (50 delivery notes a minute,
+# The sandbox has no rate limit on unless asked; the pacer's default (50 record notes a minute,
 # for GitLab.com's 60 note creations) would make this a bench of the pacer.
 UNPACED = {"notify": {"notes_per_minute": 100_000}}
 SILENT = {"notify": {"events": {"staged": [], "approved": [], "rejected": [], "sent": [], "refused": []}}}

@@ -215,12 +215,14 @@ class Dispatcher:
         due: list[tuple[IssueSnapshot, list[Owed]]] = []
         still_owed: set[int] = set()
         for snapshot in snapshots:
-            ready, held = [], []
+            ready: list[Owed] = []
             for item in self._owed(snapshot, now, channels=channels):
-                (ready if self._is_due(item, now, cycle) else held).append(item)
-            if held:
-                still_owed.add(snapshot.iid)
-                self._said("held", snapshot, held, self._why_held(held[0], now))
+                why = self._why_held(item, now, cycle)
+                if why is None:
+                    ready.append(item)
+                else:
+                    still_owed.add(snapshot.iid)
+                    self._said("held", snapshot, [item], why)
             if ready:
                 due.append((snapshot, ready))
         if due:
