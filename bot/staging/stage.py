@@ -26,6 +26,7 @@ from bot.gitlab_access import GitLabError
 from bot.markers import Marker, description_markers, parse_markers, render_marker, source_id
 from bot.staging.match import Attachment, Match, StageResult
 from bot.config.settings import Settings
+from bot.config.values import fill_title_template
 from bot.snapshot import read_snapshot
 from bot.staging.parts import read_parts
 
@@ -102,17 +103,11 @@ def find_staged(gitlab: Any, match: Match) -> tuple[dict[str, Any], Marker] | No
 
 
 def issue_title(settings: Settings, match: Match) -> str:
+    """The title from `staging.title_template` (placeholders only, checked with the settings),
+    cut to GitLab's 255 characters."""
     fields = {"score": match.score, "title": match.title, "provider": match.provider or "",
               "location": match.location or ""}
-    try:
-        text = settings.staging.title_template.format_map(fields)
-    except (KeyError, IndexError, ValueError) as error:
-        raise StagingError(
-            f"staging.title_template {settings.staging.title_template!r} cannot be filled "
-            f"({type(error).__name__}: {error}); it may use {{score}}, {{title}}, {{provider}}, "
-            "{location}"
-        ) from None
-    return plain_title(text)
+    return plain_title(fill_title_template(settings.staging.title_template, fields))
 
 
 def _facts(match: Match) -> list[tuple[str, str]]:

@@ -103,7 +103,7 @@ def check_token(headers: Mapping[str, str], runtime: Runtime) -> None:
         raise Refused(401, "the bot has no webhook secret", "set VORHOELLE_WEBHOOK_SECRET and run "
                       "`vorhoelle hook install`", outcome="unauthorized")
     given = headers.get("x-gitlab-token")
-    if given is None:
+    if not given:  # an empty header is no token, whatever the secret
         raise Refused(401, "missing X-Gitlab-Token", outcome="unauthorized")
     if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
         raise Refused(401, "wrong X-Gitlab-Token", outcome="unauthorized")
@@ -152,11 +152,20 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def parse_payload(body: bytes) -> dict[str, Any]:
+def parse_json(body: bytes) -> Any:
+    """The JSON in `body`, or Refused(400) saying why not. Nesting deep enough to exhaust the
+    parser's recursion (a few hundred bytes of `[`) is refused, not a 500."""
     try:
-        payload = json.loads(body)
+        return json.loads(body)
     except (UnicodeDecodeError, ValueError) as error:
         raise Refused(400, "body is not valid JSON", str(error)) from None
+    except RecursionError:
+        raise Refused(400, "body is nested too deeply",
+                      "nested too deeply to parse; no JSON the bot reads is more than a few levels deep") from None
+
+
+def parse_payload(body: bytes) -> dict[str, Any]:
+    payload = parse_json(body)
     if not isinstance(payload, dict):
         raise Refused(400, "body must be a JSON object", f"got {type(payload).__name__}")
     return payload

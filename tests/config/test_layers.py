@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.config.files import ConfigError
+from bot.config.masking import public_view, secret_values
 from bot.config.project_file import parse_project_file
-from bot.config.settings import load_settings, public_view, secret_values
+from bot.config.settings import load_settings
 
 
 @pytest.fixture(autouse=True)
