@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
-from bot.config.settings import RetrySettings
+from bot.config.notify_sections import RetrySettings
 
 log = logging.getLogger(__name__)
 

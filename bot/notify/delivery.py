@@ -13,7 +13,7 @@ from typing import Any, Callable
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from bot import metrics
-from bot.config.settings import RetrySettings
+from bot.config.notify_sections import RetrySettings
 from bot.notify.channel import Channel, ChannelError, Receipt
 from bot.notify.message import Message
 from bot.notify.owed import family
