@@ -87,8 +87,11 @@ def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction]) -> Conve
     plan = workflow.plan(snapshot, settings.workflow, access_level, api_actions,
                          guard_send=_mails_applications(settings))
     result.start_state, result.final_state = plan.start_state, plan.final_state
+    closing = next((r for r in reversed(plan.replies) if r.kind == "transition"), None) if plan.close else None
     for reply in plan.replies:
-        body = history.note_body(reply, snapshot, settings.workflow, _intents(runtime, snapshot, reply))
+        body = history.note_body(
+            reply, snapshot, settings.workflow, _intents(runtime, snapshot, reply), close=reply is closing
+        )
         note = gitlab.create_note(iid, body, internal=reply.internal)
         result.effects.append(Effect("note", reply.source.id, f"{reply.kind} note {note.get('id')}"))
         result.replies.append(reply)
@@ -103,6 +106,10 @@ def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction]) -> Conve
         detail = f"+{','.join(plan.add_labels)} -{','.join(plan.remove_labels)}"
         result.effects.append(Effect("labels", None, detail))
         logger.info("issue #%s: labels %s", iid, detail)
+    if plan.change_due_date:
+        gitlab.edit_issue(iid, due_date=plan.due_date or "")
+        result.effects.append(Effect("due_date", None, plan.due_date or "none"))
+        logger.info("issue #%s: due date %s (next interview round)", iid, plan.due_date or "cleared")
     result.snapshot = read_snapshot(gitlab, iid) if result.effects else snapshot
     _notify(runtime, result.snapshot)
     _send_applications(runtime, result.snapshot)

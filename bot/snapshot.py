@@ -108,6 +108,7 @@ class IssueSnapshot:
     match_marker: Marker | None
     description_markers: tuple[Marker, ...] = ()  # the `match`/`imported` record, when the bot wrote it
     description_edits: tuple[DescriptionEdit, ...] = ()  # oldest first, the bot's own included
+    due_date: str | None = None  # YYYY-MM-DD: while interviewing, the day of the next round
 
     def note_url(self, note_id: int) -> str:
         return f"{self.web_url}#note_{note_id}"
@@ -197,6 +198,7 @@ def build_snapshot(
             DescriptionEdit(Person(n.author_id, n.author_username, n.author_name), n.created_at)
             for n in note_views if n.system and n.body.strip() == DESCRIPTION_EDITED
         ),
+        due_date=issue.get("due_date") or None,
     )
 
 

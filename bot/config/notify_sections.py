@@ -7,12 +7,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from bot.config.sections import Section
-from bot.config.values import check_label_name, check_username
+from bot.config.values import check_label_name, check_time_zone, check_username
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -29,16 +28,7 @@ class QuietHours(Section):
             raise ValueError(f"{value!r} is not a time of day; write it as HH:MM, e.g. \"22:00\"")
         return value.strip()
 
-    @field_validator("timezone")
-    @classmethod
-    def _is_known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"{value!r} is not a known time zone; use an IANA name such as Europe/Berlin or UTC"
-            ) from None
-        return value
+    _zone = field_validator("timezone")(check_time_zone)
 
 
 class EventRule(Section):

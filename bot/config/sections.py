@@ -14,6 +14,7 @@ from bot.config.values import (
     check_emoji_name,
     check_label_name,
     check_state_names,
+    check_time_zone,
     check_title_template,
     check_username,
     unset_if_empty,
@@ -81,6 +82,16 @@ class ConfidentialSettings(Section):
     internal_history: bool = True
 
 
+class LifecycleSettings(Section):
+    """The application's life after sending: how typed times are read, which states close."""
+
+    timezone: str = "UTC"
+    close: list[str] = []
+    no_reply_days: int = Field(21, ge=1)
+
+    _zone = field_validator("timezone")(check_time_zone)
+
+
 class WorkflowSettings(Section):
     marker_label: str = "job-match"
     initial_state: str = "pending"
@@ -88,6 +99,7 @@ class WorkflowSettings(Section):
     transitions: list[TransitionSettings]
     emoji: EmojiSettings = EmojiSettings()
     confidential: ConfidentialSettings = ConfidentialSettings()
+    lifecycle: LifecycleSettings = LifecycleSettings()
 
     _label = field_validator("marker_label")(check_label_name)
     _states = field_validator("states")(check_state_names)
@@ -113,6 +125,9 @@ class WorkflowSettings(Section):
             raise ValueError(
                 f"initial_state {self.initial_state!r} is not one of the states {sorted(self.states)}"
             )
+        unknown = [name for name in self.lifecycle.close if name not in self.states]
+        if unknown:
+            raise ValueError(f"lifecycle.close names unknown states {unknown}; known: {sorted(self.states)}")
         return self
 
     def state_of_label(self, label: str) -> str | None:

@@ -89,13 +89,13 @@ class Settings(BaseSettings):
         workflow = info.data.get("workflow")
         if workflow is None:
             return notify  # the workflow itself is wrong; that error is reported
-        known = ["staged", "refused", *sorted(workflow.states)]
+        known = ["staged", "refused", "reply", *sorted(workflow.states)]
         for event in notify.events:
             if event not in known:
                 guess = difflib.get_close_matches(event, known, n=1)
                 hint = f"did you mean {guess[0]!r}? " if guess else ""
                 raise ValueError(
-                    f"events.{event} is not an event; {hint}Events: staged, refused, and one per "
+                    f"events.{event} is not an event; {hint}Events: staged, refused, reply, and one per "
                     f"workflow state: {', '.join(sorted(workflow.states))}"
                 )
         return notify

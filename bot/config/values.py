@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr
 
@@ -48,6 +49,17 @@ def check_state_names(states: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"{name!r} is not a state name: use a lowercase word (letters, digits, _ -), "
                              "e.g. interviewing")
     return states
+
+
+def check_time_zone(value: str) -> str:
+    """An IANA time zone name (quiet hours, the lifecycle's typed times)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{value!r} is not a known time zone; use an IANA name such as Europe/Berlin or UTC"
+        ) from None
+    return value
 
 
 def check_username(value: str | None) -> str | None:

@@ -83,6 +83,8 @@ def event_of(marker: Marker) -> str | None:
     """The event a marker stands for, or None when it is not news."""
     if marker.kind == "match":
         return STAGED
+    if marker.kind == "transition" and marker.data.get("happened") == "reply":
+        return "reply"  # recorded where the match is: the news is the answer, not the state
     if marker.kind == "transition" and isinstance(marker.data.get("to"), str):
         return marker.data["to"]
     if marker.kind == "refusal":

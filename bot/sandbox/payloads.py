@@ -116,7 +116,7 @@ def issue_attributes(sandbox: Sandbox, project: Project, issue: Issue) -> dict[s
         "state_id": 1 if issue.state == "opened" else 2,
         "confidential": issue.confidential,
         "discussion_locked": None,
-        "due_date": None,
+        "due_date": issue.due_date,
         "moved_to_id": None,
         "duplicated_to_id": None,
         "time_estimate": 0,

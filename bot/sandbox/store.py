@@ -106,6 +106,7 @@ class Issue:
     updated_by_id: int | None = None
     last_edited_at: str | None = None
     last_edited_by_id: int | None = None
+    due_date: str | None = None  # YYYY-MM-DD
 
 
 @dataclass

@@ -232,7 +232,7 @@ def issue_json(sandbox: Sandbox, issue: Issue, *, label_details: bool = False) -
         "merge_requests_count": 0,
         "upvotes": sum(1 for a in awards if a.name == "thumbsup"),
         "downvotes": sum(1 for a in awards if a.name == "thumbsdown"),
-        "due_date": None,
+        "due_date": issue.due_date,
         "confidential": issue.confidential,
         "discussion_locked": None,
         "issue_type": "issue",
