@@ -51,6 +51,9 @@ class ConsoleChannel(Section):
 class GitLabTodoChannel(Section):
     enabled: bool = True
     reviewer: str | None = None   # GitLab username; default: staging.reviewer
+    # The events that leave the reviewer something to do: approve a new match (or one back to
+    # pending), send an approved one, prepare an interview, answer an offer. Others are news.
+    work: list[str] = ["staged", "pending", "approved", "interview", "offer"]
 
     _reviewer = field_validator("reviewer")(check_username)
 

@@ -3,15 +3,15 @@
 The channels speak to one person, the reviewer (`notify.channels.gitlab_todo.reviewer`, else
 `staging.reviewer`). A step the reviewer took themselves is news to nobody: it goes out on no
 channel unless `notify.own_actions` is on. A to-do goes only with an event that leaves the
-reviewer something to do: a new match (approve or reject it), or a state from which the workflow
-leads on to another state than the initial one (approved: send it); a rejection, a sent
-application or a refused command are news, not work.
+reviewer something to do (`notify.channels.gitlab_todo.work`: a new match to approve, an approved
+one to send, an interview to prepare, an offer to answer); a rejection, a sent application or a
+refused command are news, not work.
 """
 
 from __future__ import annotations
 
-from bot.config.settings import Settings, WorkflowSettings
-from bot.notify.owed import STAGED, Owed, family
+from bot.config.settings import Settings
+from bot.notify.owed import Owed, family
 
 TODO = "gitlab_todo"
 
@@ -20,14 +20,9 @@ def recipient(settings: Settings) -> str | None:
     return settings.notify.channels.gitlab_todo.reviewer or settings.staging.reviewer
 
 
-def work_events(workflow: WorkflowSettings) -> set[str]:
-    """The events after which the reviewer has something to do."""
-    onward = {t.from_state for t in workflow.transitions if t.to_state != workflow.initial_state}
-    return {STAGED} | onward
-
-
 def audience(settings: Settings) -> "Audience":
-    return Audience(recipient(settings), settings.notify.own_actions, work_events(settings.workflow))
+    todo = settings.notify.channels.gitlab_todo
+    return Audience(recipient(settings), settings.notify.own_actions, set(todo.work))
 
 
 class Audience:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from bot.config.settings import load_settings
 from bot.markers import Marker, parse_markers, render_marker
-from bot.notify.audience import work_events
+from bot.notify.audience import audience
+from bot.notify.owed import Event, Owed
 from bot.notify.records import history_body, merged
 
 
@@ -44,6 +45,13 @@ def test_the_history_note_keeps_its_text_and_markers_across_edits():
     assert "receipt" not in twice
 
 
-def test_a_to_do_goes_with_a_new_match_and_with_states_that_lead_on():
-    workflow = load_settings().workflow
-    assert work_events(workflow) == {"staged", "pending", "approved"}
+def test_a_to_do_goes_with_work_to_do_and_never_for_ones_own_step():
+    settings = load_settings(staging={"reviewer": "rita"})
+    hears = audience(settings).hears
+    event = lambda name, **data: Owed(Event(name, "note:7", data=data), "gitlab_todo")  # noqa: E731
+    assert [hears(event(name)) for name in ("staged", "approved", "interview", "rejected", "sent", "hired", "refused")] == [
+        True, True, True, False, False, False, False]
+    assert not hears(event("approved", username="Rita")) and hears(event("approved", username="max"))
+    assert hears(Owed(Event("rejected", "note:7"), "slack"))
+    own = load_settings(staging={"reviewer": "rita"}, notify={"own_actions": True})
+    assert audience(own).hears(event("approved", username="rita"))
