@@ -13,8 +13,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="show the webhook, the last catch-up, owed notifications and matches per state",
         description=(
             "Ask GitLab whether the project webhook is installed and executable, how many job "
-            "matches are in each state, and which issues still owe a notification; ask the "
-            "running bot (--url) when it last finished a catch-up pass."
+            "matches are in each state, and which issues still owe a notification; read the "
+            "catch-up's watermark and the full reconcile's progress from the bot's status issue; "
+            "ask the running bot (--url) when it last finished a catch-up pass (without one: the "
+            "last pass the status issue recorded)."
         ),
     )
     parser.add_argument("--url", metavar="BOT_URL",
@@ -27,13 +29,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from bot.gitlab_access import GitLabAccess, GitLabError
     from bot.config.settings import load_settings
-    from bot.status import gather, render
+    from bot.status import gather, render, trouble
 
     settings = load_settings(args.config)
     try:
-        status = gather(settings, GitLabAccess.from_settings(settings), args.url or settings.public_url)
+        gitlab = GitLabAccess.from_settings(settings, retries=0, timeout=10)  # a person waits: fail fast
+        status = gather(settings, gitlab, args.url or settings.public_url)
     except GitLabError as error:
-        print(f"vorhoelle status: {error}", file=sys.stderr)
+        print(f"vorhoelle status: {trouble(settings, error)}", file=sys.stderr)
         return 1
     print(json.dumps(status.as_dict(), indent=2) if args.json else render(status))
     return 0

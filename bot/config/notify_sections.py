@@ -65,6 +65,7 @@ class SlackChannel(Section):
     channel: str | None = None
     api_url: str = "https://slack.com/api/"
     timeout_seconds: float = 10
+    signing_secret: SecretStr | None = None  # the Slack app's: buttons on, POST /slack/actions open
 
     @model_validator(mode="after")
     def _one_way_in(self) -> "SlackChannel":
@@ -125,6 +126,7 @@ class WhatsAppChannel(Section):
     mode: Literal["template", "free_text"] = "template"
     content_sid: str | None = None
     api_url: str | None = None       # only for tests: where the Twilio API is
+    inbound: bool = False            # replies ("A 12", "R 12 reason") reach POST /twilio/inbound
 
     @model_validator(mode="after")
     def _complete(self) -> "WhatsAppChannel":
@@ -162,6 +164,7 @@ class NotifySettings(Section):
     max_age_days: float = Field(7, gt=0)     # older events are history, not news
     notes_per_minute: int = Field(50, ge=1)  # GitLab.com allows 60 note creations a minute
     own_actions: bool = False                # also tell the reviewer of the steps they took themselves
+    claim_lease_seconds: float = Field(600, ge=0)  # another instance's unrecorded send: alive this long
     owed_label: str = "vorhoelle/notify-owed"
     events: dict[str, EventRule] = {}
     channels: NotifyChannels = NotifyChannels()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.resources
 import secrets
 import signal
+import socket
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from bot.cli.labels import sync_labels
 from bot.cli.serve import DEMO_BOT, DEMO_PROJECT
 from bot.cli.tables import table
 from bot.demo.run import Account, Outbox, Report, Services, Step, StepFailed, answers, poll
+from bot.demo.slack import DemoSlack
 from bot.gitlab_access import GitLabAccess, GitLabError
 from bot.hook_admin import delivered, install_hook
 from bot.markers import Marker, parse_markers, source_id
@@ -37,6 +39,7 @@ PEOPLE = (
     ("bot", DEMO_BOT, "Vorhölle Bot", 40),  # maintainer: it installs its own webhook
 )
 NOTE_KINDS = ("history", "delivery record")
+REVIEWER_SLACK = "U0REVIEWR"  # the reviewer's Slack member id, mapped in review.slack_users
 
 
 def note_kind(body: str) -> str:
@@ -75,6 +78,9 @@ class Scene:
     missed: str | None = None  # the source of the change made while the bot was down
     webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    slack: DemoSlack = field(default_factory=DemoSlack)
+    session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    oauth: dict[str, Any] = field(default_factory=dict)  # the settings page's OAuth application
 
     # -- where things are ----------------------------------------------------------------------
 
@@ -95,6 +101,10 @@ class Scene:
             "VORHOELLE_STAGING__REVIEWER": self.people["reviewer"].username,
             "VORHOELLE_NOTIFY__CHANNELS__CONSOLE__OUTBOX": str(self.outbox.path),
             "VORHOELLE_LOGGING__FORMAT": "text",
+            **self.slack.env(REVIEWER_SLACK, self.people["reviewer"].username),
+            "VORHOELLE_SETTINGS_PAGE__OAUTH_CLIENT_ID": self.oauth.get("application_id", ""),
+            "VORHOELLE_OAUTH_CLIENT_SECRET": self.oauth.get("secret", ""),
+            "VORHOELLE_SESSION_SECRET": self.session_secret,
         }
 
     # -- what the bot wrote --------------------------------------------------------------------
@@ -183,12 +193,16 @@ Everything keeps running (--keep): process group {self.services.group}, logs and
   the bot           {self.bot_url}   API docs {self.bot_url}/docs   API token {self.api_token}
   in a browser      {self.gitlab_url}/api/v4/projects/{quote(path, safe="")}/issues?private_token={self.root_token}
   python-gitlab     gitlab.Gitlab("{self.gitlab_url}", private_token="<a token above>").projects.get("{path}")
+  Slack             the demo's stand-in ended with the demo: the bot's Slack messages now fail (and are retried)
+  settings page     {self.bot_url}/settings   "Sign in with GitLab", then on the sandbox's sign-in page:
+                    root + {self.root_token} (may change) or @{self.people["reviewer"].username if self.people else "reviewer"} + its token above (may look)
 Stop everything:    kill -TERM -{self.services.group}"""
 
     def close(self) -> None:
         for account in [self.admin, *self.people.values()]:
             if account is not None:
                 account.close()
+        self.slack.close()
 
 
 # --- Setting up ------------------------------------------------------------------------------------
@@ -227,11 +241,24 @@ def create_labels(scene: Scene) -> str:
     return f"{len(created)} labels created, as `vorhoelle labels sync` does: {', '.join(created)}"
 
 
+def register_settings_page(scene: Scene) -> int:
+    """The settings page's OAuth application, registered as a GitLab administrator would; its
+    callback names the bot's address, so the bot's port is chosen here. Returns the port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    scene.oauth = scene.admin.call("POST", "/applications", name="Vorhölle settings page", scopes="read_user",
+                                   redirect_uri=f"http://127.0.0.1:{port}/settings/callback")
+    return port
+
+
 def start_bot(scene: Scene, port: int = 0) -> str:
+    if not scene.oauth:
+        port = port or register_settings_page(scene)
     scene.bot_url = scene.services.start("bot", ["serve", "--port", str(port)], r"listening on (http://\S+)",
                                          env=scene.bot_env())
     poll(lambda: answers(f"{scene.bot_url}/health/ready"), "ready answer from the bot's /health/ready")
-    return f"`vorhoelle serve` is ready at {scene.bot_url} (health: /health/ready)"
+    return f"`vorhoelle serve` is ready at {scene.bot_url} (health: /health/ready, settings page: /settings)"
 
 
 def install_webhook(scene: Scene) -> str:
@@ -306,6 +333,18 @@ def after_sending(index: int, text: str, state: str, event: str) -> Callable[[Sc
     return step
 
 
+def approve_from_slack(scene: Scene) -> str:
+    match = scene.matches[2]
+    poll(lambda: scene.slack.buttons(match.iid), f"the Slack message with buttons for #{match.iid}")
+    answer, action_ts = scene.slack.press(scene.bot_url, match.iid, "approve", REVIEWER_SLACK)
+    if answer.status_code != 200:
+        raise StepFailed(f"POST /slack/actions answered {answer.status_code}: {answer.text[:300]}")
+    recorded = scene.answered(match, {source_id("slack", action_ts)}, "approved")
+    shown = poll(lambda: scene.slack.outcome(match.iid), f"the Slack message updated for #{match.iid}")
+    return (f"@reviewer presses Approve in Slack on #{match.iid} → signature checked, answered at once; "
+            f'{recorded}; the Slack message now reads "{shown}"  {match.url}')
+
+
 def guest_is_refused(scene: Scene) -> str:
     match = scene.matches[3]
     source = comment(scene, "guest", match, "/reject")
@@ -362,7 +401,7 @@ STEPS = [
     Step("stage matches", stage_samples),
     Step("approve by label", approve_by_label),
     Step("reject by comment", reviewer_comments(1, "/reject too far away", "rejected")),
-    Step("approve by command", reviewer_comments(2, "/accept", "approved")),
+    Step("approve from Slack", approve_from_slack),
     Step("guest is refused", guest_is_refused),
     Step("approve by emoji", approve_by_emoji),
     Step("send", reviewer_comments(0, "/send", "sent")),

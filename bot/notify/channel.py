@@ -22,13 +22,13 @@ class ChannelError(Exception):
 
 @dataclass(frozen=True)
 class Receipt:
-    """A receipt that asks the record to @mention `mention` on the issues `on`: the GitLab to-do
-    channel's message is that mention, written in the same edit that records it, so a crash can
-    never leave a mention without its record (nor make a second one)."""
+    """A receipt that asks the record to @mention `mention` for the (issue, event source) pairs
+    `on`: the GitLab to-do channel's message is that mention, written in the same edit that
+    records it, so a crash can never leave a mention without its record (nor make a second one)."""
 
     text: str
     mention: str = ""
-    on: frozenset[int] = frozenset()
+    on: frozenset[tuple[int, str]] = frozenset()
 
     def __str__(self) -> str:
         return self.text

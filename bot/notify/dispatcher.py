@@ -33,7 +33,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from bot.config.settings import Settings
 from bot.gitlab_access import GitLabError
-from bot.markers import Marker
+from bot.markers import Marker, parse_markers
+from bot.notify import claims
 from bot.notify.audience import audience
 from bot.notify.channel import Channel
 from bot.notify.channel_health import HealthBook
@@ -217,7 +218,7 @@ class Dispatcher:
         for snapshot in snapshots:
             ready: list[Owed] = []
             for item in self._owed(snapshot, now, channels=channels):
-                why = self._why_held(item, now, cycle)
+                why = self._why_held(item, now, cycle) or self._sending_elsewhere(snapshot, item, now)
                 if why is None:
                     ready.append(item)
                 else:
@@ -268,16 +269,20 @@ class Dispatcher:
         entries: list[tuple[IssueSnapshot, Owed]] = []
         still_owed: set[int] = set()
         for snapshot, items in due:
-            fresh = [item for item in items if not item.intended]
+            fresh = [item for item in items if not item.intended or item.possible_repeat]   # each needs a claim
             try:
                 homes[snapshot.iid] = self.records.write_intents(snapshot, fresh, round_id) if fresh else {}
+                beaten = self._beaten(snapshot.iid, fresh, round_id)
             except GitLabError as exc:
                 log.warning("issue #%d: cannot record the intent to notify (%s); holding", snapshot.iid, exc)
                 still_owed.add(snapshot.iid)
                 self._said("held", snapshot, items, f"GitLab refused the intent: {exc}")
                 continue
-            self.memory.intended(snapshot.iid, fresh, round_id)
-            entries += [(snapshot, item) for item in items]
+            self.memory.intended(snapshot.iid, [item for item in fresh if item not in beaten], round_id)
+            if beaten:
+                still_owed.add(snapshot.iid)   # the winner's to record; the next flush looks again
+                self._said("held", snapshot, beaten, "another replica claimed it first")
+            entries += [(snapshot, item) for item in items if item not in beaten]
         flight = {(s.iid, o.event.key(o.channel)) for s, o in entries}
         self.memory.flying(flight)
         try:
@@ -306,6 +311,33 @@ class Dispatcher:
             rounds = self.memory.resolve(snapshot.iid, {item.event.key(item.channel) for item, _ in mine})
             self.records.write_records(snapshot, mine, homes[snapshot.iid], rounds, round_id, self.health.failure_detail)
         return still_owed
+
+    # -- more than one replica (bot/notify/claims.py) --------------------------------------
+
+    def _sending_elsewhere(self, snapshot: IssueSnapshot, item: Owed, now: datetime) -> str | None:
+        """An intent this process did not write, not resolved and recent: another replica sends."""
+        if not item.possible_repeat:
+            return None
+        _, intents = self.memory.known(snapshot.iid)
+        mine = {round_id for (_, round_id) in intents}
+        lease = timedelta(seconds=self.notify.claim_lease_seconds)
+        if claims.claimed_elsewhere(snapshot, item.event.key(item.channel), mine, now, lease):
+            return "another replica is sending it"
+        return None
+
+    def _beaten(self, iid: int, fresh: list[Owed], round_id: str) -> list[Owed]:
+        """The fresh claims another replica won (its claim is older, or it recorded the delivery)."""
+        lease = timedelta(seconds=self.notify.claim_lease_seconds)
+        keys = claims.lost(self.gitlab, iid, [item.event.key(item.channel) for item in fresh], round_id, self.clock(), lease)
+        beaten = [item for item in fresh if item.event.key(item.channel) in keys]
+        if beaten:
+            log.info("issue #%d: another replica claimed %d message(s) first; it sends them", iid, len(beaten))
+        return beaten
+
+    def withdraw(self, iid: int, body: str) -> None:
+        """The converge deleted a note it wrote (another replica's twin was older): the intents
+        in it are no longer this process's to keep."""
+        self.memory.withdraw(iid, parse_markers(body))
 
     def _send_channel(self, channel: Channel, group: list[tuple[IssueSnapshot, Owed]]) -> list[tuple[IssueSnapshot, Owed, SendResult]]:
         """One message for the whole group (batch) or one per event; each entry's outcome."""

@@ -40,12 +40,12 @@ class GitLabTodo:
             reviewer_id = self.reviewer_id
             if not message.items:
                 return f"reviewer @{self.reviewer} found"
-            done = {item.iid: self._point(item) for item in message.items}
+            done = {(item.iid, item.source): self._point(item) for item in message.items}
         except GitLabError as exc:
             raise ChannelError(f"GitLab: {exc}", permanent=not exc.transient) from exc
-        said = ", ".join(f"#{iid} {what}" for iid, what in done.items())
+        said = ", ".join(f"#{iid} {what}" for (iid, _), what in done.items())
         log.info("to-do for @%s (user %d): %s", self.reviewer, reviewer_id, said)
-        return Receipt(said, mention=self.reviewer, on=frozenset(iid for iid, what in done.items() if what == "mentioned"))
+        return Receipt(said, mention=self.reviewer, on=frozenset(key for key, what in done.items() if what == "mentioned"))
 
     def _point(self, item: Any) -> str:
         issue = self.gitlab.get_issue(item.iid)

@@ -12,7 +12,8 @@ import threading
 from collections import OrderedDict
 from typing import Any, Iterable
 
-from bot.notify.owed import DeliveryKey, IntentKey, Owed
+from bot.markers import Marker
+from bot.notify.owed import SENDING, DeliveryKey, IntentKey, Owed, delivery_key
 
 SIZE = 10_000
 
@@ -49,6 +50,14 @@ class DeliveryMemory:
             for item in items:
                 self._intents[(iid, (item.event.key(item.channel), round_id))] = True
             _trim(self._intents)
+
+    def withdraw(self, iid: int, markers: Iterable[Marker]) -> None:
+        """The `sending` markers of a note the converge deleted: resolved, no longer this process's."""
+        with self._lock:
+            for marker in markers:
+                intent = (iid, (delivery_key(marker), marker.data.get("round")))
+                if marker.kind == SENDING and intent in self._intents:
+                    self._intents[intent] = False   # type: ignore[index]
 
     def resolve(self, iid: int, keys: set[DeliveryKey]) -> dict[DeliveryKey, list[str]]:
         """Mark this process's intents for `keys` resolved; the rounds they were written for."""

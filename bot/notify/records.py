@@ -178,7 +178,7 @@ class RecordWriter:
                 data: dict[str, Any] = {"possible_repeat": item.possible_repeat}
                 if home.internal:
                     data["receipt"] = result.detail[:100]
-                if result.receipt is not None and snapshot.iid in result.receipt.on:
+                if result.receipt is not None and (snapshot.iid, item.event.source) in result.receipt.on:
                     data["mention"] = result.receipt.mention
                 marker = [delivery_marker(NOTIFIED, item, **data)]
             else:

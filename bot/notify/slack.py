@@ -1,8 +1,9 @@
 """Slack: Block Kit messages through an incoming webhook or `chat.postMessage` (slack-sdk).
 
 One section block for the summary, then per event a header ("New job matches", "Approved")
-and one section per match (score, linked title, provider, location, who and why), a "review
-pending" link last. Slack's limits are kept here, not hoped for: at most 50
+and one section per match (score, linked title, provider, location, who and why) with its
+Approve/Reject/Send buttons when the Slack app's interactivity is set up (bot/actions), a
+"review pending" link last. Slack's limits are kept here, not hoped for: at most 50
 blocks (later items are summarised in one line) and 3,000 characters per section text.
 slack-sdk retries connection errors and sleeps `Retry-After` on 429 (`RateLimitErrorRetryHandler`);
 an incoming webhook never raises on an error answer, so its status and body are checked here.
@@ -15,7 +16,8 @@ from typing import Any
 
 from bot.escape import cut, escape_slack
 from bot.notify.channel import ChannelError
-from bot.notify.message import Message
+from bot.actions.slack_blocks import match_actions
+from bot.notify.message import Item, Message
 from bot.config.settings import SlackChannel
 
 log = logging.getLogger(__name__)
@@ -34,18 +36,31 @@ def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text.strip(), MAX_SECTION_CHARS - 60)}}
 
 
-def build_blocks(message: Message) -> list[dict[str, Any]]:
-    """The message as at most `MAX_BLOCKS` blocks; items that do not fit become one line."""
+def _item_blocks(message: Message, item: Item, interactive: bool) -> list[dict[str, Any]]:
+    blocks = [_section(message.render("item.slack.j2", item=item))]
+    buttons = match_actions(item.event, item.iid, item.web_url) if interactive else None
+    return blocks + ([buttons] if buttons else [])
+
+
+def build_blocks(message: Message, *, interactive: bool = False) -> list[dict[str, Any]]:
+    """The message as at most `MAX_BLOCKS` blocks: each match with its buttons (`interactive`,
+    bot/actions/slack_blocks.py) while they fit, then one line for the rest, linking to them."""
     head = [_section(message.render("summary.slack.j2"))]
     tail = [_section(message.render("review.slack.j2"))] if message.review_url else []
     room = MAX_BLOCKS - len(head) - len(tail)
+    shown = [(heading, item) for heading, items in message.groups for item in items]
     body: list[dict[str, Any]] = []
-    for heading, items in message.groups:
-        body.append({"type": "header", "text": {"type": "plain_text", "text": cut(heading, 150)}})
-        body += [_section(message.render("item.slack.j2", item=item)) for item in items]
-    if len(body) > room:
-        hidden = sum(block["type"] == "section" for block in body[room - 1:])
-        body = body[: room - 1] + [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {hidden} more"}]}]
+    last = None
+    for index, (heading, item) in enumerate(shown):
+        header = [{"type": "header", "text": {"type": "plain_text", "text": cut(heading, 150)}}] if heading != last else []
+        blocks = header + _item_blocks(message, item, interactive)
+        more = 1 if index < len(shown) - 1 else 0   # room for the "…and N more" line
+        if len(body) + len(blocks) + more > room:
+            rest = message.render("more.slack.j2", hidden=len(shown) - index).strip()
+            body.append({"type": "context", "elements": [{"type": "mrkdwn", "text": rest}]})
+            break
+        body += blocks
+        last = heading
     return head + body + tail
 
 
@@ -75,8 +90,14 @@ class Slack:
     def __init__(self, settings: SlackChannel):
         self.settings = settings
 
+    @property
+    def interactive(self) -> bool:
+        """Buttons need the Slack app: its bot token (chat.update, views.open) and signing secret."""
+        s = self.settings
+        return s.webhook_url is None and s.bot_token is not None and s.signing_secret is not None
+
     def send(self, message: Message) -> str:
-        blocks = build_blocks(message)
+        blocks = build_blocks(message, interactive=self.interactive)
         text = escape_slack(message.subject())   # mrkdwn as well: the notification banner's text
         try:
             if self.settings.webhook_url is not None:

@@ -23,7 +23,7 @@ from markupsafe import Markup
 from bot import render
 from bot.escape import cut, plain_title
 from bot.gitlab_access import GitLabError
-from bot.markers import Marker, description_markers, parse_markers, render_marker, source_id
+from bot.markers import Marker, description_markers, parse_markers, render_marker, source_id, without_markers
 from bot.staging.match import Attachment, Match, StageResult
 from bot.config.settings import Settings
 from bot.config.values import fill_title_template
@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 MATCH_KIND = "match"
 RESCORED_KIND = "rescored"
+DUPLICATE_KIND = "duplicate"
 DESCRIPTION_LIMIT = 1_000_000
 """GitLab takes 1,048,576 characters; the rest is headroom for its own rewriting."""
 ICONS = {"met": "✅", "partial": "⚠️", "missing": "❌"}
@@ -244,7 +245,12 @@ def _ensure_labels(settings: Settings, gitlab: Any) -> None:
     existing = {label["name"] for label in gitlab.labels()}
     for name, (color, description) in wanted.items():
         if name not in existing:
-            gitlab.create_label(name, color, description)
+            try:
+                gitlab.create_label(name, color, description)
+            except GitLabError as error:
+                if error.status != 409:
+                    raise
+                continue   # another instance of the bot created it a moment ago
             logger.info("created label %s", name, extra={"event": "label_created", "label": name})
 
 
@@ -268,9 +274,40 @@ def _create(cycle: _Cycle, match: Match) -> StageResult:
     issue = cycle.gitlab.create_issue(
         issue_title(settings, match), description, labels, assignee_ids=assignees
     )
+    original = _older_twin(cycle, match, issue)
+    if original is not None:
+        _close_as_duplicate(cycle, issue, original, source_id(MATCH_KIND, match.key))
+        return _result(match, "unchanged", original, f"staged at the same moment by another instance of the bot; "
+                                                     f"#{issue['iid']} was closed as its duplicate")
     logger.info("staged match #%s (%s %%)", issue["iid"], match.score,
                 extra={"event": "staged", "issue": issue["iid"], "score": match.score})
     return _result(match, "created", issue, None)
+
+
+def _older_twin(cycle: _Cycle, match: Match, issue: dict[str, Any]) -> dict[str, Any] | None:
+    """Another issue staged for the same match before `issue` (a lower iid), asked of GitLab
+    right after creating `issue`: two instances of the bot given the same cycle at once both
+    miss each other before creating, but the younger always finds the older after."""
+    wanted = source_id(MATCH_KIND, match.key)
+    twins = [found for found in cycle.gitlab.search_issues(match.key_hash)
+             if (marker := match_marker(found, cycle.bot_id)) is not None and marker.source == wanted]
+    oldest = min(twins, key=lambda found: found["iid"], default=None)
+    return oldest if oldest is not None and oldest["iid"] < issue["iid"] else None
+
+
+def _close_as_duplicate(cycle: _Cycle, issue: dict[str, Any], original: dict[str, Any], source: str) -> None:
+    """The younger twin steps aside and owes nothing: its match marker (what notifications and
+    the next cycle look for) and the review labels go, then GitLab's `/duplicate` closes it
+    and links it to the original."""
+    workflow, iid = cycle.settings.workflow, issue["iid"]
+    labels = [workflow.marker_label, *(state.label for state in workflow.states.values()),
+              *(rule.label for rule in cycle.settings.staging.score_labels)]
+    cycle.gitlab.edit_issue(iid, description=without_markers(issue.get("description") or "", MATCH_KIND),
+                            remove_labels=",".join(labels))
+    cycle.gitlab.create_note(iid, render.render("issue/duplicate.md.j2", original=original["iid"],
+                                                marker=Markup(render_marker(DUPLICATE_KIND, source, of=original["iid"]))))
+    logger.info("match #%s was staged twice at once; closed it as a duplicate of #%s", iid, original["iid"],
+                extra={"event": "staged_twice", "issue": iid})
 
 
 def _latest_rescore(gitlab: Any, iid: int, source: str, bot_id: int) -> int | None:

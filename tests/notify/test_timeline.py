@@ -94,6 +94,7 @@ def test_a_to_do_repeated_after_a_crash_says_it_may_repeat(make_bot, world):
 
     bot.start()
     as_reviewer(bot, world.users["reviewer"]["username"])
+    bot.clock.advance(minutes=11)                        # past the claim's lease: its process died
     bot.notifier.on_converged(bot.snapshot(iid))
 
     history = next(b for b in bot_notes(bot, iid) if '"kind":"transition"' in b)

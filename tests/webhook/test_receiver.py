@@ -203,10 +203,12 @@ def test_deliveries_get_503_while_the_bot_drains(bot):
 
 def test_health_says_live_and_ready_with_the_catch_up_state(bot, world):
     assert httpx.get(f"{bot.url}/health/live").json() == {"status": "live"}
+    assert httpx.get(f"{bot.url}/health").json() == {"status": "live"}  # the path many probes default to
     ready = ready_details(bot.url)
     assert ready.status_code == 200
     assert ready.json()["project"] == world.path and ready.json()["status"] == "ready"
-    assert set(ready.json()["catch_up"]) == {"passes", "window_start", "last_success", "last_error"}
+    assert set(ready.json()["catch_up"]) == {"passes", "window_start", "last_success", "last_error", "status_issue",
+                                           "full_reconcile"}
 
 
 def test_ready_names_the_reason_when_the_token_is_bad(world):
