@@ -48,13 +48,23 @@ class Incomplete:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """`/snooze` or `/remind`: `kind`, and what was written after it (`3d`, `until 2026-12-15`,
+    a text to be reminded of), read by the workflow against the comment's own time."""
+
+    kind: str
+    argument: str
+    min_access: str
+
+
+@dataclass(frozen=True)
 class ShowHelp:
     """Answer with the command list; `unknown` is the verb we did not understand, if any."""
 
     unknown: str | None = None
 
 
-Request = MoveTo | ShowHelp | Incomplete
+Request = MoveTo | ShowHelp | Incomplete | FollowUp
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,7 @@ class CommandSpec:
     help: str
     build: Callable[[str | None, WorkflowSettings], Request]
     states: tuple[str, ...]  # the states it moves to: the transitions into them say who may use it
+    min_access: str | None = None  # a command that moves no state: who may use it
 
     @property
     def slash_name(self) -> str:
@@ -77,12 +88,14 @@ _BY_VERB: dict[str, CommandSpec] = {}
 
 
 def command(
-    name: str, *, aliases: tuple[str, ...] = (), args: str = "", help: str, states: tuple[str, ...] = ()
+    name: str, *, aliases: tuple[str, ...] = (), args: str = "", help: str, states: tuple[str, ...] = (),
+    min_access: str | None = None,
 ) -> Callable:
     """Register the decorated `build(argument, workflow) -> Request` as the command `name`."""
 
     def register(build: Callable[[str | None, WorkflowSettings], Request]) -> Callable:
-        spec = CommandSpec(name=name, aliases=aliases, args=args, help=help, build=build, states=states)
+        spec = CommandSpec(name=name, aliases=aliases, args=args, help=help, build=build, states=states,
+                           min_access=min_access)
         REGISTRY[name] = spec
         for verb in (name, *aliases):
             _BY_VERB[verb] = spec
@@ -165,6 +178,23 @@ def _turned_down(argument: str | None, workflow: WorkflowSettings) -> Request:
          states=("withdrawn",))
 def _withdraw(argument: str | None, workflow: WorkflowSettings) -> Request:
     return MoveTo("withdrawn", argument)
+
+
+# -- follow-ups (bot/followup): nothing moves, the bot remembers a time ----------------------
+
+SNOOZE_ACCESS, REMIND_ACCESS = "developer", "reporter"
+
+
+@command("snooze", args="<3d|1w|until 2026-12-15>",
+         help="hide the match from reminders until then; it comes back with a note", min_access=SNOOZE_ACCESS)
+def _snooze(argument: str | None, workflow: WorkflowSettings) -> Request:
+    return FollowUp("snooze", argument, SNOOZE_ACCESS) if argument else Incomplete("/snooze 3d")
+
+
+@command("remind", args="<2d|until 2026-12-15> <text>", help="remind you (and your channels) of this match then",
+         min_access=REMIND_ACCESS)
+def _remind(argument: str | None, workflow: WorkflowSettings) -> Request:
+    return FollowUp("remind", argument, REMIND_ACCESS) if argument else Incomplete("/remind 2d <text>")
 
 
 @command("help", help="show this list")

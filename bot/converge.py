@@ -23,7 +23,7 @@ from bot.issue_lock import holding
 from bot.markers import parse_markers
 from bot.snapshot import IssueSnapshot, read_snapshot
 from bot.status_issue import KIND as STATUS_KIND
-from bot.workflow import ApiAction, Reply
+from bot.workflow import FOLLOW_UP_KINDS, ApiAction, Reply
 
 __all__ = ["ApiAction", "ConvergeResult", "Effect", "converge_issue"]
 
@@ -110,10 +110,13 @@ def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction]) -> Conve
         gitlab.update_labels(iid, add=plan.add_labels, remove=plan.remove_labels)
         others.append(Effect("labels", None, f"+{','.join(plan.add_labels)} -{','.join(plan.remove_labels)}"))
         logger.info("issue #%s: labels %s", iid, others[-1].detail)
+    if any(r.kind in FOLLOW_UP_KINDS for r in plan.replies) and settings.follow_up.label not in snapshot.labels:
+        gitlab.update_labels(iid, add=[settings.follow_up.label])   # the reminder sweep finds it by this label
+        others.append(Effect("labels", None, f"+{settings.follow_up.label}"))
     if plan.change_due_date:
         gitlab.edit_issue(iid, due_date=plan.due_date or "")
         others.append(Effect("due_date", None, plan.due_date or "none"))
-        logger.info("issue #%s: due date %s (next interview round)", iid, plan.due_date or "cleared")
+        logger.info("issue #%s: due date %s (next interview round, or the last day to apply)", iid, plan.due_date or "cleared")
     result.snapshot = snapshot
     if written or others:
         result.snapshot = _keep_older_twins(runtime, read_snapshot(gitlab, iid), written)

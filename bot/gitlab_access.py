@@ -294,6 +294,7 @@ class GitLabAccess:
         *,
         labels: Iterable[str] = (),
         updated_after: str | None = None,
+        created_before: str | None = None,
         state: str | None = None,
         order_by: str = "updated_at",
         sort: str = "asc",
@@ -304,6 +305,8 @@ class GitLabAccess:
             query["labels"] = ",".join(labels)
         if updated_after:
             query["updated_after"] = updated_after
+        if created_before:
+            query["created_before"] = created_before
         if state:
             query["state"] = state
         return self._pages(self._in_project("/issues"), query)

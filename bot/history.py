@@ -20,7 +20,7 @@ from bot.markers import render_marker
 from bot.render import render
 from bot.config.settings import ACCESS_LEVELS, WorkflowSettings
 from bot.snapshot import IssueSnapshot
-from bot.workflow import Outcome, Reply
+from bot.workflow import FOLLOW_UP_KINDS, Outcome, Reply
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*$")
 MARKER_TEXT_CHARS = 500
@@ -73,7 +73,7 @@ def who_may(states: Sequence[str], workflow: WorkflowSettings) -> str:
 def _help_context(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> dict[str, Any]:
     commands = [
         {"name": spec.name, "slash": spec.slash_name, "args": f" {spec.args}" if spec.args else "",
-         "help": spec.help, "who": who_may(spec.states, workflow)}
+         "help": spec.help, "who": f"{spec.min_access}s" if spec.min_access else who_may(spec.states, workflow)}
         for spec in REGISTRY.values()
     ]
     emoji = workflow.emoji
@@ -99,7 +99,16 @@ def _part(outcome: Outcome, reply: Reply, snapshot: IssueSnapshot, workflow: Wor
         return render("notes/transition.md.j2", **context, emoji=f":{emoji}:", **_happened(outcome, workflow))
     if outcome.kind == "refusal":
         return render("notes/refusal.md.j2", **context)
+    if outcome.kind in FOLLOW_UP_KINDS:
+        return render("notes/follow_up.md.j2", **context, **_follow_up(outcome, workflow))
     return render("notes/help.md.j2", **context, **_help_context(snapshot, workflow))
+
+
+def _follow_up(outcome: Outcome, workflow: WorkflowSettings) -> dict[str, Any]:
+    """A /snooze's or /remind's time, in the configured zone."""
+    zone = workflow.lifecycle.timezone
+    moment = datetime.fromisoformat((outcome.happened or {}).get("until") or (outcome.happened or {})["due"])
+    return {"follow_up": outcome.kind, "until": Markup(f"{moment.astimezone(ZoneInfo(zone)):%a %d %b %Y, %H:%M} ({zone})")}
 
 
 def _happened(outcome: Outcome, workflow: WorkflowSettings) -> dict[str, Any]:

@@ -22,16 +22,18 @@ from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.commands import REGISTRY, Happening, Incomplete, MoveTo, Request, ShowHelp, parse_commands
+from bot.commands import REGISTRY, FollowUp, Happening, Incomplete, MoveTo, Request, ShowHelp, parse_commands
 from bot.send_check import Unseen, unseen_change
 from bot.config.settings import ACCESS_LEVELS, WorkflowSettings
 from bot.lifecycle import AFTER_SENT
+from bot.followup.later import parse_later
 from bot.lifecycle.when import WhenError, parse_when
 from bot.markers import Marker, parse_markers, source_id
 from bot.snapshot import IssueSnapshot, LabelEvent
 
 # Kinds of marker this module writes; only these record that a source was handled.
-HISTORY_KINDS = frozenset({"transition", "refusal", "help"})
+FOLLOW_UP_KINDS = ("snooze", "remind")   # bot/followup reads their times back
+HISTORY_KINDS = frozenset({"transition", "refusal", "help", *FOLLOW_UP_KINDS})
 API_ACTIONS = {"approve": "approved", "reject": "rejected", "send": "sent"}
 # API actions that are comment commands of the lifecycle, built by the same registry.
 LIFECYCLE_ACTIONS = ("reply", "interview", "offer", "hired", "decline", "turned-down", "withdraw")
@@ -114,7 +116,7 @@ class Outcome:
     from_state: str
     to_state: str
     why: str = ""  # refusal: forbidden | no_right | already | removed | several | unknown_state
-    #                | not_recorded | bad_time | incomplete
+    #                | not_recorded | bad_time | incomplete | not_allowed | bad_later
     text: str | None = None  # the reason or note that came with the request
     needed: str | None = None  # refusal no_right: the access level needed
     had: str | None = None  # and the one the person has
@@ -138,7 +140,7 @@ class Reply:
     @property
     def kind(self) -> str:
         kinds = {o.kind for o in self.outcomes}
-        return next(k for k in ("transition", "refusal", "help") if k in kinds)
+        return next(k for k in ("transition", "refusal", *FOLLOW_UP_KINDS, "help") if k in kinds)
 
     @property
     def mentions(self) -> bool:
@@ -429,6 +431,25 @@ def _round(current: str, target: str, happening: Happening, note: str | None, at
     return Outcome("transition", current, target, text=text, happened=happened)
 
 
+def _follow_up(request: FollowUp, current: str, source: Source, workflow: WorkflowSettings,
+               access_level: Callable[[int], int]) -> Outcome:
+    """`/snooze` or `/remind`: the time it names, read against the comment's own time."""
+    def refuse(why: str, **more: Any) -> Outcome:
+        return Outcome("refusal", current, current, why, unknown=request.kind, **more)
+
+    if source.actor.user_id is not None:
+        level = access_level(source.actor.user_id)
+        if level < ACCESS_LEVELS[request.min_access]:
+            return refuse("not_allowed", needed=request.min_access, had=access_name(level))
+    try:
+        moment, rest = parse_later(request.argument, now=source.at, zone=workflow.lifecycle.timezone)
+    except WhenError as error:
+        return refuse("bad_later", text=str(error))
+    if request.kind == "snooze":
+        return Outcome("snooze", current, current, text=rest or None, happened={"until": moment.isoformat()})
+    return Outcome("remind", current, current, text=rest or None, happened={"due": moment.isoformat()})
+
+
 def last_hold(snapshot: IssueSnapshot) -> datetime | None:
     """When the bot last stopped a send to ask for a confirmation (the time of its note)."""
     held = [
@@ -465,6 +486,8 @@ def _outcome(
         return _move(request, current, source, workflow, access_level, send_check)
     if isinstance(request, Reopened):
         return Outcome("transition", current, request.state)
+    if isinstance(request, FollowUp):
+        return _follow_up(request, current, source, workflow, access_level)
     if isinstance(request, Incomplete):
         return Outcome("refusal", current, current, "incomplete", text=request.usage)
     if isinstance(request, ShowHelp):
@@ -496,7 +519,7 @@ def plan(
         outcomes: list[Outcome] = []
         for request in source.requests:
             outcome = _outcome(request, current, source, workflow, access_level, send_check)
-            if outcome is not None and outcome.happened and outcome.happened["happened"] == "round":
+            if outcome is not None and outcome.happened and outcome.happened.get("happened") == "round":
                 rounds += 1
                 outcome = replace(outcome, happened={**outcome.happened, "round": rounds})
             if outcome is not None:
@@ -517,8 +540,10 @@ def plan(
         quiet = []
     wanted = workflow.states[current].label
     stale = [s.label for s in workflow.states.values() if s.label != wanted and s.label in snapshot.labels]
-    new_rounds = [o.happened for r in replies for o in r.outcomes if o.happened and o.happened["happened"] == "round"]
+    new_rounds = [o.happened for r in replies for o in r.outcomes if o.happened and o.happened.get("happened") == "round"]
     due = next_round_day([*recorded_rounds, *new_rounds], workflow) if current == "interview" else None
+    if current in (workflow.initial_state, "approved"):
+        due = _apply_by(snapshot)   # the last day to apply, while it is still ahead of the match
     moved = [r for r in replies if r.kind == "transition"]
     return Plan(
         start_state=start,
@@ -532,6 +557,12 @@ def plan(
         due_date=due,
         change_due_date=due != snapshot.due_date,
     )
+
+
+def _apply_by(snapshot: IssueSnapshot) -> str | None:
+    """The match's `apply_by` (staged with it; YYYY-MM-DD), which stays the issue's due date."""
+    value = (snapshot.match_marker.data if snapshot.match_marker else {}).get("apply_by")
+    return value if isinstance(value, str) else None
 
 
 def next_round_day(rounds: Sequence[dict[str, Any]], workflow: WorkflowSettings) -> str | None:

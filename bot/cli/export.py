@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Read every job-match issue (labels, label events, the bot's notes) from GitLab and "
             "write the application tracker: --csv (17 columns), --json (dashboard.json, schema in "
             "docs/dashboard.schema.json), --site (index.html with charts and a searchable table, "
-            "plus dashboard.json; ready for GitLab Pages), --sheets (Google Sheets). Give one or "
+            "plus dashboard.json and interviews.ics; ready for GitLab Pages), --ics (the interview "
+            "rounds and deadlines ahead, for a calendar app), --sheets (Google Sheets). Give one or "
             "more. Exit status: 0 done, 1 GitLab or Google failed, 2 invalid options."
         ),
         epilog="example: vorhoelle export --site public --csv applications.csv --since 2025-01-01",
@@ -29,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out.add_argument("--csv", metavar="FILE", help="the 17-column tracker table as CSV (- for standard output)")
     out.add_argument("--json", metavar="FILE", help="dashboard.json (- for standard output)")
     out.add_argument("--site", metavar="DIR", help="a static dashboard: DIR/index.html and DIR/dashboard.json")
+    out.add_argument("--ics", metavar="FILE", help="every upcoming interview round and apply-by day as iCalendar")
     out.add_argument("--sheets", metavar="SPREADSHEET_ID", help="write the table to this Google spreadsheet")
     which = parser.add_argument_group("filters")
     which.add_argument("--state", action="append", default=[], help="only this state (repeatable)")
@@ -65,27 +67,35 @@ def _filters(args: argparse.Namespace, states: list[str]) -> Any:
     )
 
 
-def _write(target: str, text: str, *, encoding: str = "utf-8") -> None:
+def _write(target: str, content: str | bytes, *, encoding: str = "utf-8") -> None:
     if target == "-":
-        sys.stdout.write(text)
+        if isinstance(content, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(content)
+        else:
+            sys.stdout.write(content)
         return
+    data = content if isinstance(content, bytes) else content.encode(encoding)
     path = Path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding=encoding, newline="")
+    path.write_bytes(data)
     print(f"wrote {target}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
     from bot.cli.stage import EXIT_FAILED, EXIT_INVALID
     from bot.gitlab_access import GitLabAccess, GitLabError
+    from datetime import datetime, timezone
+
+    from bot.tracker.calendar import upcoming_calendar
     from bot.tracker.export import read_applications
     from bot.tracker.report import build_dashboard, to_json
     from bot.tracker.sheets import SheetsError, SheetsTarget, write_table
     from bot.tracker.site import write_site
     from bot.tracker.table import csv_text, table_values
 
-    if not (args.csv or args.json or args.site or args.sheets):
-        print("vorhoelle export: say what to write: --csv, --json, --site and/or --sheets", file=sys.stderr)
+    if not (args.csv or args.json or args.site or args.ics or args.sheets):
+        print("vorhoelle export: say what to write: --csv, --json, --site, --ics and/or --sheets", file=sys.stderr)
         return EXIT_INVALID
     settings = command_settings(args)
     workflow = settings.workflow
@@ -108,8 +118,12 @@ def run(args: argparse.Namespace) -> int:
             _write(args.csv, csv_text(apps), encoding="utf-8-sig")
         if args.json:
             _write(args.json, to_json(dashboard))
+        calendar = upcoming_calendar(apps, datetime.now(timezone.utc)) if args.ics or args.site else b""
+        if args.ics:
+            _write(args.ics, calendar)
         if args.site:
             print(f"wrote {write_site(Path(args.site), dashboard, workflow)}", file=sys.stderr)
+            _write(str(Path(args.site) / "interviews.ics"), calendar)   # beside the dashboard, to subscribe to
     except OSError as error:
         print(f"vorhoelle export: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
         return EXIT_FAILED

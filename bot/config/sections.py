@@ -184,6 +184,19 @@ class CatchUpSettings(Section):
     max_calls_per_minute: int = Field(600, gt=0)
 
 
+class FollowUpSettings(Section):
+    """When the bot reminds on its own (bot/followup): every period is read from GitLab's dates."""
+
+    enabled: bool = True
+    review_after_days: float = Field(3, gt=0)     # pending this long: a reminder, once per period
+    deadline_days_before: float = Field(2, ge=0)  # before a match's apply_by, while pending/approved
+    nudge_after_days: float = Field(10, gt=0)     # sent without a reply: "follow up?"
+    interview_hours_before: list[float] = [24, 1]  # reminders before each interview round
+    label: str = "vorhoelle/follow-up"            # on an issue while a /snooze or /remind is running
+
+    _label = field_validator("label")(check_label_name)
+
+
 class LoggingSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     format: Literal["auto", "json", "text"] = "auto"

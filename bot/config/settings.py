@@ -42,6 +42,7 @@ from bot.config.notify_sections import (
 from bot.config.sections import (
     ACCESS_LEVELS,
     CatchUpSettings,
+    FollowUpSettings,
     LoggingSettings,
     ServerSettings,
     SettingsPageSettings,
@@ -60,8 +61,8 @@ __all__ = [
 ]
 
 def notify_events(workflow: WorkflowSettings) -> list[str]:
-    """The events a `notify.events` rule can name: staged, refused, reply, one per state."""
-    return ["staged", "refused", "reply", *sorted(workflow.states)]
+    """The events a `notify.events` rule can name: staged, refused, reply, reminder, one per state."""
+    return ["staged", "refused", "reply", "reminder", *sorted(workflow.states)]
 
 
 class Settings(BaseSettings):
@@ -81,6 +82,7 @@ class Settings(BaseSettings):
     workflow: WorkflowSettings
     staging: StagingSettings = StagingSettings()
     catch_up: CatchUpSettings = CatchUpSettings()
+    follow_up: FollowUpSettings = FollowUpSettings()
     notify: NotifySettings = NotifySettings()
     logging: LoggingSettings = LoggingSettings()
     review: ReviewSettings = ReviewSettings()
@@ -104,7 +106,7 @@ class Settings(BaseSettings):
                 guess = difflib.get_close_matches(event, known, n=1)
                 hint = f"did you mean {guess[0]!r}? " if guess else ""
                 raise ValueError(
-                    f"events.{event} is not an event; {hint}Events: staged, refused, reply, and one per "
+                    f"events.{event} is not an event; {hint}Events: staged, refused, reply, reminder, and one per "
                     f"workflow state: {', '.join(sorted(workflow.states))}"
                 )
         return notify

@@ -28,6 +28,7 @@ EVENT_TITLES = {
     "sent": ("application sent", "applications sent"),
     "pending": ("back to pending", "back to pending"),
     "refused": ("command refused", "commands refused"),
+    "reminder": ("reminder", "reminders"),
     "reply": ("reply received", "replies received"),
     "no-reply": ("no reply yet", "no reply yet"),
     "interview": ("interview round", "interview rounds"),

@@ -89,6 +89,8 @@ def event_of(marker: Marker) -> str | None:
         return marker.data["to"]
     if marker.kind == "refusal":
         return REFUSED
+    if marker.kind == "reminder":
+        return "reminder"   # bot/followup: a reminder the bot recorded on its own
     return None
 
 

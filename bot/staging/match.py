@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import re
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, field_validator, model_validator
@@ -107,6 +108,8 @@ class Match(BaseModel):
     remote: bool | str | None = Field(None, description="true, false, or e.g. '80 %'.")
     start: str | None = Field(None, description="When the job starts, e.g. 2025-03-01 or ASAP.")
     duration: str | None = None
+    apply_by: date | None = Field(None, description="The last day to apply (YYYY-MM-DD): a reminder comes "
+                                  "follow_up.deadline_days_before days ahead; the issue's due date.")
     rate: Rate | None = None
     url: str | None = Field(None, description="The posting; identifies the match when present.")
     contact: Contact | None = None

@@ -182,7 +182,8 @@ def render_description(
     # The digests are of the parts as rendered (cut, escaped), read back the way `send` reads them.
     staged = read_parts(text).digests()
     markers = [render_marker(MATCH_KIND, source_id(MATCH_KIND, match.key), **(kept_facts or {}),
-                             **_shown_facts(match), score=match.score, token=match.key_hash, staged=staged)]
+                             **_shown_facts(match), score=match.score, token=match.key_hash, staged=staged,
+                             **({"apply_by": match.apply_by.isoformat()} if match.apply_by else {}))]
     markers += [render_marker(m.kind, m.source, **m.data) for m in carried]
     return text.replace(_MARKER_SLOT, "\n".join(markers))
 
@@ -279,6 +280,8 @@ def _create(cycle: _Cycle, match: Match) -> StageResult:
         _close_as_duplicate(cycle, issue, original, source_id(MATCH_KIND, match.key))
         return _result(match, "unchanged", original, f"staged at the same moment by another instance of the bot; "
                                                      f"#{issue['iid']} was closed as its duplicate")
+    if match.apply_by is not None:   # the issue's due date while the match waits (bot/followup)
+        issue = cycle.gitlab.edit_issue(issue["iid"], due_date=match.apply_by.isoformat())
     logger.info("staged match #%s (%s %%)", issue["iid"], match.score,
                 extra={"event": "staged", "issue": issue["iid"], "score": match.score})
     return _result(match, "created", issue, None)

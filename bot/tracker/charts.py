@@ -96,22 +96,26 @@ def columns(chart_id: str, title: str, values: list[tuple[str, int]], color: str
 
 
 def stacked_rows(chart_id: str, title: str, rows: list[tuple[str, list[Segment]]]) -> Chart:
-    """Horizontal bars, one row per name, each split into coloured segments; the total at the end."""
-    row_height, label_width, value_width = 30, 130, 44
-    chart = Chart(chart_id, title, height=max(len(rows), 1) * row_height + 10)
+    """Horizontal bars, one row per name, each split into coloured segments; the total at the end.
+
+    The name sits above its bar across the whole width, so a long provider name is never cut
+    at the chart's left edge (it was, right-aligned before a narrow label column)."""
+    row_height, value_width, label_chars = 40, 44, 60
+    chart = Chart(chart_id, title, height=max(len(rows), 1) * row_height + 6)
     totals = [sum(s.value for s in segments) for _, segments in rows]
     if not any(totals):
         return _nothing(chart)
-    scale = (chart.width - label_width - value_width) / max(totals)
+    scale = (chart.width - value_width) / max(totals)
     for i, ((name, segments), total) in enumerate(zip(rows, totals)):
-        y, x = 5 + i * row_height, float(label_width)
-        chart.labels.append(Label(label_width - 8, y + 19, name[:22], "end"))
+        y, x = 3 + i * row_height, 0.0
+        shown = name if len(name) <= label_chars else name[: label_chars - 1] + "…"
+        chart.labels.append(Label(0, y + 13, shown, "start"))
         for segment in segments:
             width = segment.value * scale
             if width:
-                chart.rects.append(Rect(x, y + 4, width, row_height - 8, segment.color, f"{name} · {segment.name}: {segment.value}"))
+                chart.rects.append(Rect(x, y + 18, width, row_height - 22, segment.color, f"{name} · {segment.name}: {segment.value}"))
             x += width
-        chart.labels.append(Label(x + 6, y + 19, str(total), "start", "value"))
+        chart.labels.append(Label(x + 6, y + 31, str(total), "start", "value"))
     return chart
 
 

@@ -101,6 +101,7 @@ def _facts(row: ImportRow) -> list[tuple[str, str]]:
         ("Applied", row.applied.isoformat() if row.applied else ""),
         ("Decided", row.decided.isoformat() if row.decided else ""),
         ("Interviews", ", ".join(day.isoformat() for day in row.interviews)),
+        ("Apply by", row.apply_by.isoformat() if row.apply_by else ""),
     ]
     return [(label, value) for label, value in rows if value]
 
@@ -131,7 +132,8 @@ def render_description(settings: Settings, row: ImportRow, source_name: str) -> 
     score = {"score": row.score.low, "score_max": row.score.high} if row.score else {}
     markers = "\n".join([
         render_marker(MATCH_KIND, source_id(MATCH_KIND, match.key), token=match.key_hash,
-                      **score, **row.job.facts()),
+                      **score, **row.job.facts(),
+                      **({"apply_by": row.apply_by.isoformat()} if row.apply_by else {})),
         render_marker(IMPORTED_KIND, source_id(IMPORT_SOURCE, row.key), row=row.number,
                       file=source_name, status=row.status_text,
                       applied=row.applied.isoformat() if row.applied else None,

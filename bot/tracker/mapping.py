@@ -19,7 +19,7 @@ from bot.resources import resource_dir
 # Columns the importer understands; a mapping may name header aliases for these only.
 COLUMNS = (
     "number", "title", "company", "provider", "score", "status", "date", "decided", "interview", "url",
-    "location", "employment_type", "rate", "notes",
+    "location", "employment_type", "rate", "notes", "apply_by",
 )
 _NOT_WORD = re.compile(r"[^\w#]+")
 

@@ -18,7 +18,7 @@ Markers count only where the bot's own user wrote them (bot/snapshot.py sees to 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from bot.markers import Marker
@@ -62,6 +62,7 @@ class Application:
     decided_by: str
     events: tuple[Event, ...]
     notes: str
+    apply_by: date | None = None   # the last day to apply (the match's `apply_by`)
 
     @property
     def last_event(self) -> Event:
@@ -171,4 +172,12 @@ def build_application(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> Ap
         decided_by=str(decider.get("username") or (decision.actor if decision else "")),
         events=tuple(events),
         notes="\n".join(filter(None, [str(imported.get("notes") or ""), *reasons])),
+        apply_by=_apply_by(facts.get("apply_by")),
     )
+
+
+def _apply_by(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -13,6 +13,7 @@ from statistics import median
 from typing import Any
 
 from bot.tracker.dates import iso_week
+from bot.tracker.numbers import numbers
 from bot.tracker.records import DECISIONS, Application, Event
 from bot.tracker.table import row_of
 
@@ -113,9 +114,10 @@ def build_dashboard(
     """The whole `dashboard.json` document for `apps` (already filtered)."""
     state_counts = {s: sum(1 for a in apps if a.state == s) for s in states}
     decided = sum(1 for a in apps if a.state in DECISIONS)
+    now = now or datetime.now(timezone.utc)
     return {
         "schema_version": SCHEMA_VERSION,
-        "generated_at": (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
+        "generated_at": now.isoformat(timespec="seconds"),
         "project": project,
         "filters": filters,
         "states": state_counts,
@@ -126,6 +128,7 @@ def build_dashboard(
         "decision_time": decision_time(apps),
         "providers": providers(apps, states),
         "applications": [application_entry(a) for a in sorted(apps, key=lambda a: a.staged_at, reverse=True)],
+        "numbers": numbers(apps, now),   # what the numbers say (bot/tracker/numbers.py; `vorhoelle report`)
     }
 
 

@@ -50,6 +50,7 @@ class ImportRow:
     applied: date | None
     decided: date | None
     interviews: tuple[date, ...] = ()
+    apply_by: date | None = None   # the last day to apply (a deadline reminder while pending/approved)
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ def plan_row(row: SheetRow, columns: Columns, mapping: ImportMapping, initial_st
         applied=applied,
         decided=_date(cell("decided"), "decision date"),
         interviews=_dates(cell("interview"), "interview date"),
+        apply_by=_date(cell("apply_by"), "apply-by date"),
     )
 
 

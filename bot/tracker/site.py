@@ -23,13 +23,19 @@ def _hours(value: float | None) -> str:
     return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} days"
 
 
+def _pct(share: float) -> str:
+    return f"{round(100 * share)} %"
+
+
 def build_charts(dashboard: dict[str, Any], workflow: WorkflowSettings) -> list[Chart]:
     colors = {name: state.color for name, state in workflow.states.items()}
     return [
         stacked_rows(
             "funnel",
-            "Funnel: staged → approved → sent → interview → offer → hired",
-            [(f["stage"], [Segment(f["stage"], f["count"], colors.get(f["stage"], FUNNEL_COLOR))]) for f in dashboard["funnel"]],
+            "Funnel: staged → approved → sent → replied → interview → offer → hired",
+            [(f"{f['step']} · {_pct(f['of_staged'])} of staged · {_pct(f['conversion'])} of the step before",
+              [Segment(f["step"], f["count"], colors.get(f["step"], FUNNEL_COLOR))])
+             for f in dashboard["numbers"]["funnel"]],
         ),
         donut(
             "states",
@@ -48,6 +54,8 @@ def build_charts(dashboard: dict[str, Any], workflow: WorkflowSettings) -> list[
             f"Time from staging to decision (median {_hours(dashboard['decision_time']['median_hours'])})",
             [(b["bucket"], b["count"]) for b in dashboard["decision_time"]["buckets"]],
         ),
+        columns("backlog", "Review backlog (waiting at the end of each week)",
+                [(w["week"][2:], w["waiting"]) for w in dashboard["numbers"]["review_backlog"][-WEEKS_SHOWN:]]),
         stacked_rows(
             "providers",
             "By provider",
@@ -66,6 +74,7 @@ def render_site(dashboard: dict[str, Any], workflow: WorkflowSettings) -> str:
         charts=build_charts(dashboard, workflow),
         colors={name: state.color for name, state in workflow.states.items()},
         median_decision=_hours(dashboard["decision_time"]["median_hours"]),
+        pct=_pct,
     )
 
 

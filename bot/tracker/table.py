@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.tracker.numbers import source
 from bot.tracker.records import Application
 
 COLUMNS: list[tuple[str, str]] = [
@@ -44,11 +45,11 @@ def _day(moment: datetime | None) -> str:
 def row_of(app: Application) -> dict[str, str]:
     return {
         "application_id": str(app.iid),
-        "company": app.job.company,
+        "company": app.job.company or app.job.provider,   # a staged match names who offers the job
         "job_title": app.job.title,
         "status": app.state,
         "application_date": _day(app.applied_at),
-        "source": app.job.provider,
+        "source": app.job.provider if app.job.company else source(app),   # else: where it was posted
         "location": app.job.location,
         "job_url": app.job.url,
         "employment_type": app.job.employment_type,

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse
 
 from bot.config import project_file
 from bot.catch_up import CatchUpLoop
+from bot.followup.sweep import sweep
 from bot.logs import trace_of, tracing
 from bot.runtime import Runtime
 from bot.web.server import shutdown_budget
@@ -82,6 +83,9 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     if runtime.notifier is not None:
         flush = lambda: asyncio.to_thread(runtime.notifier.flush_due)  # noqa: E731
         tasks.append(asyncio.create_task(every(NOTIFY_FLUSH_SECONDS, flush), name="notify-flush"))
+    if runtime.settings.follow_up.enabled:
+        remind = lambda: asyncio.to_thread(sweep, runtime)  # noqa: E731
+        tasks.append(asyncio.create_task(every(runtime.settings.catch_up.interval_minutes * 60, remind), name="remind"))
     log.info("bot started: watching %s on %s", runtime.settings.project, runtime.settings.gitlab_url)
     try:
         yield

@@ -210,7 +210,7 @@ def test_an_event_that_never_happens_is_named(tmp_path):
     path = write(tmp_path, "notify:\n  events:\n    aproved: [slack]\n")
     assert problems(path) == [
         f"{path}:1: notify: events.aproved is not an event; did you mean 'approved'? Events: staged, "
-        "refused, reply, and one per workflow state: approved, declined, hired, interview, no-reply, offer, "
+        "refused, reply, reminder, and one per workflow state: approved, declined, hired, interview, no-reply, offer, "
         "pending, rejected, sent, turned-down, withdrawn"
     ]
 

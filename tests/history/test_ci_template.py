@@ -71,7 +71,7 @@ def test_the_pages_command_builds_the_site(vorhoelle, tmp_path: Path, monkeypatc
     [argv] = commands("pages")
     result = vorhoelle(*argv)
     assert result.code == 0, result.err
-    assert sorted(os.listdir(tmp_path / "public")) == ["applications.csv", "dashboard.json", "index.html"]
+    assert sorted(os.listdir(tmp_path / "public")) == ["applications.csv", "dashboard.json", "index.html", "interviews.ics"]
 
 
 def test_the_jobs_run_the_projects_own_image_at_a_release_version() -> None:
@@ -119,5 +119,5 @@ def test_the_scripts_run_against_gitlab_as_a_scheduled_pipeline_runs_them(world,
     for name in JOBS:
         done = run_job(name, ci, tmp_path)
         assert done.returncode == 0, (name, done.stdout, done.stderr)
-    assert sorted(os.listdir(tmp_path / "public")) == ["applications.csv", "dashboard.json", "index.html"]
+    assert sorted(os.listdir(tmp_path / "public")) == ["applications.csv", "dashboard.json", "index.html", "interviews.ics"]
     assert "Backend engineer" in (tmp_path / "public" / "applications.csv").read_text(encoding="utf-8")

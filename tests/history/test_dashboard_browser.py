@@ -64,7 +64,7 @@ def test_every_chart_is_drawn_and_the_table_filters(site: Path, browser: Chromiu
     browser.call("Emulation.setDeviceMetricsOverride", session, width=1280, height=900, deviceScaleFactor=1, mobile=False)
 
     charts = browser.evaluate(session, CHARTS)
-    assert [c["id"] for c in charts] == ["funnel", "states", "per-week", "scores", "decision-time", "providers"]
+    assert [c["id"] for c in charts] == ["funnel", "states", "per-week", "scores", "decision-time", "backlog", "providers"]
     for chart in charts:
         assert chart["shapes"] > 0 and not chart["empty"], chart
         assert chart["width"] > 100 and chart["height"] > 50, chart
@@ -100,3 +100,36 @@ def test_a_search_in_the_address_and_the_phone_layout(site: Path, browser: Chrom
     assert layout["page"] <= layout["screen"]  # nothing sticks out sideways; the table scrolls in its box
     assert all(right <= 390 for right in layout["charts"])
     assert screenshot(browser, session, "dashboard-phone.png").stat().st_size > 10_000
+
+
+LABELS_INSIDE = """Array.from(document.querySelectorAll('svg.chart[data-chart=providers] text, svg.chart[data-chart=funnel] text'))
+  .map(t => { const svg = t.ownerSVGElement.getBoundingClientRect(), box = t.getBoundingClientRect();
+              return {text: t.textContent, inside: box.left >= svg.left - 0.5 && box.right <= svg.right + 0.5}; })"""
+TITLES = """Array.from(document.querySelectorAll('#applications tbody tr'))
+  .map(r => ({title: r.cells[1].textContent.trim(), link: !!r.cells[1].querySelector('a'), company: r.cells[2].textContent.trim()}))"""
+
+
+def test_the_funnel_the_numbers_and_the_defects_seen(site: Path, browser: Chromium) -> None:
+    """The funnel with conversions, the tables of answers, and what was seen broken at 1280 px:
+    provider names cut on the left, the Company column empty, a title that was no link."""
+    session = browser.open_page(site.as_uri())
+    browser.call("Emulation.setDeviceMetricsOverride", session, width=1280, height=900, deviceScaleFactor=1, mobile=False)
+
+    labels = browser.evaluate(session, LABELS_INSIDE)
+    assert labels and all(label["inside"] for label in labels), [l for l in labels if not l["inside"]]
+    assert any(label["text"].startswith("replied · ") for label in labels)
+    rows = browser.evaluate(session, TITLES)
+    assert all(row["link"] for row in rows), rows
+    # Only the match that names no one offering it has no company (it was every row).
+    assert [row["title"] for row in rows if not row["company"]] == ["Looks like a match"], rows
+    assert browser.evaluate(session, "document.querySelectorAll('#by_provider tbody tr').length") >= 1
+    assert browser.evaluate(session, "document.querySelector('a[href=\"interviews.ics\"]') !== null")
+    assert (site.parent / "interviews.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")
+
+    box = browser.evaluate(session, "(() => { const r = document.querySelector('svg.chart[data-chart=funnel]')"
+                                    ".closest('figure').getBoundingClientRect();"
+                                    " return {x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height}; })()")
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = browser.call("Page.captureScreenshot", session, format="png", clip={**box, "scale": 1})
+    (ARTIFACTS / "dashboard-funnel.png").write_bytes(base64.b64decode(shot["data"]))
+    assert (ARTIFACTS / "dashboard-funnel.png").stat().st_size > 2_000

@@ -69,11 +69,11 @@ def test_every_column_of_known_issues(world: World, vorhoelle, known: Known, tmp
     rejected_at = added_at(world, known.staged, "job-match/rejected")
     assert rows[str(known.staged)] == {
         "Application ID": str(known.staged),
-        "Company": "",
+        "Company": "GULP",  # a staged match names who offers the job as its provider
         "Job title": "Data <Scientist>",  # read back from staging's escaped Markdown
         "Status": "rejected",
         "Application date": "",
-        "Source": "GULP",
+        "Source": "jobs.example.org",  # and where it was posted by its link
         "Location": "Berlin",
         "Job URL": "https://jobs.example.org/data?id=7&ref=x",
         "Employment type": "",
@@ -115,7 +115,7 @@ def test_filters_are_recorded_in_dashboard_json(vorhoelle, tmp_path: Path) -> No
     out = tmp_path / "dashboard.json"
     site = tmp_path / "site"
     assert vorhoelle("export", "--json", str(out), "--site", str(site), "--state", "sent", "--since", "04.03.2024").code == 0
-    assert (site / "index.html").read_text(encoding="utf-8").count("No data yet") == 6  # an empty project draws
+    assert (site / "index.html").read_text(encoding="utf-8").count("No data yet") == 7  # an empty project draws
     dashboard = json.loads(out.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(dashboard)
     assert dashboard["filters"] == {"state": ["sent"], "since": "2024-03-04"}
@@ -167,7 +167,7 @@ def test_the_site_is_written_with_its_json(vorhoelle, known: Known, tmp_path: Pa
     result = vorhoelle("export", "--site", str(site))
     assert result.code == 0 and f"wrote {site / 'index.html'}" in result.err
     html = (site / "index.html").read_text(encoding="utf-8")
-    assert html.count('<svg class="chart"') == 6
+    assert html.count('<svg class="chart"') == 7
     assert "Data &lt;Scientist&gt;" in html and "Data <Scientist>" not in html
     assert json.loads((site / "dashboard.json").read_text(encoding="utf-8"))["funnel"][0]["count"] == 6
 

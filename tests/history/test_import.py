@@ -197,3 +197,15 @@ def test_throttled_creations_are_waited_for_not_lost(world: World, vorhoelle, sa
     calls = control.get("/counters").json()["calls"][f"POST {endpoint}"]
     assert calls["201"] == 12 and calls["429"] >= 1  # refused, waited for, and retried
     assert sorted(i.title for i in job_issues(world)) == sorted(f"[JOB-MATCH] Projekt {n}" for n in range(1, 13))
+
+
+def test_an_apply_by_column_becomes_the_match_deadline(world: World, vorhoelle, tmp_path: Path) -> None:
+    sheet = tmp_path / "deadlines.csv"
+    sheet.write_text("Projekt;Match;Status;Bewerbungsfrist\nData Engineer;85%;offen;15.12.2026\n"
+                     "Go Developer;80%;offen;someday\n", encoding="utf-8")
+
+    result = vorhoelle("import-csv", str(sheet))
+
+    assert "  row 3: failed: apply-by date:" in result.out
+    (issue,) = job_issues(world)
+    assert markers_of(issue)["match"].data["apply_by"] == "2026-12-15"
