@@ -12,9 +12,12 @@ label edit, a `/reject …` comment or a 👍, in turn — each one API call. Me
 - latency: from the moment GitLab started the webhook delivery to the history note's creation,
   both stamped by the sandbox — for `--one-by-one` issues reviewed alone first, and in the
   burst, where it includes the wait in the bot's queue;
-- calls: the sandbox's counters once the bot falls quiet, minus the reviewers' own calls.
+- calls: the sandbox's counters once the bot falls quiet, minus the reviewers' own calls;
+- notes created per transition (the goal is 1.00: one step, one note — the outcome of its
+  notifications is an edit of that note), and how many transitions a minute fit under GitLab.com's
+  60 note creations a minute per user.
 
-Figures, not pass/fail. The target is at most 3 writes per transition.
+Figures, not pass/fail. The targets: 1.00 note created and at most 3 writes per transition.
 """
 
 from __future__ import annotations
@@ -35,8 +38,10 @@ from bot.markers import parse_markers
 from bot.sandbox.store import parse_time
 
 ISSUE = "/projects/:id/issues/:iid"
+NOTE_CREATED = f"POST {ISSUE}/notes"
+GITLAB_COM_NOTES_PER_MINUTE = 60
 OWED_LABEL = "vorhoelle/notify-owed"
-# The sandbox has no rate limit on unless asked; the pacer's default (50 delivery notes a minute,
+# The sandbox has no rate limit on unless asked; the pacer's default (50 record notes a minute,
 # for GitLab.com's 60 note creations) would make this a bench of the pacer.
 UNPACED = {"notify": {"notes_per_minute": 100_000}}
 SILENT = {"notify": {"events": {"staged": [], "approved": [], "rejected": [], "sent": [], "refused": []}}}
@@ -150,6 +155,9 @@ def main() -> None:
     print(f"  burst: {len(burst) / elapsed:.1f} transitions per second ({len(burst)} in {elapsed:.2f} s)")
     print(f"  webhook -> history note, one at a time: {latency_line(latencies(alone))}")
     print(f"  webhook -> history note, in the burst:  {latency_line(latencies(burst))} (queueing included)")
+    notes_each = writes[NOTE_CREATED] / count
+    print(f"  notes created: {notes_each:.2f} per transition (goal 1.00); under GitLab.com's "
+          f"{GITLAB_COM_NOTES_PER_MINUTE} note creations a minute: {GITLAB_COM_NOTES_PER_MINUTE / notes_each:.0f} transitions a minute")
     print_calls("GitLab reads", reads, count)
     print_calls("GitLab writes", writes, count)
     print(f"  errors in the bot's log: {len(failed)}")

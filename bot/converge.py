@@ -12,8 +12,6 @@ writes the same notes: after writing, the younger of two twins is deleted (bot/r
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -21,6 +19,7 @@ from typing import Any
 
 from bot import history, replicas, workflow
 from bot.gitlab_access import handling_event
+from bot.issue_lock import holding
 from bot.markers import parse_markers
 from bot.snapshot import IssueSnapshot, read_snapshot
 from bot.status_issue import KIND as STATUS_KIND
@@ -55,31 +54,6 @@ class ConvergeResult:
         return next((r for r in self.replies if r.source.id == source), None)
 
 
-class _IssueLock:
-    """A lock for one issue; weakly held in `_ISSUE_LOCKS`, so it lives only while in use."""
-
-    __slots__ = ("lock", "__weakref__")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-
-
-_ISSUE_LOCKS: weakref.WeakValueDictionary[tuple[str, str, int], _IssueLock] = weakref.WeakValueDictionary()
-_ISSUE_LOCKS_GUARD = threading.Lock()
-
-
-def _issue_lock(gitlab: Any, project: Any, iid: int) -> _IssueLock:
-    """The queue runs one converge per issue at a time, but the REST API converges in a thread
-    of its own: two converges reading the same snapshot would both write the note owed for one
-    source. So converges of one issue take turns in this process, whoever asks."""
-    key = (str(getattr(gitlab, "url", "")), str(project), iid)
-    with _ISSUE_LOCKS_GUARD:
-        holder = _ISSUE_LOCKS.get(key)
-        if holder is None:
-            holder = _ISSUE_LOCKS[key] = _IssueLock()
-        return holder
-
-
 def _skip_reason(snapshot: IssueSnapshot, settings: Any) -> str | None:
     if any(marker.kind == STATUS_KIND for marker in snapshot.bot_markers):
         return "the bot's status issue (bot/status_issue.py), whatever its labels"
@@ -101,8 +75,7 @@ def converge_issue(
     """Apply what is owed on issue `iid`; safe to run any number of times, from any thread.
     `mails`: answers from the mailbox matched to this issue (bot/replies), recorded once each."""
     gitlab, settings = runtime.gitlab, runtime.settings
-    issue_lock = _issue_lock(gitlab, settings.project, iid)
-    with issue_lock.lock, handling_event(event_uuid):
+    with holding(gitlab, settings.project, iid), handling_event(event_uuid):
         return _converge(runtime, iid, api_actions, mails)
 
 

@@ -376,6 +376,9 @@ class GitLabAccess:
     def awards(self, iid: int) -> list[dict[str, Any]]:
         return list(self._pages(self._issue(iid, "/award_emoji")))
 
+    def note(self, iid: int, note_id: int) -> dict[str, Any]:
+        return self._json("get", self._issue(iid, f"/notes/{int(note_id)}"))
+
     def create_note(self, iid: int, body: str, *, internal: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {"body": body}
         if internal:

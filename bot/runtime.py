@@ -37,7 +37,7 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     build_dispatcher = getattr(importlib.import_module("bot.notify"), "build_dispatcher", None)
     if build_dispatcher is not None:
-        runtime.notifier = build_dispatcher(settings, runtime.gitlab)
+        runtime.notifier = build_dispatcher(lambda: runtime.settings, runtime.gitlab)
     return runtime
 
 

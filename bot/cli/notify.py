@@ -2,7 +2,8 @@
 
 `test` sends a test message on each enabled channel (or one) and prints, per channel, the
 service's receipt or why it failed — exit status 1 when any failed. `flush` delivers every
-message GitLab says is owed and due now (what a running bot does every minute). `application`
+message GitLab says is owed and due now (what a running bot does every 30 seconds) and prints
+what it delivered, held (and why) or failed — exit status 1 when a delivery or GitLab failed. `application`
 mails the application of a sent match (see bot/notify/send_application.py).
 """
 
@@ -40,8 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="deliver messages held back (quiet hours, a failing channel) that are due now",
         description=(
             "Find the issues labelled notify.owed_label, work out from the bot's notes what "
-            "each still owes, and deliver what is due now. Safe to run at any time: nothing "
-            "already recorded as delivered is sent again."
+            "each still owes, and deliver what is due now. Prints one line per message: "
+            "delivered, held (quiet hours, a resting channel, a match waiting for its cycle) or "
+            "failed, with why. Safe to run at any time: nothing already recorded as delivered "
+            "is sent again. Exit status 1 when a delivery or GitLab failed."
         ),
     )
     flush.set_defaults(func=run_flush)
@@ -82,8 +85,19 @@ def run_test(args: argparse.Namespace) -> int:
 
 
 def run_flush(args: argparse.Namespace) -> int:
-    _dispatcher(args, need_gitlab=True).flush_due()
-    return 0
+    report = _dispatcher(args, need_gitlab=True).flush_due()
+    if report.error:
+        print(f"vorhoelle notify flush: {report.error}", file=sys.stderr)
+        return 1
+    if report.skipped:
+        print(f"nothing delivered: {report.skipped}")
+        return 0
+    for what in ("delivered", "held", "failed"):
+        for line in getattr(report, what):
+            print(f"{what:<10} {line}")
+    if not (report.delivered or report.held or report.failed):
+        print("nothing owed")
+    return 1 if report.failed else 0
 
 
 def run_application(args: argparse.Namespace) -> int:

@@ -51,6 +51,9 @@ class ConsoleChannel(Section):
 class GitLabTodoChannel(Section):
     enabled: bool = True
     reviewer: str | None = None   # GitLab username; default: staging.reviewer
+    # The events that leave the reviewer something to do: approve a new match (or one back to
+    # pending), send an approved one, prepare an interview, answer an offer. Others are news.
+    work: list[str] = ["staged", "pending", "approved", "interview", "offer"]
 
     _reviewer = field_validator("reviewer")(check_username)
 
@@ -84,6 +87,7 @@ class SmtpTransport(Section):
     username: str | None = None
     password: SecretStr | None = None
     timeout_seconds: float = 30
+    ca_file: Path | None = None   # the CA that signed this server's certificate (else the system's trust store)
 
 
 class SendApplicationSettings(Section):
@@ -159,6 +163,7 @@ class NotifySettings(Section):
     admin_channel: str | None = None
     max_age_days: float = Field(7, gt=0)     # older events are history, not news
     notes_per_minute: int = Field(50, ge=1)  # GitLab.com allows 60 note creations a minute
+    own_actions: bool = False                # also tell the reviewer of the steps they took themselves
     claim_lease_seconds: float = Field(600, ge=0)  # another instance's unrecorded send: alive this long
     owed_label: str = "vorhoelle/notify-owed"
     events: dict[str, EventRule] = {}

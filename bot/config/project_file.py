@@ -57,6 +57,7 @@ ALLOWED: tuple[tuple[str, ...], ...] = (
     ("notify", "admin_channel"),
     ("notify", "max_age_days"),
     ("notify", "notes_per_minute"),
+    ("notify", "own_actions"),
     ("notify", "owed_label"),
     ("notify", "events"),
     ("notify", "retry"),

@@ -38,16 +38,15 @@ PEOPLE = (
     ("guest", "guest", "Gus Guest", 10),
     ("bot", DEMO_BOT, "Vorhölle Bot", 40),  # maintainer: it installs its own webhook
 )
-NOTE_KINDS = ("history", "delivery record", "to-do")
+NOTE_KINDS = ("history", "delivery record")
 REVIEWER_SLACK = "U0REVIEWR"  # the reviewer's Slack member id, mapped in review.slack_users
 
 
 def note_kind(body: str) -> str:
-    """What a note of the bot is for, by its markers: history, a to-do mention, or a delivery record."""
+    """What a note of the bot is for, by its markers: history (with the outcome of its
+    notifications), or the record of a message with no history note of its own."""
     kinds = {marker.kind for marker in parse_markers(body)}
-    if kinds & HISTORY_KINDS:
-        return "history"
-    return "to-do" if "todo" in kinds else "delivery record"
+    return "history" if kinds & HISTORY_KINDS else "delivery record"
 
 
 @dataclass(frozen=True)
@@ -132,10 +131,17 @@ class Scene:
         return poll(recorded, f"{kind} note by the bot on #{match.iid} with only {self.label(state)} on")
 
     def answered(self, match: Staged, sources: set[str], state: str) -> str:
-        """Wait for the bot's transition note and its console notification; say what it recorded."""
+        """Wait for the bot's transition note and, for a step the reviewer did not take
+        themselves, its console notification; say what it recorded."""
         marker = self.record(match, sources, "transition", state)
-        poll(lambda: self.outbox.message_for(state, marker.source), f"console notification that #{match.iid} is {state}")
-        return f"the bot records {marker.data.get('from')} → {marker.data.get('to')} in a note and notifies"
+        return f"the bot records {marker.data.get('from')} → {marker.data.get('to')} in a note{self.told(match, marker, state)}"
+
+    def told(self, match: Staged, marker: Marker, event: str) -> str:
+        """" and notifies" once the console told `event`; for the reviewer's own step, why not."""
+        if marker.data.get("username") == self.people["reviewer"].username:
+            return "; nobody is told: the reviewer did it (notify.own_actions)"
+        poll(lambda: self.outbox.message_for(event, marker.source), f"console notification of the {event} on #{match.iid}")
+        return " and notifies"
 
     # -- the end ---------------------------------------------------------------------------------
 
@@ -312,17 +318,17 @@ def reviewer_comments(index: int, text: str, state: str) -> Callable[[Scene], st
 
 def after_sending(index: int, text: str, state: str, event: str) -> Callable[[Scene], str]:
     """The step where the reviewer records what happened after sending (a reply, an interview
-    round, an offer) with `text`; the bot records it, the match is in `state`, `event` is told."""
+    round, an offer) with `text`; the bot records it, the match is in `state`; `event` is told
+    to nobody, since the reviewer did it."""
 
     def step(scene: Scene) -> str:
         match = scene.matches[index]
         source = comment(scene, "reviewer", match, text)
         marker = scene.record(match, {source}, "transition", state)
-        poll(lambda: scene.outbox.message_for(event, marker.source), f"console notification of the {event} on #{match.iid}")
         moved = f"{marker.data.get('from')} → {state}" if marker.data.get("from") != state else f"still {state}"
         due = f", due date {scene.snapshot(match).due_date}" if marker.data.get("happened") == "round" else ""
         return (f'@reviewer comments "{text}" on #{match.iid} → the bot records the {marker.data.get("happened")} '
-                f"({moved}{due}) in a note and notifies  {match.url}")
+                f"({moved}{due}) in a note{scene.told(match, marker, event)}  {match.url}")
 
     return step
 
@@ -343,8 +349,9 @@ def guest_is_refused(scene: Scene) -> str:
     match = scene.matches[3]
     source = comment(scene, "guest", match, "/reject")
     marker = scene.record(match, {source}, "refusal", "pending")
+    poll(lambda: scene.outbox.message_for("refused", marker.source), f"console notification of the refusal on #{match.iid}")
     return (f'@guest comments "/reject" on #{match.iid} → the bot refuses ({", ".join(marker.data.get("refused", []))}), '
-            f"tells @guest why in a note; still pending  {match.url}")
+            f"tells @guest why in a note and the reviewer on the console; still pending  {match.url}")
 
 
 def approve_by_emoji(scene: Scene) -> str:

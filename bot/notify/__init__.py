@@ -1,14 +1,15 @@
 """Notifications: one module per channel, and the dispatcher that decides what goes where.
 
-`build_dispatcher(settings, gitlab)` is what the running bot calls; each channel's SDK is
-imported only when that channel is enabled. With no channel enabled, the console channel
+`build_dispatcher(settings, gitlab)` is what the running bot calls, with a callable giving its
+current settings, so that a reload reaches the notifier; each channel's SDK is imported only
+when that channel is enabled. With no channel enabled, the console channel
 (print + JSON-lines outbox) is used, so a message is never silently dropped.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from bot.notify.channel import Channel
 from bot.notify.clock import Clock, system_clock
@@ -32,20 +33,20 @@ def mail_transport(settings: Settings) -> Any:
     return Smtp(email.smtp)
 
 
-def _email(settings: Settings) -> dict[str, Channel]:
+def _email(settings: Settings, clock: Clock) -> dict[str, Channel]:
     from bot.notify.mail import Email
 
     email = settings.notify.channels.email
-    return {"email": Email(mail_transport(settings), sender=email.sender, to=email.to)}
+    return {"email": Email(mail_transport(settings), sender=email.sender, to=email.to, clock=clock)}
 
 
-def _slack(settings: Settings) -> dict[str, Channel]:
+def _slack(settings: Settings, clock: Clock) -> dict[str, Channel]:
     from bot.notify.slack import Slack
 
     return {"slack": Slack(settings.notify.channels.slack)}
 
 
-def _whatsapp(settings: Settings) -> dict[str, Channel]:
+def _whatsapp(settings: Settings, clock: Clock) -> dict[str, Channel]:
     from bot.notify.whatsapp import targets
 
     return dict(targets(settings.notify.channels.whatsapp))
@@ -60,7 +61,7 @@ def build_channels(settings: Settings, gitlab: Any, clock: Clock = system_clock)
     for name, build in (("slack", _slack), ("email", _email), ("whatsapp", _whatsapp)):
         if getattr(configured, name).enabled:
             try:
-                channels |= build(settings)
+                channels |= build(settings, clock)
             except Exception as exc:  # a missing token file, an SDK not installed, ...
                 problems[name] = f"{type(exc).__name__}: {exc}"
                 log.error("notification channel %s is enabled but cannot start: %s", name, exc)
@@ -80,7 +81,13 @@ def build_channels(settings: Settings, gitlab: Any, clock: Clock = system_clock)
     return channels, problems
 
 
-def build_dispatcher(settings: Settings, gitlab: Any, *, clock: Clock = system_clock, **options: Any) -> Dispatcher:
-    channels, problems = build_channels(settings, gitlab, clock)
+def build_dispatcher(
+    settings: Settings | Callable[[], Settings], gitlab: Any, *, clock: Clock = system_clock, **options: Any
+) -> Dispatcher:
+    """The notifier; `settings` may be a callable giving the current settings (a reload of the
+    project's file then changes quiet hours, events and channels of the running notifier)."""
+    current = settings if callable(settings) else (lambda: settings)
+    channels, problems = build_channels(current(), gitlab, clock)
     log.info("notifications: %s", ", ".join(channels) or "none")
-    return Dispatcher(settings, gitlab, channels, clock=clock, problems=problems, **options)
+    return Dispatcher(current, gitlab, channels, clock=clock, problems=problems,
+                      rebuild=lambda now: build_channels(now, gitlab, clock), **options)

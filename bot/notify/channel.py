@@ -7,6 +7,7 @@ unapproved WhatsApp conversation: retrying cannot help).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.notify.message import Message
@@ -19,9 +20,23 @@ class ChannelError(Exception):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """A receipt that asks the record to @mention `mention` for the (issue, event source) pairs
+    `on`: the GitLab to-do channel's message is that mention, written in the same edit that
+    records it, so a crash can never leave a mention without its record (nor make a second one)."""
+
+    text: str
+    mention: str = ""
+    on: frozenset[tuple[int, str]] = frozenset()
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class Channel(Protocol):
     name: str
 
-    def send(self, message: Message) -> str:
+    def send(self, message: Message) -> "str | Receipt":
         """Deliver `message`; return a short receipt (a message id, "ok") for the record."""
         ...

@@ -39,6 +39,9 @@ class QuietWindow:
             return None
         return cls(time.fromisoformat(quiet.start), time.fromisoformat(quiet.end), ZoneInfo(quiet.timezone))
 
+    def describe(self) -> str:
+        return f"{self.start:%H:%M}–{self.end:%H:%M} {self.zone.key}"
+
     def is_quiet(self, now: datetime) -> bool:
         local = now.astimezone(self.zone).time().replace(tzinfo=None)
         if self.start == self.end:

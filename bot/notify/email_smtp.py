@@ -3,9 +3,9 @@
 (Gmail's own SMTP needs an app password; the Gmail API transport is in email_gmail.py.)
 A 4xx answer is temporary, a 5xx one permanent, as SMTP itself defines them; a mail refused
 for some recipients only is delivered (the receipt names the refused ones). The server's
-certificate is checked against the system's trust store (`SSL_CERT_FILE` names another CA file,
-e.g. a company CA) or an explicit `tls_context`; a certificate that fails the check is a permanent
-failure: retrying cannot make it trusted.
+certificate is checked against `notify.channels.email.smtp.ca_file` when set (a company CA, for
+this channel alone), else the system's trust store, or an explicit `tls_context`; a certificate
+that fails the check is a permanent failure: retrying cannot make it trusted.
 """
 
 from __future__ import annotations
@@ -26,19 +26,26 @@ class Smtp:
         self.settings = settings
         self.tls_context = tls_context
 
+    def _context(self) -> ssl.SSLContext:
+        try:
+            return self.tls_context or ssl.create_default_context(cafile=self.settings.ca_file)
+        except OSError as exc:   # a missing or unreadable file, not a CA: no retry helps
+            raise ChannelError(f"notify.channels.email.smtp.ca_file cannot be used: {exc}", permanent=True) from exc
+
     def deliver(self, mail: EmailMessage) -> str:
         s = self.settings
+        context = self._context() if s.starttls else None
         try:
             with smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds) as smtp:
                 if s.starttls:
-                    smtp.starttls(context=self.tls_context or ssl.create_default_context())
+                    smtp.starttls(context=context)
                 if s.username:
                     smtp.login(s.username, s.password.get_secret_value() if s.password else "")
                 refused = smtp.send_message(mail)
         except ssl.SSLCertVerificationError as exc:
             raise ChannelError(
                 f"SMTP server's certificate is not trusted ({exc.verify_message}); "
-                "add its CA with SSL_CERT_FILE", permanent=True,
+                "name its CA in notify.channels.email.smtp.ca_file", permanent=True,
             ) from exc
         except smtplib.SMTPAuthenticationError as exc:
             raise ChannelError(f"SMTP login refused: {exc.smtp_code}", permanent=True) from exc

@@ -1,17 +1,23 @@
 """E-mails as MIME messages: HTML with a plain-text alternative, optional attachments.
 
 Both e-mail transports (Gmail API, SMTP) send what this module builds, so a notification or an
-application looks the same whichever way it leaves.
+application looks the same whichever way it leaves. Every mail carries a `Date` (RFC 5322
+requires one). A subject that is not ASCII is folded here, by the older `email.header` encoder:
+Python 3.11's own folding drops the space between an ASCII word and an encoded one
+("94% Ingénieur" arrives as "94%Ingénieur").
 """
 
 from __future__ import annotations
 
 import mimetypes
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 from typing import Protocol, Sequence
 
+from bot.notify.clock import Clock, system_clock
 from bot.notify.message import Message
 
 
@@ -41,11 +47,13 @@ def compose(
     text: str,
     html: str | None = None,
     attachments: Sequence[Attachment] = (),
+    date: datetime | None = None,
 ) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = sender
     mail["To"] = ", ".join(to)
-    mail["Subject"] = subject
+    set_subject(mail, subject)
+    mail["Date"] = format_datetime(date or datetime.now(timezone.utc))
     mail["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     mail.set_content(text)
     if html is not None:
@@ -54,6 +62,14 @@ def compose(
         main, sub = attachment.mime_type
         mail.add_attachment(attachment.content, maintype=main, subtype=sub, filename=attachment.filename)
     return mail
+
+
+def set_subject(mail: EmailMessage, subject: str) -> None:
+    """The Subject header; a non-ASCII one encoded and folded with every space kept."""
+    if subject.isascii():
+        mail["Subject"] = subject
+    else:
+        mail.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
 
 
 def round_invites(message: Message) -> list[Attachment]:
@@ -69,7 +85,7 @@ def round_invites(message: Message) -> list[Attachment]:
     ]
 
 
-def notification_mail(message: Message, *, sender: str, to: Sequence[str]) -> EmailMessage:
+def notification_mail(message: Message, *, sender: str, to: Sequence[str], date: datetime | None = None) -> EmailMessage:
     return compose(
         sender=sender,
         to=to,
@@ -77,6 +93,7 @@ def notification_mail(message: Message, *, sender: str, to: Sequence[str]) -> Em
         text=message.render("message.txt.j2"),
         html=message.render("message.html.j2"),
         attachments=round_invites(message),
+        date=date,
     )
 
 
@@ -85,10 +102,11 @@ class Email:
 
     name = "email"
 
-    def __init__(self, transport: MailTransport, *, sender: str, to: Sequence[str]):
+    def __init__(self, transport: MailTransport, *, sender: str, to: Sequence[str], clock: Clock = system_clock):
         self.transport = transport
         self.sender = sender
         self.to = list(to)
+        self.clock = clock
 
     def send(self, message: Message) -> str:
-        return self.transport.deliver(notification_mail(message, sender=self.sender, to=self.to))
+        return self.transport.deliver(notification_mail(message, sender=self.sender, to=self.to, date=self.clock()))

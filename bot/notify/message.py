@@ -2,7 +2,9 @@
 
 A `Message` is a list of `Item`s (one event on one issue each) plus, for test and health
 messages, a line of text. Every channel renders the same message from its own templates in
-`templates/notify/`, so a summary reads the same in Slack, an e-mail and the console.
+`templates/notify/`, so a summary reads the same in Slack, an e-mail and the console. What a
+message shows (`groups`) names each match once, under its latest event, best score first, and
+groups the matches by event under a plain heading ("New job matches", "Approved").
 """
 
 from __future__ import annotations
@@ -97,7 +99,8 @@ def item_of(snapshot: Any, owed: Any, title_template: str) -> Item:
         event=owed.event.name,
         source=owed.event.source,
         iid=snapshot.iid,
-        title=str(match.get("title") or match_title(snapshot.title, title_template)),
+        # GitLab's title writes `@` as `＠` (no mention); the match marker has the title as given.
+        title=str(match.get("title") or match_title(snapshot.title, title_template).replace("\uff20", "@")),
         web_url=snapshot.web_url,
         score=int(score) if isinstance(score, (int, float)) else None,
         provider=match.get("provider"),
@@ -120,16 +123,31 @@ class Message:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
+    def shown(self) -> list[Item]:
+        """Each match once, under its latest event (the items come oldest event first)."""
+        latest = {item.iid: item for item in self.items}
+        return list(latest.values())
+
+    @property
+    def groups(self) -> list[tuple[str, list[Item]]]:
+        """(heading, items) per event, new matches first; best score first within a group."""
+        by_event: dict[str, list[Item]] = {}
+        for item in sorted(self.shown, key=lambda i: i.event != "staged"):
+            by_event.setdefault(item.event, []).append(item)
+        return [(event_title(event, 2).capitalize(), sorted(items, key=lambda i: -(i.score or -1)))
+                for event, items in by_event.items()]
+
+    @property
     def top(self) -> Item | None:
         """The best-scored item, new matches first: what a one-line message leads with."""
         if not self.items:
             return None
-        return max(self.items, key=lambda i: (i.event == "staged", i.score or -1))
+        return max(self.shown, key=lambda i: (i.event == "staged", i.score or -1))
 
     @property
     def counts(self) -> list[str]:
-        """"5 new job matches", "1 approved": one phrase per event, in order of appearance."""
-        counted = Counter(item.event for item in self.items)
+        """"5 new job matches", "1 approved": one phrase per event, as the groups come."""
+        counted = Counter(item.event for _, items in self.groups for item in items)
         return [f"{n} {event_title(event, n)}" for event, n in counted.items()]
 
     @property

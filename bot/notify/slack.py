@@ -1,8 +1,9 @@
 """Slack: Block Kit messages through an incoming webhook or `chat.postMessage` (slack-sdk).
 
-One section block for the summary, one per match (score, linked title, event, provider,
-location) with its Approve/Reject/Send buttons when the Slack app's interactivity is set up
-(bot/actions), a "review pending" link last. Slack's limits are kept here, not hoped for: at most 50
+One section block for the summary, then per event a header ("New job matches", "Approved")
+and one section per match (score, linked title, provider, location, who and why) with its
+Approve/Reject/Send buttons when the Slack app's interactivity is set up (bot/actions), a
+"review pending" link last. Slack's limits are kept here, not hoped for: at most 50
 blocks (later items are summarised in one line) and 3,000 characters per section text.
 slack-sdk retries connection errors and sleeps `Retry-After` on 429 (`RateLimitErrorRetryHandler`);
 an incoming webhook never raises on an error answer, so its status and body are checked here.
@@ -47,16 +48,19 @@ def build_blocks(message: Message, *, interactive: bool = False) -> list[dict[st
     head = [_section(message.render("summary.slack.j2"))]
     tail = [_section(message.render("review.slack.j2"))] if message.review_url else []
     room = MAX_BLOCKS - len(head) - len(tail)
-    items = list(message.items)
+    shown = [(heading, item) for heading, items in message.groups for item in items]
     body: list[dict[str, Any]] = []
-    for index, item in enumerate(items):
-        blocks = _item_blocks(message, item, interactive)
-        more = 1 if index < len(items) - 1 else 0   # room for the "…and N more" line
+    last = None
+    for index, (heading, item) in enumerate(shown):
+        header = [{"type": "header", "text": {"type": "plain_text", "text": cut(heading, 150)}}] if heading != last else []
+        blocks = header + _item_blocks(message, item, interactive)
+        more = 1 if index < len(shown) - 1 else 0   # room for the "…and N more" line
         if len(body) + len(blocks) + more > room:
-            rest = message.render("more.slack.j2", hidden=len(items) - index).strip()
+            rest = message.render("more.slack.j2", hidden=len(shown) - index).strip()
             body.append({"type": "context", "elements": [{"type": "mrkdwn", "text": rest}]})
             break
         body += blocks
+        last = heading
     return head + body + tail
 
 

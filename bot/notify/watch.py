@@ -48,9 +48,9 @@ def disabled_text(hook: dict[str, Any]) -> str:
 
 
 class HealthWatch:
-    def __init__(self, report: Callable[..., None], *, report_after: int):
+    def __init__(self, report: Callable[..., None], *, report_after: Callable[[], int]):
         self.report = report
-        self.report_after = report_after
+        self.report_after = report_after   # read at each failure: a settings reload changes it
         self._incidents: dict[str, Incident] = {}
         self._lock = threading.Lock()
         self._hooks_hidden = False
@@ -60,7 +60,7 @@ class HealthWatch:
         with self._lock:
             incident = self._incidents.setdefault(name, Incident())
             incident.failures += 1
-            opens = not incident.open and (at_once or incident.failures >= self.report_after)
+            opens = not incident.open and (at_once or incident.failures >= self.report_after())
             incident.open = incident.open or opens
             failures = incident.failures
         log.warning("%s failing (%d in a row): %s", name, failures, problem)

@@ -9,6 +9,7 @@ from bot.sandbox.context import Sandbox
 from bot.sandbox.errors import ApiError
 from bot.sandbox.issue_service import touch
 from bot.sandbox.store import Award, Issue, Note, Project, User
+from bot.sandbox.todos import done_by_acting
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ def give_award(
         ),
     )
     touch(sandbox, issue)
+    done_by_acting(sandbox, actor, issue)
     log.info("%s awarded :%s: on issue %s", actor.username, name, issue.id)
     events.emoji_event(sandbox, project, issue, award, actor, "award", note)
     return award

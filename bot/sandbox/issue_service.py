@@ -23,7 +23,7 @@ from bot.sandbox.errors import unprocessable
 from bot.sandbox.labels import ensure_label, valid_label_name
 from bot.sandbox.payloads import hook_label, hook_time, hook_user
 from bot.sandbox.store import Issue, LabelEvent, Note, Project, User
-from bot.sandbox.todos import todos_for_assignees, todos_for_mentions
+from bot.sandbox.todos import done_by_acting, todos_for_assignees, todos_for_mentions
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +179,7 @@ def apply_change(
 
     if not changes:
         return changes
+    done_by_acting(sandbox, actor, issue)
     if "description" in changes:
         _description_note(sandbox, actor, issue, now)
     if edited:

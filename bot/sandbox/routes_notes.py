@@ -27,7 +27,7 @@ from bot.sandbox.quick_actions import extract_quick_actions
 from bot.sandbox.routes_issues import find_issue
 from bot.sandbox.routing import route
 from bot.sandbox.store import Issue, Note, Project, User
-from bot.sandbox.todos import todos_for_mentions
+from bot.sandbox.todos import done_by_acting, todos_for_mentions
 from bot.sandbox.views import note_json
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,7 @@ def create_note(
         ),
     )
     touch(sandbox, issue)
+    done_by_acting(sandbox, user, issue)
     todos_for_mentions(sandbox, user, project, issue, note.body)
     log.info("note %s on %s#%s by %s", note.id, project.path_with_namespace, issue.iid, user.username)
     events.note_event(sandbox, project, issue, note, user, "create")

@@ -1,6 +1,9 @@
-"""To-dos GitLab makes by itself: for new assignees and for people @mentioned.
+"""To-dos GitLab makes by itself: for new assignees and for people @mentioned; and done by itself.
 
-Nobody gets a to-do for their own action. `@all` reaches every member of the project; a
+Nobody gets a to-do for their own action. When someone acts on an issue (changes its labels,
+assignees, title, description or state, comments, reacts with an emoji), GitLab marks that
+person's pending to-dos on it done (TodoService's `resolve_todos_for_target`); nobody can mark
+another person's to-do done through the API. `@all` reaches every member of the project; a
 mention of someone who cannot see the issue (or does not exist) makes nothing.
 """
 
@@ -43,6 +46,15 @@ def add_todo(
     )
     log.info("to-do %s for %s: %s on issue %s", todo.id, user.username, action, issue.id)
     return store.add("todos", todo)
+
+
+def done_by_acting(sandbox: Sandbox, actor: User, issue: Issue) -> None:
+    """`actor` acted on `issue`: their pending to-dos on it are done."""
+    now = sandbox.store.now()
+    for todo in sandbox.store.all("todos"):
+        if todo.user_id == actor.id and todo.issue_id == issue.id and todo.state == "pending":
+            todo.state, todo.updated_at = "done", now
+            log.info("to-do %s of %s done: they acted on issue %s", todo.id, actor.username, issue.id)
 
 
 def todos_for_assignees(

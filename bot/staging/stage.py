@@ -21,7 +21,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from bot import render
-from bot.escape import plain_title
+from bot.escape import cut, plain_title
 from bot.gitlab_access import GitLabError
 from bot.markers import Marker, description_markers, parse_markers, render_marker, source_id, without_markers
 from bot.staging.match import Attachment, Match, StageResult
@@ -141,6 +141,16 @@ def _safe_username(username: str) -> Markup:
     return Markup(username)
 
 
+MARKER_FACT_CHARS = 200
+
+
+def _shown_facts(match: Match) -> dict[str, str]:
+    """What a notification names beside the score (title, provider, location), as the match
+    gave them: the notifier reads them from the marker, and each channel escapes them itself."""
+    facts = {"title": match.title, "provider": match.provider, "location": match.location}
+    return {name: cut(value, MARKER_FACT_CHARS) for name, value in facts.items() if value}
+
+
 def render_description(
     settings: Settings, match: Match, attachments: Iterable[Attached], bot_username: str,
     carried: Iterable[Marker] = (), kept_facts: dict[str, Any] | None = None,
@@ -172,7 +182,7 @@ def render_description(
     # The digests are of the parts as rendered (cut, escaped), read back the way `send` reads them.
     staged = read_parts(text).digests()
     markers = [render_marker(MATCH_KIND, source_id(MATCH_KIND, match.key), **(kept_facts or {}),
-                             score=match.score, token=match.key_hash, staged=staged,
+                             **_shown_facts(match), score=match.score, token=match.key_hash, staged=staged,
                              **({"apply_by": match.apply_by.isoformat()} if match.apply_by else {}))]
     markers += [render_marker(m.kind, m.source, **m.data) for m in carried]
     return text.replace(_MARKER_SLOT, "\n".join(markers))

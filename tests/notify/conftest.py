@@ -58,8 +58,9 @@ class Bot:
             "retry": {"attempts": 2, "max_wait_seconds": 0},
         }
         self.runtime = bot_runtime(self.world, notify=deep_merge(defaults, self.notify))
+        runtime = self.runtime
         self.runtime.notifier = build_dispatcher(
-            self.runtime.settings, self.runtime.gitlab, clock=self.clock, sleep=lambda seconds: None
+            lambda: runtime.settings, self.runtime.gitlab, clock=self.clock, sleep=lambda seconds: None
         )
         return self
 

@@ -70,7 +70,8 @@ def test_a_state_change_is_announced_with_who_and_why(make_bot):
 
     last = bot.slack.messages()[-1]
     assert last["text"] == "[Vorhölle] Rejected: 88% Cloud Architect 1"
-    assert "by Rita Reviewer: too junior" in last["blocks"][1]["text"]["text"]
+    assert last["blocks"][1]["text"]["text"] == "Rejected"
+    assert "by Rita Reviewer: too junior" in last["blocks"][2]["text"]["text"]
     assert bot.notified(iid) == [("rejected", "console"), ("rejected", "slack"), ("staged", "console"), ("staged", "slack")]
 
 
@@ -134,7 +135,7 @@ def test_a_channel_down_for_a_while_is_retried_reported_and_caught_up(make_bot):
     assert [e["kind"] for e in bot.outbox_entries()].count("news") == 1
     for iid in iids:
         assert bot.notified(iid) == [("staged", "console"), ("staged", "slack")]
-        assert len(bot.delivery_notes(iid)) == 2   # the first round, and one edited while failing
+        assert len(bot.delivery_notes(iid)) == 1   # the issue's one record note, edited each round
         assert not bot.has_owed_label(iid)
 
 
@@ -167,24 +168,30 @@ def test_quiet_hours_across_midnight_hold_everything_for_one_digest_even_across_
     bot.notifier.flush_due()
 
     (digest,) = bot.slack.messages()
-    assert digest["text"] == "[Vorhölle] 2 new job matches, 1 approved — top: 94% Cloud Architect 1"
-    assert len(bot.slack_items()) == 3 and len(bot.outbox_entries()) == 1
+    # each match once, under its latest event: the first was staged and approved overnight
+    assert digest["text"] == "[Vorhölle] 1 new job match, 1 approved — top: 81% Cloud Architect 2"
+    assert [b["text"]["text"] for b in digest["blocks"] if b["type"] == "header"] == ["New job matches", "Approved"]
+    assert len(bot.slack_items()) == 2 and len(bot.outbox_entries()) == 1
     assert bot.notified(first) == [("approved", "console"), ("approved", "slack"), ("staged", "console"), ("staged", "slack")]
     assert not bot.has_owed_label(first) and not bot.has_owed_label(second)
 
 
-def test_gitlab_todo_assigns_the_reviewer_then_mentions_them(make_bot, world):
+def test_gitlab_todo_assigns_the_reviewer_then_mentions_them_in_the_history_note(make_bot, world):
     reviewer = world.users["reviewer"]["username"]
     bot = make_bot(channels={"gitlab_todo": {"enabled": True, "reviewer": reviewer}, "slack": {"enabled": False}})
     (iid,) = bot.stage(95)
-    marker = render_marker("transition", "note:99", to="approved", actor="Max Maintainer")
-    bot.runtime.gitlab.create_note(iid, f"Approved.\n\n{marker}")
+    marker = render_marker("transition", "note:99", to="approved", actor="Max Maintainer", username="maintainer")
+    history = bot.runtime.gitlab.create_note(iid, f"Approved.\n\n{marker}")
+    notes_before = len(bot.snapshot(iid).notes)
     bot.notifier.on_converged(bot.snapshot(iid))
 
     assert bot.snapshot(iid).assignees == (reviewer,)
     todos = world.clients["reviewer"].todos.list(get_all=True)
-    assert sorted(t.action_name for t in todos if t.target["iid"] == iid) == ["assigned", "directly_addressed"]
+    assert sorted(t.action_name for t in todos if t.target["iid"] == iid) == ["assigned", "mentioned"]
     assert bot.notified(iid) == [("approved", "console"), ("approved", "gitlab_todo"), ("staged", "console"), ("staged", "gitlab_todo")]
+    assert len(bot.snapshot(iid).notes) == notes_before             # the mention is an edit, not a note
+    edited = bot.runtime.gitlab.note(iid, history["id"])["body"]
+    assert edited.startswith("Approved.") and f"@{reviewer} this match is waiting for you." in edited
 
 
 def test_a_match_staged_for_an_assigned_reviewer_makes_no_second_to_do(make_bot, world):
@@ -216,7 +223,7 @@ def sending_in_history(bot, iid: int) -> list[dict]:
             for m in markers if m.kind == "sending"]
 
 
-def test_a_transition_with_notifications_costs_three_writes_its_intent_riding_on_the_history_note(make_bot, world, control):
+def test_a_transition_with_notifications_is_one_note_its_outcome_an_edit_of_that_note(make_bot, world, control):
     bot = make_bot()
     (iid,) = bot.stage(88)
     reject(world, iid)
@@ -225,13 +232,16 @@ def test_a_transition_with_notifications_costs_three_writes_its_intent_riding_on
     converge_issue(bot.runtime, iid)
     made = writes(control.counters()) - before
 
-    assert made == Counter({"POST /projects/:id/issues/:iid/notes": 2, "PUT /projects/:id/issues/:iid": 1})
-    assert sorted(m["channel"] for m in sending_in_history(bot, iid)) == ["console", "slack"]
+    assert made == Counter({"POST /projects/:id/issues/:iid/notes": 1, "PUT /projects/:id/issues/:iid": 1,
+                            "PUT /projects/:id/issues/:iid/notes/:note_id": 1})
     assert bot.slack.messages()[-1]["text"] == "[Vorhölle] Rejected: 88% Cloud Architect 1"
-    record = bot.delivery_notes(iid)[-1]
-    assert "- slack: sent — ok" in record.body and "Sending" not in record.body
-    repeats = [m.data["possible_repeat"] for m in parse_markers(record.body) if m.kind == "notified"]
-    assert repeats == [False, False]
+    (history,) = [n for n in bot.snapshot(iid).notes if any(m.kind == "transition" for m in parse_markers(n.body))]
+    assert "🔔 Told: console, Slack." in history.body and "receipt" not in history.body   # the note may be public
+    markers = parse_markers(history.body)
+    assert sorted((m.data["channel"], m.data["possible_repeat"]) for m in markers if m.kind == "notified") == [
+        ("console", False), ("slack", False)]
+    assert [m for m in markers if m.kind == "sending"] == []            # resolved intents go
+    assert len(bot.delivery_notes(iid)) == 1                             # the staging summary's only
 
 
 def test_a_crash_after_the_history_note_leaves_its_intent_and_the_message_is_marked_a_possible_repeat(make_bot, world):
@@ -248,7 +258,7 @@ def test_a_crash_after_the_history_note_leaves_its_intent_and_the_message_is_mar
     bot.notifier.on_converged(bot.snapshot(iid))
 
     last = bot.slack.messages()[-1]
-    assert last["text"] == "[Vorhölle] Rejected: 88% Cloud Architect 1"
+    assert last["text"] == "[Vorhölle] Rejected: 88% Cloud Architect 1 (may repeat)"
     assert "may repeat an earlier message" in last["blocks"][0]["text"]["text"]
     rejected = [m for m in bot.snapshot(iid).bot_markers if m.kind == "notified" and m.data["event"] == "rejected"]
     assert sorted((m.data["channel"], m.data["possible_repeat"]) for m in rejected) == [("console", True), ("slack", True)]
@@ -262,9 +272,10 @@ def test_a_failed_send_resolves_its_intent_so_the_later_delivery_is_no_repeat_ev
     converge_issue(bot.runtime, iid)
 
     (unsent,) = [m for m in bot.snapshot(iid).bot_markers if m.kind == "unsent"]
-    assert unsent.data["channel"] == "slack"
-    assert unsent.data["round"] == next(m["round"] for m in sending_in_history(bot, iid) if m["channel"] == "slack")
+    assert unsent.data["channel"] == "slack" and sending_in_history(bot, iid) == []
     assert bot.has_owed_label(iid)
+    (history,) = [n for n in bot.snapshot(iid).notes if any(m.kind == "transition" for m in parse_markers(n.body))]
+    assert "Told: console. Not told yet: Slack (tried again later)." in history.body
 
     bot.start()
     bot.clock.advance(minutes=5)
@@ -309,3 +320,13 @@ def test_an_issue_arriving_during_a_round_waits_in_memory_for_the_next_round_not
     assert not running.is_alive()
     assert bot.notified(second) == [("staged", "console"), ("staged", "slack")]
     assert len(bot.delivery_notes(second)) == 1 and not bot.has_owed_label(second)
+
+
+def test_a_message_names_provider_and_location_and_shows_an_address_as_written(make_bot):
+    bot = make_bot()
+    (iid,) = bot.stage(93, title="Platform Engineer for @nordlicht-team")
+
+    assert "＠nordlicht-team" in bot.snapshot(iid).title       # no mention in GitLab...
+    (line,) = bot.slack_items()                                   # ...but Slack shows it as written
+    assert "|Platform Engineer for @nordlicht-team 1>" in line and "Nordlicht Consulting GmbH · Berlin" in line
+    assert "for @nordlicht-team 1 — Nordlicht Consulting GmbH, Berlin" in bot.outbox_entries()[0]["text"]

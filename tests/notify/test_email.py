@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ssl
+from datetime import datetime, timezone
+
 import pytest
 from google.oauth2.credentials import Credentials
 
@@ -42,7 +45,7 @@ def test_gmail_receives_html_with_text_alternative(gmail):
     assert mail.get_content_type() == "multipart/alternative"
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
-    assert "- New job match: 85% Cloud Architect 5 — Nordlicht Consulting GmbH, Berlin" in text
+    assert "New job matches:\n- 85% Cloud Architect 5 — Nordlicht Consulting GmbH, Berlin" in text
     assert '<a href="https://gitlab.example.com/acme/jobs/-/issues/5">Cloud Architect 5</a>' in html
     assert "Review pending matches" in html
 
@@ -131,7 +134,7 @@ def test_smtp_starttls_with_a_trusted_certificate(certificate):
     assert server.inbox.starttls == 1 and server.inbox.encrypted == [True]
     assert recipients == TO and mail["Message-ID"] == message_id
     assert mail["Subject"] == "[Vorhölle] 3 new job matches — top: 83% Cloud Architect 3"
-    assert "- New job match: 83% Cloud Architect 3 — Nordlicht Consulting GmbH, Berlin" in mail.get_body(("plain",)).get_content()
+    assert "- 83% Cloud Architect 3 — Nordlicht Consulting GmbH, Berlin" in mail.get_body(("plain",)).get_content()
 
 
 def test_smtp_starttls_trusts_the_ca_file_named_by_ssl_cert_file(certificate, monkeypatch):
@@ -142,11 +145,25 @@ def test_smtp_starttls_trusts_the_ca_file_named_by_ssl_cert_file(certificate, mo
     assert server.inbox.encrypted == [True]
 
 
+def test_smtp_starttls_trusts_the_ca_file_of_its_own_settings_and_nothing_else_changes(certificate):
+    settings = SmtpTransport(host="127.0.0.1", port=0, starttls=True, timeout_seconds=5, ca_file=certificate.cert_file)
+    with FakeSmtp(tls=certificate) as server:
+        Email(Smtp(settings.model_copy(update={"port": server.port})), sender=SENDER, to=TO).send(summary(1))
+    assert server.inbox.encrypted == [True]
+    assert ssl.get_default_verify_paths().cafile != str(certificate.cert_file)   # the process-wide store is untouched
+
+    missing = Email(Smtp(settings.model_copy(update={"ca_file": certificate.cert_file.with_name("gone.pem")})),
+                    sender=SENDER, to=TO)
+    with pytest.raises(ChannelError, match="smtp.ca_file cannot be used") as refused:
+        missing.send(summary(1))
+    assert refused.value.permanent
+
+
 def test_smtp_starttls_refuses_an_untrusted_certificate_for_good(certificate, tmp_path):
     (tmp_path / "stranger").mkdir()
     stranger = SelfSigned.create(tmp_path / "stranger")
     with FakeSmtp(tls=certificate) as server:
-        with pytest.raises(ChannelError, match="certificate is not trusted.*SSL_CERT_FILE") as refused:
+        with pytest.raises(ChannelError, match="certificate is not trusted.*smtp.ca_file") as refused:
             starttls_channel(server.port, stranger.client_context()).send(summary(1))
     assert refused.value.permanent
     assert server.inbox.mails == []
@@ -163,3 +180,14 @@ def test_smtp_refusing_one_recipient_still_delivers_to_the_others_once():
     ((recipients, mail),) = server.inbox.mails
     assert recipients == TO
     assert receipt.startswith(mail["Message-ID"]) and "gone@example.org: 550" in receipt
+
+
+def test_a_mail_has_a_date_and_a_long_non_ascii_subject_keeps_its_spaces(gmail):
+    title = "Ingénieur équipe für Lausanne"
+    channel = gmail_channel(gmail)
+    channel.clock = lambda: datetime(2026, 3, 1, 7, 30, tzinfo=timezone.utc)
+    channel.send(Message(items=(item(1, title=title, score=94, possible_repeat=True),)))
+
+    (mail,) = gmail.mails()
+    assert mail["Subject"] == f"[Vorhölle] New job match: 94% {title} (may repeat)"   # 3.11's folding: "Ingénieuréquipe"
+    assert mail["Date"] == "Sun, 01 Mar 2026 07:30:00 +0000"

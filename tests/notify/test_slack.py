@@ -27,7 +27,7 @@ def webhook_channel(fake: FakeSlack) -> Slack:
     return Slack(SlackChannel(enabled=True, webhook_url=fake.webhook_url))
 
 
-def test_post_message_sends_one_block_per_match_with_link(slack):
+def test_post_message_sends_a_heading_per_event_and_one_block_per_match_best_first(slack):
     receipt = bot_channel(slack).send(summary(3))
 
     (posted,) = slack.messages()
@@ -35,9 +35,10 @@ def test_post_message_sends_one_block_per_match_with_link(slack):
     assert posted["channel"] == "#jobs"
     assert posted["text"] == "[Vorhölle] 3 new job matches — top: 83% Cloud Architect 3"
     texts = [b["text"]["text"] for b in posted["blocks"]]
-    assert texts[0] == "*3 new job matches*"
-    assert "*81%* <https://gitlab.example.com/acme/jobs/-/issues/1|Cloud Architect 1>" in texts[1]
-    assert "Nordlicht Consulting GmbH · Berlin" in texts[1]
+    assert texts[0] == "*3 new job matches*" and texts[1] == "New job matches"
+    assert [t.split()[0] for t in texts[2:5]] == ["*83%*", "*82%*", "*81%*"]
+    assert "*81%* <https://gitlab.example.com/acme/jobs/-/issues/1|Cloud Architect 1>" in texts[4]
+    assert "Nordlicht Consulting GmbH · Berlin" in texts[4]
     assert texts[-1].startswith("<https://gitlab.example.com/acme/jobs/-/issues?label_name[]=job-match/pending|Review")
 
 
@@ -46,7 +47,7 @@ def test_hostile_title_cannot_ping_or_fake_a_link(slack):
     webhook_channel(slack).send(Message(items=(hostile,)))
 
     (sent,) = slack.messages()
-    text = sent["blocks"][1]["text"]["text"]
+    text = sent["blocks"][2]["text"]["text"]
     assert "<!channel>" not in text and "<https://evil" not in text
     assert "&lt;!channel&gt; &lt;https://evil.example.org|click&gt; &amp; co" in text
     # The top-level text is mrkdwn too: it is what the notification banner shows.
@@ -60,10 +61,10 @@ def test_many_matches_stay_within_slacks_block_and_text_limits(slack):
     blocks = slack.messages()[0]["blocks"]
     assert len(blocks) == MAX_BLOCKS
     assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
-    assert blocks[-2]["elements"][0]["text"] == (
-        f"…and {120 - (MAX_BLOCKS - 3)} more: <https://gitlab.example.com/r|see them in GitLab>"
+    assert blocks[-2]["elements"][0]["text"] == (   # summary, one header, …, link
+        f"…and {120 - (MAX_BLOCKS - 4)} more: <https://gitlab.example.com/r|see them in GitLab>"
     )
-    assert len(build_blocks(summary(3))) == 5
+    assert len(build_blocks(summary(3))) == 6
 
 
 def test_digest_with_buttons_keeps_slacks_block_limit_then_links_the_rest(slack):

@@ -33,9 +33,11 @@ def developer(scene: Scene, role: str) -> dict[str, Any]:
 
 
 def bot_notes(scene: Scene, iid: int) -> list[tuple[str, str]]:
+    """(kind, body) of each note of the bot: the kind of its first marker (a history note's
+    own; the outcome of its notifications follows it in the same note)."""
     bot_id = scene.world.users["bot"]["id"]
-    return [(marker.kind, note.body) for note in scene.issue(iid).notes.list(get_all=True)
-            if note.author["id"] == bot_id for marker in parse_markers(note.body)]
+    notes = [note.body for note in scene.issue(iid).notes.list(get_all=True) if note.author["id"] == bot_id]
+    return [(markers[0].kind, body) for body in notes for markers in [parse_markers(body)] if markers]
 
 
 def test_acts_by_people_without_the_right_are_refused_and_explained(scene: Scene, control):

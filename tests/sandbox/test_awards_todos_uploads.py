@@ -50,6 +50,23 @@ def test_assignment_and_mentions_make_todos(world):
     assert pending(world, "bot") == []
 
 
+@pytest.mark.parametrize("act", ["label", "comment", "emoji", "close"])
+def test_acting_on_an_issue_marks_ones_own_todos_on_it_done_and_nobody_elses(world, act):
+    reviewer, maintainer = world.users["reviewer"], world.users["maintainer"]
+    issue = world.project("bot").issues.create(
+        {"title": "t", "assignee_ids": [reviewer["id"]], "description": f"cc @{maintainer['username']}"})
+    other = world.project("bot").issues.create({"title": "u", "assignee_ids": [reviewer["id"]]})
+    mine = world.project("reviewer").issues.get(issue.iid, lazy=True)
+    {"label": lambda: world.project("reviewer").issues.update(issue.iid, {"add_labels": "x"}),
+     "comment": lambda: mine.notes.create({"body": "looking"}),
+     "emoji": lambda: mine.awardemojis.create({"name": "thumbsup"}),
+     "close": lambda: world.project("reviewer").issues.update(issue.iid, {"state_event": "close"})}[act]()
+
+    assert [t.target["iid"] for t in pending(world, "reviewer")] == [other.iid]
+    assert [t.target["iid"] for t in pending(world, "reviewer", state="done")] == [issue.iid]
+    assert [t.target["iid"] for t in pending(world, "maintainer")] == [issue.iid]
+
+
 def test_all_mentions_every_member_but_the_author(world):
     world.project("bot").issues.create({"title": "t", "description": "hello @all"})
     for role in ("reviewer", "maintainer", "reporter", "guest"):
