@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -78,15 +79,23 @@ def answers(url: str) -> bool:
         return False
 
 
-def measure(url: str, headers: dict[str, str], body_file: Path, seconds: float, connections: int) -> dict[str, Any]:
-    """One wrk run; its summary (bench/webhook_ack.lua's last line)."""
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(url: str, headers: dict[str, str], body_file: Path, seconds: float, connections: int,
+            pid: int) -> dict[str, Any]:
+    """One wrk run: its summary (bench/webhook_ack.lua's last line) and the server's CPU time."""
     command = ["wrk", "--threads", "1", "--connections", str(connections), "--duration", f"{seconds:g}s",
                "--latency", "--script", str(LUA)]
     for name, value in headers.items():
         command += ["--header", f"{name}: {value}"]
     command += [url, "--", str(body_file)]
+    cpu_before = cpu_seconds(pid)
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "cpu_seconds": cpu_seconds(pid) - cpu_before}
 
 
 def aimed(world: Any, iid: int, project_id: int) -> bytes:
@@ -121,29 +130,34 @@ def main() -> None:
         bare, bare_url = start_bare()
         try:
             with served_bot(world) as bot:
-                targets = {"bare": (f"{bare_url}/webhook", queued), "bot, queued": (f"{bot.url}/webhook", queued),
-                           "bot, ignored": (f"{bot.url}/webhook", ignored)}
-                for url, body in targets.values():
-                    measure(url, headers, body, 1, args.connections)   # warm-up
+                pid = bot.process.pid
+                targets = {"bare": (f"{bare_url}/webhook", queued, bare.pid),
+                           "bot, queued": (f"{bot.url}/webhook", queued, pid),
+                           "bot, ignored": (f"{bot.url}/webhook", ignored, pid)}
+                for url, body, server in targets.values():
+                    measure(url, headers, body, 1, args.connections, server)   # warm-up
                 runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
                 for _ in range(args.rounds):
-                    for name, (url, body) in targets.items():
-                        runs[name].append(measure(url, headers, body, args.seconds, args.connections))
+                    for name, (url, body, server) in targets.items():
+                        runs[name].append(measure(url, headers, body, args.seconds, args.connections, server))
         finally:
             bare.terminate()
             bare.wait(30)
 
     print(f"webhook ack bench (wrk) — {args.rounds} x {args.seconds:g} s per server, "
           f"{args.connections} connections, {machine()}")
-    rates = {}
+    rates, cpu = {}, {}
     for name, measured in runs.items():
         rates[name] = sum(r["requests"] for r in measured) / sum(r["seconds"] for r in measured)
+        cpu[name] = sum(r["cpu_seconds"] for r in measured) / sum(r["requests"] for r in measured) * 1e6
         worst = {key: max(r[key] for r in measured) for key in ("p50_ms", "p90_ms", "p99_ms", "max_ms")}
         failed = sum(r["non_2xx"] + r["socket_errors"] for r in measured)
         print(f"  {name:<12} {rates[name]:7.1f} req/s  p50 {worst['p50_ms']:.1f} ms  p90 {worst['p90_ms']:.1f} ms  "
-              f"p99 {worst['p99_ms']:.1f} ms  max {worst['max_ms']:.1f} ms  not 2xx or failed: {failed}")
+              f"p99 {worst['p99_ms']:.1f} ms  max {worst['max_ms']:.1f} ms  server CPU {cpu[name]:.0f} µs/request  "
+              f"not 2xx or failed: {failed}")
     for name in ("bot, queued", "bot, ignored"):
-        print(f"  ratio {name} / bare: {rates[name] / rates['bare']:.2f} (target >= 0.9)")
+        print(f"  ratio {name} / bare: {rates[name] / rates['bare']:.2f} in requests per second (target >= 0.9), "
+              f"{cpu['bare'] / cpu[name]:.2f} in server CPU per request")
 
 
 if __name__ == "__main__":

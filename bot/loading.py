@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -69,6 +70,10 @@ class LoadingApp:
             if self._own_state.draining:
                 return  # stopped while loading: the bot never starts, catch-up covers what it missed
             await self._bot_lifespan.enter_async_context(app.router.lifespan_context(app))
+            # What loading made (modules, settings, the app) lives as long as the process: out of
+            # the collector's sight, a full collection no longer walks it (~0.1 s, every few
+            # thousand webhooks, measured by bench/webhook_ack.py).
+            gc.freeze()
             self.app = app
         except Exception as exc:  # handed to `vorhoelle serve`, which says what went wrong
             self.failure = exc

@@ -9,14 +9,24 @@ what happened to which issue through `extra=`:
 
 Every line passes `RedactSecrets` first, so a token that slips into a message, an extra or a
 traceback is printed as `**********`.
+
+Formatting, redaction and the write happen off the caller's thread: the root logger's handler only
+puts the record on a queue (`OffThreadHandler`), and a `QueueListener` thread formats and writes
+it, so a webhook's log line costs the event loop little more than making the record. The listener
+is stopped, and what it still holds written, when the process exits (`atexit`); `flush()` waits for
+it (tests read the stream right after logging).
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import logging.handlers
+import queue
 import re
 import sys
+import threading
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -92,24 +102,78 @@ class TextFormatter(logging.Formatter):
         return f"{head}  {fields}" + (f"\n{tail}" if tail else "")
 
 
+class _Flushed(logging.LogRecord):
+    """Not a line: a mark the listener reaches once everything queued before it is written."""
+
+    def __init__(self) -> None:
+        super().__init__("", logging.NOTSET, "", 0, "", None, None)
+        self.written = threading.Event()
+
+
+class _Listener(logging.handlers.QueueListener):
+    def handle(self, record: logging.LogRecord) -> None:
+        if isinstance(record, _Flushed):
+            record.written.set()
+        else:
+            super().handle(record)
+
+
+class OffThreadHandler(logging.handlers.QueueHandler):
+    """Hands records to a `QueueListener` thread that formats and writes them.
+
+    Unlike the standard library's `QueueHandler` it does not format the record first (that is the
+    work being moved off the event loop): the listener formats the record itself. The arguments
+    of a log call are formatted a moment later than the call; the bot passes strings and numbers.
+    A `SimpleQueue` (no condition variable, no task counting) keeps the hand-over cheap."""
+
+    def __init__(self, target: logging.Handler) -> None:
+        super().__init__(queue.SimpleQueue())
+        self.listener = _Listener(self.queue, target, respect_handler_level=True)
+        self.listener.start()
+        self._listening = True
+        atexit.register(self.close)
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
+
+    def flush(self) -> None:
+        """Wait until every record handed over so far has been written."""
+        if self._listening:
+            mark = _Flushed()
+            self.queue.put_nowait(mark)
+            mark.written.wait()
+
+    def close(self) -> None:
+        if self._listening:
+            self._listening = False
+            self.listener.stop()   # writes what is still queued
+        atexit.unregister(self.close)
+        super().close()
+
+
 def choose_format(wanted: str, stream: Any) -> str:
     if wanted != "auto":
         return wanted
     return "text" if getattr(stream, "isatty", lambda: False)() else "json"
 
 
-def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler:
+def configure_logging(settings: Settings, stream: Any = None) -> OffThreadHandler:
     """Install the bot's one handler on the root logger (again: replaces the previous one)."""
     stream = stream or sys.stderr
-    handler = logging.StreamHandler(stream)
-    handler.name = _HANDLER_NAME
+    writer = logging.StreamHandler(stream)
     fmt = choose_format(settings.logging.format, stream)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    handler.addFilter(RedactSecrets(secret_values(settings)))
+    writer.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    writer.addFilter(RedactSecrets(secret_values(settings)))
+    handler = OffThreadHandler(writer)
+    handler.name = _HANDLER_NAME
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.name == _HANDLER_NAME]:
         root.removeHandler(old)
+        old.close()
     root.addHandler(handler)
+    # No line shows the caller's file, line, thread or process: spare every record finding them.
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root.setLevel(settings.logging.level)
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

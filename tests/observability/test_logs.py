@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 
 import pytest
 
@@ -27,6 +28,9 @@ def restore_root_logger():
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     yield
+    for handler in root.handlers:
+        if handler not in handlers:
+            handler.close()
     root.handlers[:] = handlers
     root.setLevel(level)
 
@@ -34,7 +38,7 @@ def restore_root_logger():
 def test_json_lines_carry_the_extras_and_hide_every_secret(monkeypatch):
     monkeypatch.setenv("VORHOELLE_SLACK_TOKEN", SLACK)
     stream = io.StringIO()  # not a terminal: "auto" means JSON
-    configure_logging(load_settings(gitlab_token=TOKEN), stream)
+    handler = configure_logging(load_settings(gitlab_token=TOKEN), stream)
     log = logging.getLogger("bot.converge")
     log.info("converged issue %s", 12, extra={"event": "converge", "issue": 12, "idempotency_key": "k-1",
                                                "outcome": "ok"})
@@ -43,6 +47,7 @@ def test_json_lines_carry_the_extras_and_hide_every_secret(monkeypatch):
         raise RuntimeError(f"request with {TOKEN} failed")
     except RuntimeError:
         log.exception("converge failed", extra={"issue": 13, "outcome": "error"})
+    handler.flush()
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert len(lines) == 3
     first = lines[0]
@@ -59,22 +64,39 @@ def test_gitlab_shaped_tokens_are_hidden_even_when_not_configured():
     stream = io.StringIO()
     configure_logging(load_settings(), stream)
     logging.getLogger("bot.test").info("someone pasted %s here", "glpat-" + "AAAAbbbbCCCCdddd1234")
+    logging.getLogger().handlers[-1].flush()
     assert json.loads(stream.getvalue())["message"] == "someone pasted ********** here"
 
 
 def test_a_terminal_gets_readable_lines_and_the_level_is_honoured():
     stream = Terminal()
-    configure_logging(load_settings(logging={"level": "warning"}), stream)
+    handler = configure_logging(load_settings(logging={"level": "warning"}), stream)
     log = logging.getLogger("bot.webhook")
     log.info("not shown")
     log.warning("webhook Note Hook: refused", extra={"event": "Note Hook", "outcome": "unauthorized"})
+    handler.flush()
     [line] = stream.getvalue().splitlines()
     assert line.endswith("WARNING bot.webhook  webhook Note Hook: refused  event=Note Hook outcome=unauthorized")
+
+
+def test_a_line_is_written_off_the_logging_thread_and_flushed_at_close():
+    """The caller only queues the record; the listener thread writes it, and closing (at exit)
+    writes what is still queued."""
+    stream = io.StringIO()
+    handler = configure_logging(load_settings(), stream)
+    writers: list[str] = []
+    original = stream.write
+    stream.write = lambda text: (writers.append(threading.current_thread().name), original(text))[1]
+    logging.getLogger("bot.test").warning("queued, then written")
+    handler.close()
+    assert "queued, then written" in stream.getvalue()
+    assert writers and threading.current_thread().name not in writers
 
 
 def test_configuring_twice_keeps_one_handler():
     first, second = io.StringIO(), io.StringIO()
     configure_logging(load_settings(), first)
-    configure_logging(load_settings(logging={"format": "text"}), second)
+    handler = configure_logging(load_settings(logging={"format": "text"}), second)
     logging.getLogger("bot.test").warning("once")
+    handler.flush()
     assert first.getvalue() == "" and second.getvalue().count("once") == 1

@@ -49,13 +49,16 @@ def captured_logs(world):
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     yield stream
+    for handler in root.handlers:
+        if handler not in handlers:
+            handler.close()
     root.handlers[:] = handlers
     root.setLevel(level)
 
 
 def test_a_review_shows_in_metrics_logs_and_status(sandbox, world, captured_logs):
     settings = served_bot_settings(world, api_token=API_TOKEN)
-    configure_logging(settings, captured_logs)
+    handler = configure_logging(settings, captured_logs)
     secrets = [world.users["bot"]["token"], API_TOKEN, settings.webhook_secret.get_secret_value()]
     with running_bot(settings) as bot:
         install_hook_for(bot, world)
@@ -91,6 +94,7 @@ def test_a_review_shows_in_metrics_logs_and_status(sandbox, world, captured_logs
         assert f"webhook #{hook['id']}: {bot.webhook_url} — executable (all events the bot needs)" in text
         assert "matches: 1 (pending 0, approved 1, rejected 0, sent 0)" in text
 
+        handler.flush()
         logs = captured_logs.getvalue()
         assert '"outcome": "queued"' in logs
         for secret in secrets:
