@@ -30,7 +30,7 @@ from typing import Any
 
 
 def serve_bare() -> None:
-    """The control: uvicorn configured as `vorhoelle serve` configures it (bot/server.py), one
+    """The control: uvicorn configured as `vorhoelle serve` configures it (bot/web/server.py), one
     route, and nothing else imported — so that start-up and memory are the framework's own."""
     import socket
 

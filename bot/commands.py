@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.settings import WorkflowSettings
+from bot.config.settings import WorkflowSettings
 
 # Our verbs that are also GitLab quick actions: GitLab removes such lines before the bot sees them.
 GITLAB_QUICK_ACTIONS = frozenset({"approve"})

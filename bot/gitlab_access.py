@@ -146,7 +146,7 @@ class GitLabAccess:
 
     @classmethod
     def from_settings(cls, settings: Any, **options: Any) -> "GitLabAccess":
-        """Build from `bot.settings.Settings` (gitlab_url, gitlab_token, project); `options`
+        """Build from `bot.config.settings.Settings` (gitlab_url, gitlab_token, project); `options`
         are the keyword arguments of the constructor (timeout, retries, max_wait)."""
         missing = [name for name in ("gitlab_url", "gitlab_token", "project") if not getattr(settings, name)]
         if missing:
@@ -342,7 +342,7 @@ class GitLabAccess:
         """Upload a file; put the answer's `markdown` into a description or note."""
         return self._json("post", self._in_project("/uploads"), files={"file": (filename, data)})
 
-    # -- staging (bot/staging.py, bot/staged.py): find, edit and page through job matches ----
+    # -- staging (bot/staging/stage.py, bot/staging/read.py): find, edit and page through job matches ----
 
     def search_issues(self, text: str) -> list[dict[str, Any]]:
         """Issues in any state whose title or description contains `text` (GitLab's `search`)."""

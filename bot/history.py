@@ -16,7 +16,7 @@ from markupsafe import Markup
 from bot.commands import REGISTRY
 from bot.markers import render_marker
 from bot.render import render
-from bot.settings import WorkflowSettings
+from bot.config.settings import WorkflowSettings
 from bot.snapshot import IssueSnapshot
 from bot.workflow import Outcome, Reply
 

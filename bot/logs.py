@@ -30,7 +30,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from bot.settings import MASK, Settings, secret_values
+from bot.config.settings import MASK, Settings, secret_values
 
 # Token shapes worth hiding even when they are not (or no longer) in the settings: GitLab
 # personal/project/deploy/runner tokens and Slack tokens.

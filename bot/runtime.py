@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.settings import Settings
+from bot.config.settings import Settings
 
 
 @dataclass

@@ -21,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.gitlab_access import GitLabError
 from bot.hook_admin import WANTED_EVENTS
-from bot.settings import Settings
+from bot.config.settings import Settings
 
 log = logging.getLogger(__name__)
 

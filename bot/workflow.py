@@ -21,7 +21,7 @@ from itertools import groupby
 
 from bot.commands import MoveTo, Request, ShowHelp, parse_commands
 from bot.markers import source_id
-from bot.settings import ACCESS_LEVELS, WorkflowSettings
+from bot.config.settings import ACCESS_LEVELS, WorkflowSettings
 from bot.snapshot import IssueSnapshot, LabelEvent
 
 # Kinds of marker this module writes; only these record that a source was handled.

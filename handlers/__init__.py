@@ -3,4 +3,4 @@
 Importing this package registers them all.
 """
 
-from handlers import emoji, issue, note, push  # noqa: F401
+from bot.handlers import emoji, issue, note, push  # noqa: F401

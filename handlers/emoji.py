@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from handlers.payload import as_int, dig, refuse_common, watched
-from handlers.router import Converge, Decision, HookContext, Ignore, Payload, router
+from bot.handlers.payload import as_int, dig, refuse_common, watched
+from bot.handlers.router import Converge, Decision, HookContext, Ignore, Payload, router
 
 
 @router.register("Emoji Hook")

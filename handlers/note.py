@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.commands import parse_commands
-from handlers.payload import as_int, dig, is_bot, refuse_common, watched
-from handlers.router import Converge, Decision, HookContext, Ignore, Payload, router
+from bot.handlers.payload import as_int, dig, is_bot, refuse_common, watched
+from bot.handlers.router import Converge, Decision, HookContext, Ignore, Payload, router
 
 
 @router.register("Note Hook", "Confidential Note Hook")

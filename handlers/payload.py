@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from handlers.router import HookContext, Ignore, Payload
+from bot.handlers.router import HookContext, Ignore, Payload
 
 
 def dig(payload: Any, *keys: str) -> Any:

@@ -3,8 +3,8 @@ a push itself never changes a job match."""
 
 from __future__ import annotations
 
-from bot.repo_config import PROJECT_FILE, push_touches_file
-from handlers.router import Decision, HookContext, Ignore, Payload, ReloadSettings, router
+from bot.config.project_file import PROJECT_FILE, push_touches_file
+from bot.handlers.router import Decision, HookContext, Ignore, Payload, ReloadSettings, router
 
 
 @router.register("Push Hook")

@@ -26,7 +26,7 @@ class Ignore:
 
 @dataclass(frozen=True)
 class ReloadSettings:
-    """The project's `.vorhoelle.yml` changed: re-read it (bot/repo_config.py::reload)."""
+    """The project's `.vorhoelle.yml` changed: re-read it (bot/config/project_file.py::reload)."""
 
     reason: str
 

@@ -39,7 +39,7 @@ def runtime_of(request: Request) -> Runtime:
 
 async def read_json(request: Request) -> Any:
     """The JSON body, refused (413) past `server.max_body_bytes` like a webhook would be."""
-    from bot.webhook import Refused, read_body
+    from bot.web.webhook import Refused, read_body
 
     try:
         body = await read_body(request, request.app.state.runtime.settings.server.max_body_bytes)

@@ -14,13 +14,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot import repo_config
+from bot.config import project_file
 from bot.api.common import ApiError, json_endpoint, read_json, runtime_of
 from bot.api.openapi import Operation
 from bot.api.schemas import ConfigView, ErrorBody
-from bot.config_files import ConfigError
+from bot.config.files import ConfigError
 from bot.gitlab_access import GitLabError
-from bot.settings import public_view
+from bot.config.settings import public_view
 
 _STALE = "changed since you started editing"
 
@@ -52,7 +52,7 @@ class ConfigProblems(BaseModel):
 def _refused_by_gitlab(error: GitLabError) -> ApiError | None:
     """The answers that mean something here; None leaves the rest to json_endpoint."""
     if error.status == 400 and _STALE in error.message:
-        return ApiError(409, "conflict", f"{repo_config.PROJECT_FILE} changed meanwhile; read it again and retry")
+        return ApiError(409, "conflict", f"{project_file.PROJECT_FILE} changed meanwhile; read it again and retry")
     if error.status == 403:
         return ApiError(
             403, "forbidden",
@@ -72,7 +72,7 @@ async def write_config(request: Request) -> Response:
         problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
         raise ApiError(422, "invalid request", problems) from None
     try:
-        written = await run_in_threadpool(repo_config.write, runtime, update.settings, update.author)
+        written = await run_in_threadpool(project_file.write, runtime, update.settings, update.author)
     except ConfigError as error:
         return JSONResponse({"error": "invalid settings", "problems": error.problems}, status_code=422)
     except GitLabError as error:

@@ -1,6 +1,6 @@
 """/api/v1/matches: stage a cycle, list and read staged matches, approve, reject, send.
 
-Staging goes through bot/staging.py; every state change goes through `converge_issue` with an
+Staging goes through bot/staging/stage.py; every state change goes through `converge_issue` with an
 `ApiAction`, exactly like a label edit or a comment would, so the API cannot do anything a
 reviewer in GitLab could not, and the history note says it came from the API.
 """
@@ -24,9 +24,9 @@ from bot.api.openapi import Operation
 from bot.api.schemas import (
     OUTCOMES, ActionRequest, ActionResponse, ErrorBody, InvalidBody, ListQuery, StagePartial, StageResponse,
 )
-from bot.match import Match, MatchDetail, MatchPage, parse_matches
-from bot.staged import get_staged, list_staged
-from bot.staging import CycleInterrupted, StagingError, notify_staged, stage_cycle
+from bot.staging.match import Match, MatchDetail, MatchPage, parse_matches
+from bot.staging.read import get_staged, list_staged
+from bot.staging.stage import CycleInterrupted, StagingError, notify_staged, stage_cycle
 
 logger = logging.getLogger(__name__)
 

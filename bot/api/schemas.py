@@ -1,4 +1,4 @@
-"""The API's own request and response shapes (the match shapes live in bot/match.py).
+"""The API's own request and response shapes (the match shapes live in bot/staging/match.py).
 
 They validate what comes in and are the source of the OpenAPI document, so the documentation
 cannot drift from what the code accepts.
@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.match import MatchSummary, StageResult
+from bot.staging.match import MatchSummary, StageResult
 
 
 class ErrorBody(BaseModel):

@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from bot.config_files import ConfigError
+    from bot.config.files import ConfigError
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2

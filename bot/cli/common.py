@@ -6,13 +6,13 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from bot.config.settings import Settings
 
 
 def command_settings(args: argparse.Namespace) -> "Settings":
     """The settings from every layer (`--config` first), with logging configured by them."""
     from bot.logs import configure_logging
-    from bot.settings import load_settings
+    from bot.config.settings import load_settings
 
     settings = load_settings(args.config)
     configure_logging(settings)

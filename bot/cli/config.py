@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from bot.config_check import run_checks
+    from bot.config.check import run_checks
 
     findings = run_checks(args.config, offline=args.offline)
     for finding in findings:
@@ -56,7 +56,7 @@ def run_check(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     import yaml
 
-    from bot.settings import load_settings, public_view
+    from bot.config.settings import load_settings, public_view
 
     view = public_view(load_settings(args.config))
     print(json.dumps(view, indent=2) if args.json else yaml.safe_dump(view, sort_keys=False, allow_unicode=True), end="")

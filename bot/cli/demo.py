@@ -1,6 +1,6 @@
 """`vorhoelle demo`: see the whole product work in a minute, with nothing configured.
 
-Runs bot/demo.py: a sandbox GitLab and the bot on free local ports, a project and its people, the
+Runs bot/demo/run.py: a sandbox GitLab and the bot on free local ports, a project and its people, the
 sample matches staged and reviewed every way there is, the bot stopped and caught up.
 """
 
@@ -48,8 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.demo import Options, run_demo
-    from bot.config_files import ENV_PREFIX
+    from bot.demo.run import Options, run_demo
+    from bot.config.files import ENV_PREFIX
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

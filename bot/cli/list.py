@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.cli.tables import table
     from bot.gitlab_access import GitLabError
     from bot.runtime import build_runtime
-    from bot.staged import check_state, list_staged
+    from bot.staging.read import check_state, list_staged
 
     settings = command_settings(args)
     try:

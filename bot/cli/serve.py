@@ -84,10 +84,10 @@ def announce_demo(sandbox: Any, settings: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Listen first, then load the bot behind the open socket (bot/loading.py)."""
-    from bot.config_files import listen_address
-    from bot.loading import LoadingApp
-    from bot.server import DrainingServer, listening_socket
+    """Listen first, then load the bot behind the open socket (bot/web/loading.py)."""
+    from bot.config.files import listen_address
+    from bot.web.loading import LoadingApp
+    from bot.web.server import DrainingServer, listening_socket
 
     settings = None
     address = listen_address(args.config, args.host, args.port)
@@ -126,11 +126,11 @@ class ServedBot:
     sandbox: Any = None
 
     def load(self) -> Any:
-        from bot.app import create_app
-        from bot.config_files import ConfigError
+        from bot.web.app import create_app
+        from bot.config.files import ConfigError
         from bot.hook_admin import install_hook
         from bot.runtime import build_runtime
-        from bot.server import url_of
+        from bot.web.server import url_of
 
         settings = self.settings or command_settings(self.args)
         if chosen_address(self.args, settings) != self.address:

@@ -1,6 +1,6 @@
 """`vorhoelle stage FILE|-`: stage matches from a JSON or YAML file, or standard input.
 
-Talks to GitLab directly through bot/staging.py (no running bot needed) and does exactly what
+Talks to GitLab directly through bot/staging/stage.py (no running bot needed) and does exactly what
 `POST /api/v1/matches` does: skip below the threshold, find an already staged match through
 GitLab and update it only when its score changed, create the rest.
 """
@@ -85,9 +85,9 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.cli.tables import table
     from bot.gitlab_access import GitLabError
-    from bot.match import parse_matches
+    from bot.staging.match import parse_matches
     from bot.runtime import build_runtime
-    from bot.staging import CycleInterrupted, StagingError, stage_cycle
+    from bot.staging.stage import CycleInterrupted, StagingError, stage_cycle
 
     settings = command_settings(args)
     try:

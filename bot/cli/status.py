@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.gitlab_access import GitLabAccess, GitLabError
-    from bot.settings import load_settings
+    from bot.config.settings import load_settings
     from bot.status import gather, render
 
     settings = load_settings(args.config)

@@ -13,7 +13,7 @@ from typing import Any
 from bot.notify.channel import Channel
 from bot.notify.clock import Clock, system_clock
 from bot.notify.dispatcher import Dispatcher
-from bot.settings import Settings
+from bot.config.settings import Settings
 
 log = logging.getLogger(__name__)
 

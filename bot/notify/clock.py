@@ -11,7 +11,7 @@ from datetime import datetime, time, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from bot.settings import QuietHours
+from bot.config.settings import QuietHours
 
 Clock = Callable[[], datetime]
 

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from bot.notify.clock import Clock, system_clock
 from bot.notify.message import Message
-from bot.settings import ConsoleChannel
+from bot.config.settings import ConsoleChannel
 
 
 class Console:

@@ -52,7 +52,7 @@ from bot.notify.owed import (
 )
 from bot.notify.watch import NOTIFICATIONS, HealthWatch
 from bot.render import render
-from bot.settings import Settings
+from bot.config.settings import Settings
 from bot.snapshot import IssueSnapshot, read_snapshot
 
 log = logging.getLogger(__name__)

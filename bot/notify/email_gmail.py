@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.notify.channel import ChannelError
-from bot.settings import EmailChannel
+from bot.config.settings import EmailChannel
 
 SCOPES = ["https://www.googleapis.com/auth/gmail.send"]
 

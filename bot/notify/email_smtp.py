@@ -16,7 +16,7 @@ import ssl
 from email.message import EmailMessage
 
 from bot.notify.channel import ChannelError
-from bot.settings import SmtpTransport
+from bot.config.settings import SmtpTransport
 
 log = logging.getLogger(__name__)
 

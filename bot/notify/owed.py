@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
 from bot.markers import Marker, parse_markers
-from bot.settings import EventRule
+from bot.config.settings import EventRule
 
 NOTIFIED = "notified"
 SENDING = "sending"

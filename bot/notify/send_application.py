@@ -30,7 +30,7 @@ from bot.notify.channel import ChannelError
 from bot.notify.mail import Attachment, MailTransport, compose
 from bot.notify.message import match_title
 from bot.render import render
-from bot.settings import Settings
+from bot.config.settings import Settings
 
 log = logging.getLogger(__name__)
 

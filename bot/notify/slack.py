@@ -15,7 +15,7 @@ from typing import Any
 from bot.escape import cut, escape_slack
 from bot.notify.channel import ChannelError
 from bot.notify.message import Message
-from bot.settings import SlackChannel
+from bot.config.settings import SlackChannel
 
 log = logging.getLogger(__name__)
 

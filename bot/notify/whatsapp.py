@@ -21,7 +21,7 @@ from typing import Any
 from bot.escape import escape_plain
 from bot.notify.channel import ChannelError
 from bot.notify.message import Message
-from bot.settings import WhatsAppChannel
+from bot.config.settings import WhatsAppChannel
 
 TWILIO_API = "https://api.twilio.com"
 OUTSIDE_24H_WINDOW = 63016

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from bot.settings import WorkflowSettings
+from bot.config.settings import WorkflowSettings
 from bot.snapshot import build_snapshot
 from bot.tracker.records import Application, build_application
 from bot.tracker.table import Filters

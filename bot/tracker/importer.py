@@ -19,9 +19,9 @@ from markupsafe import Markup
 from bot import render
 from bot.gitlab_access import GitLabError
 from bot.markers import parse_markers, render_marker, source_id
-from bot.match import Match
-from bot.settings import Settings
-from bot.staging import MATCH_KIND, _ensure_labels, issue_title, match_marker, score_label
+from bot.staging.match import Match
+from bot.config.settings import Settings
+from bot.staging.stage import MATCH_KIND, _ensure_labels, issue_title, match_marker, score_label
 from bot.tracker.csvfile import Sheet
 from bot.tracker.mapping import ImportMapping
 from bot.tracker.records import IMPORTED_KIND

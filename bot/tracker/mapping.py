@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from bot.config_files import deep_merge
+from bot.config.files import deep_merge
 from bot.resources import resource_dir
 
 # Columns the importer understands; a mapping may name header aliases for these only.

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.markers import Marker
-from bot.settings import WorkflowSettings
+from bot.config.settings import WorkflowSettings
 from bot.snapshot import IssueSnapshot
 from bot.tracker.dates import DateError, parse_date, start_of_day
 from bot.tracker.description import read_facts

@@ -10,7 +10,7 @@ from typing import Any
 from bot.tracker.charts import Chart, Segment, columns, donut, stacked_rows
 from bot.tracker.report import to_json
 from bot.render import render
-from bot.settings import WorkflowSettings
+from bot.config.settings import WorkflowSettings
 
 log = logging.getLogger(__name__)
 FUNNEL_COLOR = "#1F78D1"

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bot.config_check import run_checks
+from bot.config.check import run_checks
 from tests.support.world import new_world
 
 

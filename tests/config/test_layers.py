@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config_files import ConfigError
-from bot.repo_config import parse_project_file
-from bot.settings import load_settings, public_view, secret_values
+from bot.config.files import ConfigError
+from bot.config.project_file import parse_project_file
+from bot.config.settings import load_settings, public_view, secret_values
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config_files import listen_address
-from bot.settings import load_settings
+from bot.config.files import listen_address
+from bot.config.settings import load_settings
 
 
 @pytest.fixture(autouse=True)

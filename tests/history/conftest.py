@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import main
 from bot.gitlab_access import GitLabAccess
-from bot.settings import Settings, load_settings
+from bot.config.settings import Settings, load_settings
 from tests.support.world import World
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "csv"

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.markers import render_marker
-from bot.match import Match
-from bot.settings import load_settings
-from bot.staging import render_description
+from bot.staging.match import Match
+from bot.config.settings import load_settings
+from bot.staging.stage import render_description
 from tests.support.world import World
 
 

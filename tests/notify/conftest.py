@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from bot.config_files import deep_merge
+from bot.config.files import deep_merge
 from bot.markers import parse_markers
-from bot.match import Match
+from bot.staging.match import Match
 from bot.notify import build_dispatcher
 from bot.sandbox.control import SandboxControl
 from bot.snapshot import read_snapshot
-from bot.staging import stage_cycle
+from bot.staging.stage import stage_cycle
 from tests.fakes.slack import FakeSlack
 from tests.support.bot import bot_runtime
 

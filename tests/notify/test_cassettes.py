@@ -31,7 +31,7 @@ from bot.notify.email_gmail import Gmail
 from bot.notify.mail import Email
 from bot.notify.slack import Slack
 from bot.notify.whatsapp import WhatsApp
-from bot.settings import EmailChannel, SlackChannel, WhatsAppChannel
+from bot.config.settings import EmailChannel, SlackChannel, WhatsAppChannel
 from tests.fakes.gmail import TOKEN, FakeGmail
 from tests.fakes.slack import FakeSlack
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio

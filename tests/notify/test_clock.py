@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.notify.clock import QuietWindow
-from bot.settings import QuietHours
+from bot.config.settings import QuietHours
 
 
 def window(start: str, end: str, zone: str = "Europe/Berlin") -> QuietWindow:

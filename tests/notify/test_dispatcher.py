@@ -8,8 +8,8 @@ from datetime import datetime
 
 from bot.converge import converge_issue
 from bot.markers import parse_markers, render_marker
-from bot.match import Match
-from bot.staging import stage_cycle
+from bot.staging.match import Match
+from bot.staging.stage import stage_cycle
 from tests.fakes.http import Answer
 from tests.notify.conftest import FakeClock
 

@@ -10,7 +10,7 @@ from bot.notify.email_gmail import Gmail
 from bot.notify.email_smtp import Smtp
 from bot.notify.mail import Email
 from bot.notify.message import Message
-from bot.settings import EmailChannel, SmtpTransport
+from bot.config.settings import EmailChannel, SmtpTransport
 from tests.fakes.gmail import TOKEN, FakeGmail, google_error
 from tests.fakes.smtp import PASSWORD, USER, FakeSmtp, SelfSigned
 from tests.notify.items import item, summary

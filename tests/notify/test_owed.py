@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from bot.markers import Marker
 from bot.notify.owed import Recorded, owed
-from bot.settings import EventRule
+from bot.config.settings import EventRule
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 RULES = {"staged": EventRule(channels=["all"]), "approved": EventRule(channels=["slack"], min_score=90),

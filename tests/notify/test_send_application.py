@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot.markers import source_id
-from bot.match import Match
+from bot.staging.match import Match
 from bot.notify.email_smtp import Smtp
 from bot.notify.send_application import send_application
 from bot.snapshot import read_snapshot
-from bot.staging import stage_cycle
+from bot.staging.stage import stage_cycle
 from tests.fakes.smtp import PASSWORD, USER, FakeSmtp
 from tests.support.bot import bot_runtime
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 import yaml
 
-from bot.match import Match
-from bot.staging import stage_cycle
+from bot.staging.match import Match
+from bot.staging.stage import stage_cycle
 from tests.fakes.http import Answer
 from tests.support.botserver import install_hook_for, running_bot, served_bot_settings, settle
 from tests.support.waiting import wait_until

@@ -7,7 +7,7 @@ import pytest
 from bot.notify.channel import ChannelError
 from bot.notify.message import Message
 from bot.notify.slack import MAX_BLOCKS, Slack, build_blocks
-from bot.settings import SlackChannel
+from bot.config.settings import SlackChannel
 from tests.fakes.http import Answer
 from tests.fakes.slack import RATE_LIMITED, FakeSlack
 from tests.notify.items import item, summary

@@ -9,7 +9,7 @@ import pytest
 from bot import metrics
 from bot.notify.channel import ChannelError
 from bot.notify.whatsapp import WhatsApp, targets
-from bot.settings import WhatsAppChannel
+from bot.config.settings import WhatsAppChannel
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, twilio_error
 from bot.notify.message import Message
 from tests.notify.items import item, summary

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from bot.logs import configure_logging
-from bot.settings import load_settings
+from bot.config.settings import load_settings
 
 # Made up, in the real shapes the redaction must recognise; joined at run time so that secret
 # scanners reading the source do not take them for leaked tokens.
@@ -71,12 +71,12 @@ def test_gitlab_shaped_tokens_are_hidden_even_when_not_configured():
 def test_a_terminal_gets_readable_lines_and_the_level_is_honoured():
     stream = Terminal()
     handler = configure_logging(load_settings(logging={"level": "warning"}), stream)
-    log = logging.getLogger("bot.webhook")
+    log = logging.getLogger("bot.web.webhook")
     log.info("not shown")
     log.warning("webhook Note Hook: refused", extra={"event": "Note Hook", "outcome": "unauthorized"})
     handler.flush()
     [line] = stream.getvalue().splitlines()
-    assert line.endswith("WARNING bot.webhook  webhook Note Hook: refused  event=Note Hook outcome=unauthorized")
+    assert line.endswith("WARNING bot.web.webhook  webhook Note Hook: refused  event=Note Hook outcome=unauthorized")
 
 
 def test_a_line_is_written_off_the_logging_thread_and_flushed_at_close():

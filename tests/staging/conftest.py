@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.settings import Settings, load_settings
+from bot.config.settings import Settings, load_settings
 from tests.support.botserver import RunningBot, running_bot
 from tests.support.world import World
 

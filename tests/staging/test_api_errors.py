@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from bot.settings import load_settings
+from bot.config.settings import load_settings
 from tests.staging.conftest import QUIET_NOTIFY, api_client, match
 from tests.support.botserver import running_bot
 

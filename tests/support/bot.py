@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.gitlab_access import GitLabAccess
 from bot.runtime import Runtime
-from bot.settings import Settings, load_settings
+from bot.config.settings import Settings, load_settings
 from tests.support.world import World
 
 # Fast retries: tests inject faults on purpose and should not wait GitLab.com-sized back-offs.

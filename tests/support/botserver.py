@@ -7,7 +7,7 @@
 `LoggedProcess` runs `vorhoelle sandbox` or `vorhoelle serve` as a real process instead, for
 tests that kill one.
 
-`bot.app`, `bot.runtime` and `bot.queue` are the live objects, for assertions; the server listens
+`bot.web.app`, `bot.runtime` and `bot.queue` are the live objects, for assertions; the server listens
 on a free port (or `port`, to come back where a webhook expects it) and stops gracefully, through
 the app's lifespan, when the block ends. `install_hook_for(bot, world)` points the world's project
 webhook at it, as `vorhoelle hook install` would.
@@ -32,13 +32,13 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from bot.app import create_app
+from bot.web.app import create_app
 from bot.gitlab_access import GitLabAccess
 from bot.hook_admin import install_hook
 from bot.runtime import Runtime, build_runtime
-from bot.server import DrainingServer, listening_socket, url_of
-from bot.settings import Settings
-from bot.webhook import ReceiverState, receiver_state
+from bot.web.server import DrainingServer, listening_socket, url_of
+from bot.config.settings import Settings
+from bot.web.webhook import ReceiverState, receiver_state
 from tests.support.bot import bot_settings
 from tests.support.waiting import wait_until
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.commands import REGISTRY, MoveTo, ShowHelp, parse_commands
-from bot.settings import load_settings
+from bot.config.settings import load_settings
 
 WORKFLOW = load_settings().workflow
 BOT = "vorhoelle"

@@ -9,7 +9,7 @@ import pytest
 
 from bot import history
 from bot.markers import parse_markers
-from bot.settings import load_settings
+from bot.config.settings import load_settings
 from bot.snapshot import IssueSnapshot, Person, build_snapshot
 from bot.workflow import ApiAction, Plan, plan, recorded_state
 

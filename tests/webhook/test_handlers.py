@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.router import Converge, HookContext, Ignore, Router, router
+from bot.handlers.router import Converge, HookContext, Ignore, Router, router
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "gitlab_payloads"
 STATE_LABELS = {"job-match/pending", "job-match/approved", "job-match/rejected", "job-match/sent"}

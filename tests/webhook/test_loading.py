@@ -1,4 +1,4 @@
-"""`vorhoelle serve` listens before the bot has loaded (bot/loading.py): probes answer at once,
+"""`vorhoelle serve` listens before the bot has loaded (bot/web/loading.py): probes answer at once,
 every other request waits for the bot and is answered by it, a failed load answers 503 and stops
 the server. Real uvicorn, real HTTP; the load is a function the test holds at a gate."""
 
@@ -15,9 +15,9 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot.config_files import ConfigError
-from bot.loading import LoadingApp
-from bot.server import DrainingServer, listening_socket, url_of
+from bot.config.files import ConfigError
+from bot.web.loading import LoadingApp
+from bot.web.server import DrainingServer, listening_socket, url_of
 from tests.support.waiting import wait_until
 
 

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 from bot.gitlab_access import GitLabAccess
 from bot.runtime import build_runtime
 from bot.sandbox.control import SandboxControl
-from handlers.router import router
+from bot.handlers.router import router
 from tests.support.bot import TEST_RETRIES
 from tests.support.botserver import WEBHOOK_SECRET as SECRET, running_bot, served_bot_settings
 from tests.support.waiting import wait_until

@@ -4,7 +4,7 @@ The sandbox GitLab and the bot run as two child processes of one process group, 
 real life: stopping the bot really stops its webhook receiver, so GitLab's deliveries really fail
 and the catch-up on restart has something real to find; and Ctrl-C (or a failing step) takes the
 whole group down. The story itself — a project, its people, staged matches, a reviewer's day — is
-in bot/demo_steps.py; this module runs it, one checked step at a time, and cleans up.
+in bot/demo/steps.py; this module runs it, one checked step at a time, and cleans up.
 
 Every step waits, polling GitLab with a timeout, until the bot's history note and labels show that
 the step worked, so the exit status means something: 0 when every step produced what it should,
@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from bot.config_files import ENV_PREFIX
+from bot.config.files import ENV_PREFIX
 from bot.waiting import wait_until
 
 log = logging.getLogger(__name__)
@@ -252,7 +252,7 @@ def run_steps(scene: Any, steps: list[Step], options: Options, report: Report) -
 
 def run_demo(options: Options) -> int:
     """Run the demo; 0 when every step worked, 1 when one did not, 130 on Ctrl-C."""
-    from bot.demo_steps import STEPS, Scene, summarise
+    from bot.demo.steps import STEPS, Scene, summarise
 
     if options.state_file is not None and options.state_file.exists():
         print(f"vorhoelle demo: {options.state_file} exists; the demo needs a fresh sandbox "

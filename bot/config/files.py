@@ -1,7 +1,7 @@
 """The settings files themselves, without pydantic: YAML layers that remember the line of every
 key, merging them, the `ConfigError` every settings problem becomes, and `listen_address`, which
 `vorhoelle serve` uses to open its socket before the settings model (pydantic, pydantic-settings,
-~0.15 s) is even imported. bot/settings.py builds the settings from these layers.
+~0.15 s) is even imported. bot/config/settings.py builds the settings from these layers.
 """
 
 from __future__ import annotations

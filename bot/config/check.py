@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from bot.settings import (
+from bot.config.settings import (
     ACCESS_LEVELS, ENV_PREFIX, ConfigError, NotifyChannels, NotifySettings, Settings, load_settings,
 )
 
@@ -131,7 +131,7 @@ def _role(level: int) -> str:
 
 def check_gitlab(settings: Settings, gitlab: Any) -> list[Finding]:
     """Token, scopes, project, role and the project's settings file, as GitLab answers."""
-    from bot import repo_config
+    from bot.config import project_file
     from bot.gitlab_access import GitLabError
 
     url = settings.gitlab_url
@@ -164,13 +164,13 @@ def check_gitlab(settings: Settings, gitlab: Any) -> list[Finding]:
     if settings.staging.reviewer and gitlab.user_by_username(settings.staging.reviewer) is None:
         found.append(warning(f"staging.reviewer @{settings.staging.reviewer} is not a GitLab user here"))
     try:
-        project_file = repo_config.fetch(gitlab)
-        settings.with_project_file(project_file.layer if project_file else None)
+        in_project = project_file.fetch(gitlab)
+        settings.with_project_file(in_project.layer if in_project else None)
     except ConfigError as problem:
         found += [error(f"{line} (the bot ignores the file until this is fixed)") for line in problem.problems]
     else:
-        name = repo_config.PROJECT_FILE
-        found.append(ok(f"{name} on the default branch is valid") if project_file else ok(f"no {name} in the project (optional)"))
+        name = project_file.PROJECT_FILE
+        found.append(ok(f"{name} on the default branch is valid") if in_project else ok(f"no {name} in the project (optional)"))
     return found
 
 

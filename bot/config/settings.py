@@ -3,7 +3,7 @@
 Layers, lowest first:
 1. `config/vorhoelle.yml`, the defaults shipped with the package;
 2. the user's YAML file (`--config FILE` or `VORHOELLE_CONFIG`);
-3. the project's own `.vorhoelle.yml` (non-secret settings only, see bot/repo_config.py);
+3. the project's own `.vorhoelle.yml` (non-secret settings only, see bot/config/project_file.py);
 4. environment variables (`VORHOELLE_GITLAB_TOKEN`, nested keys with `__` such as
    `VORHOELLE_STAGING__THRESHOLD=80`, and one variable per channel secret, `SECRET_ENV`);
 5. secret files, as container platforms mount them: `VORHOELLE_GITLAB_TOKEN_FILE=/run/secrets/x`
@@ -40,7 +40,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from bot.config_files import (
+from bot.config.files import (
     ENV_PREFIX,
     ConfigError,
     YamlLayer,

@@ -2,7 +2,7 @@
 
 Each step acts as a person would (through GitLab's API, as their clicks would) and then waits
 until GitLab shows the bot's answer: the history note whose marker names the person's action as
-its source, the state label, and the console notification. `STEPS` is the order bot/demo.py runs.
+its source, the state label, and the console notification. `STEPS` is the order bot/demo/run.py runs.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ import httpx
 from bot.cli.labels import sync_labels
 from bot.cli.serve import DEMO_BOT, DEMO_PROJECT
 from bot.cli.tables import table
-from bot.demo import Account, Outbox, Report, Services, Step, StepFailed, answers, poll
+from bot.demo.run import Account, Outbox, Report, Services, Step, StepFailed, answers, poll
 from bot.gitlab_access import GitLabAccess, GitLabError
 from bot.hook_admin import delivered, install_hook
 from bot.markers import Marker, parse_markers, source_id
-from bot.settings import Settings, load_settings
+from bot.config.settings import Settings, load_settings
 from bot.snapshot import IssueSnapshot, read_snapshot
 from bot.workflow import HISTORY_KINDS
 

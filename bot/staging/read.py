@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.match import MatchDetail, MatchPage, MatchSummary
-from bot.settings import Settings
-from bot.staging import match_marker
+from bot.staging.match import MatchDetail, MatchPage, MatchSummary
+from bot.config.settings import Settings
+from bot.staging.stage import match_marker
 
 
 def _source_key(source: str) -> str:

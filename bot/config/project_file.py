@@ -2,7 +2,7 @@
 
 The people who review matches can tune the workflow, staging and notifications where they work,
 with GitLab's history as the record of who changed what. The file is one more settings layer
-(bot/settings.py: above the bot's own file, below the environment) and may only hold the
+(bot/config/settings.py: above the bot's own file, below the environment) and may only hold the
 settings in `ALLOWED`: never a secret, and nothing that names a host, a file or an endpoint the
 bot would send credentials to, since anyone with push access could otherwise redirect them.
 
@@ -22,9 +22,9 @@ from typing import Any, Mapping
 import yaml
 
 from bot import metrics
-from bot.config_files import ENV_PREFIX, ConfigError, YamlLayer, parse_yaml
+from bot.config.files import ENV_PREFIX, ConfigError, YamlLayer, parse_yaml
 from bot.runtime import Runtime
-from bot.settings import SECRET_ENV, Settings, is_secret_path
+from bot.config.settings import SECRET_ENV, Settings, is_secret_path
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The app `vorhoelle serve` listens with while the bot itself loads.
 
-The socket opens as soon as the address is known (`bot.config_files.listen_address`), before the
+The socket opens as soon as the address is known (`bot.config.files.listen_address`), before the
 settings model, python-gitlab and the bot's routes are imported: about half a second on a small
 machine, during which a restarted bot used to refuse connections. GitLab counts a refused
 connection as a failed delivery, drops that event for good and disables the hook after four, so

@@ -28,11 +28,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-import handlers  # noqa: F401 - importing the package registers every handler on the router
-from bot import metrics, repo_config
+import bot.handlers  # noqa: F401 - importing the package registers every handler on the router
+from bot import metrics
+from bot.config import project_file
 from bot.queue import Hint
 from bot.runtime import Runtime
-from handlers.router import Converge, HookContext, Ignore, ReloadSettings, router
+from bot.handlers.router import Converge, HookContext, Ignore, ReloadSettings, router
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ async def context_for(state: ReceiverState, runtime: Runtime) -> HookContext:
 
 
 async def reload_settings(state: ReceiverState, runtime: Runtime) -> None:
-    await asyncio.to_thread(repo_config.reload, runtime)
+    await asyncio.to_thread(project_file.reload, runtime)
     state.context = None  # the labels and emoji handlers watch may have changed
 
 

@@ -24,8 +24,8 @@ from bot import render
 from bot.escape import plain_title
 from bot.gitlab_access import GitLabError
 from bot.markers import Marker, parse_markers, render_marker, source_id
-from bot.match import Attachment, Match, StageResult
-from bot.settings import Settings
+from bot.staging.match import Attachment, Match, StageResult
+from bot.config.settings import Settings
 from bot.snapshot import read_snapshot
 
 logger = logging.getLogger(__name__)

@@ -18,13 +18,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from bot import repo_config
+from bot.config import project_file
 from bot.catch_up import CatchUpLoop
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-ROUTE_MODULES = ["bot.webhook", "bot.health", "bot.metrics", "bot.api"]
+ROUTE_MODULES = ["bot.web.webhook", "bot.web.health", "bot.metrics", "bot.api"]
 NOTIFY_FLUSH_SECONDS = 30
 
 
@@ -54,7 +54,7 @@ async def internal_error(request: Request, error: Exception) -> JSONResponse:
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     runtime: Runtime = app.state.runtime
-    await asyncio.to_thread(repo_config.reload, runtime)  # the project's .vorhoelle.yml, if any
+    await asyncio.to_thread(project_file.reload, runtime)  # the project's .vorhoelle.yml, if any
     await runtime.queue.start()
     app.state.catch_up = CatchUpLoop(runtime)
     tasks = [asyncio.create_task(app.state.catch_up.run(), name="catch-up")]

@@ -1,0 +1,1 @@
+"""`vorhoelle demo`: the runner (processes, output) and the story it plays."""
