@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from bot.cli.labels import sync_labels
+from bot.staging.labels import sync_labels
 from bot.cli.serve import DEMO_BOT, DEMO_PROJECT
 from bot.cli.tables import table
 from bot.demo.run import Account, Outbox, Report, Services, Step, StepFailed, answers, poll

@@ -24,6 +24,7 @@ from bot import render
 from bot.escape import plain_title
 from bot.gitlab_access import GitLabError
 from bot.markers import Marker, parse_markers, render_marker, source_id
+from bot.staging.labels import ensure_labels
 from bot.staging.match import Attachment, Match, StageResult
 from bot.config.settings import Settings
 from bot.snapshot import read_snapshot
@@ -205,7 +206,7 @@ def _prepare(settings: Settings, gitlab: Any, matches: list[Match]) -> _Cycle:
         if user is None:
             raise StagingError(f"staging.reviewer {settings.staging.reviewer!r} is not a GitLab user")
         reviewer_id = user["id"]
-    _ensure_labels(settings, gitlab)
+    ensure_labels(settings, gitlab)
     bot = gitlab.bot_user
     return _Cycle(settings, gitlab, bot.id, bot.username, reviewer_id, defaults)
 
@@ -223,20 +224,6 @@ def _read_defaults(settings: Settings, matches: list[Match]) -> dict[str, tuple[
         except OSError as error:
             raise StagingError(f"staging.attachments.{name}: cannot read {path}: {error.strerror}") from None
     return files
-
-
-def _ensure_labels(settings: Settings, gitlab: Any) -> None:
-    workflow = settings.workflow
-    wanted = {workflow.marker_label: ("#6699CC", "A job match staged by Vorhölle")}
-    for state in workflow.states.values():
-        wanted[state.label] = (state.color, state.description)
-    for rule in settings.staging.score_labels:
-        wanted[rule.label] = (rule.color, f"Match score of at least {rule.min} %")
-    existing = {label["name"] for label in gitlab.labels()}
-    for name, (color, description) in wanted.items():
-        if name not in existing:
-            gitlab.create_label(name, color, description)
-            logger.info("created label %s", name, extra={"event": "label_created", "label": name})
 
 
 def _attach(cycle: _Cycle, attachment: Attachment) -> Attached:

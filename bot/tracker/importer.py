@@ -21,7 +21,8 @@ from bot.gitlab_access import GitLabError
 from bot.markers import parse_markers, render_marker, source_id
 from bot.staging.match import Match
 from bot.config.settings import Settings
-from bot.staging.stage import MATCH_KIND, _ensure_labels, issue_title, match_marker, score_label
+from bot.staging.labels import ensure_labels
+from bot.staging.stage import MATCH_KIND, issue_title, match_marker, score_label
 from bot.tracker.csvfile import Sheet
 from bot.tracker.mapping import ImportMapping
 from bot.tracker.records import IMPORTED_KIND
@@ -150,7 +151,7 @@ def import_sheet(
         progress(failure.number, f"failed: {failure.reason}")
     known = known_sources(gitlab, settings.workflow.marker_label) if gitlab else Known({})
     if gitlab and not dry_run:
-        _ensure_labels(settings, gitlab)
+        ensure_labels(settings, gitlab)
     seen: dict[str, int] = {}  # source -> the row of this file that had it first
     for row in planned:
         match = as_match(row)
