@@ -13,27 +13,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from bot.notify.channel import ChannelError
 from bot.config.settings import EmailChannel
+from bot.google_credentials import CredentialsError, load_credentials
+from bot.notify.channel import ChannelError
 
 SCOPES = ["https://www.googleapis.com/auth/gmail.send"]
 
 
 def credentials_file(settings: EmailChannel) -> Path:
     return settings.gmail.token_file or settings.gmail.service_account_file
-
-
-def load_credentials(settings: EmailChannel) -> Any:
-    gmail = settings.gmail
-    if gmail.token_file is not None:
-        from google.oauth2.credentials import Credentials
-
-        return Credentials.from_authorized_user_file(str(gmail.token_file), scopes=SCOPES)
-    from google.oauth2 import service_account
-
-    return service_account.Credentials.from_service_account_file(
-        str(gmail.service_account_file), scopes=SCOPES, subject=settings.sender
-    )
 
 
 class Gmail:
@@ -52,8 +40,10 @@ class Gmail:
 
         gmail = self.settings.gmail
         try:
-            credentials = self.credentials or load_credentials(self.settings)
-        except (OSError, ValueError) as exc:  # unreadable, or not a token / service account file
+            credentials = self.credentials or load_credentials(
+                SCOPES, token_file=gmail.token_file, service_account_file=gmail.service_account_file,
+                subject=self.settings.sender)
+        except CredentialsError as exc:
             raise ChannelError(f"Gmail credentials cannot be loaded: {exc}", permanent=True) from exc
         return build(
             "gmail", "v1", credentials=credentials, static_discovery=True, cache_discovery=False,
