@@ -18,7 +18,7 @@ from bot.markers import render_marker
 from bot.render import render
 from bot.config.settings import WorkflowSettings
 from bot.snapshot import IssueSnapshot
-from bot.workflow import Outcome, Reply
+from bot.workflow import Reply, Verdict
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*$")
 MARKER_TEXT_CHARS = 500
@@ -65,7 +65,7 @@ def _help_context(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> dict[s
     return {"commands": commands, "emoji": shown}
 
 
-def _part(outcome: Outcome, reply: Reply, snapshot: IssueSnapshot, workflow: WorkflowSettings) -> str:
+def _part(outcome: Verdict, reply: Reply, snapshot: IssueSnapshot, workflow: WorkflowSettings) -> str:
     source = reply.source
     context: dict[str, Any] = {
         **vars(outcome),

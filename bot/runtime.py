@@ -6,8 +6,7 @@ One `Runtime` is made by `vorhoelle serve` (or a test) and reached from a reques
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bot.config.settings import Settings
@@ -19,13 +18,13 @@ class Runtime:
     gitlab: Any = None       # bot.gitlab_access.GitLabAccess
     queue: Any = None        # bot.queue.ConvergeQueue
     notifier: Any = None     # bot.notify.dispatcher.Dispatcher
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def build_runtime(settings: Settings) -> Runtime:
     """Wire what `vorhoelle serve` (or a test) runs: GitLab access, the converge queue, and the
-    notification dispatcher when bot/notify provides one."""
+    notification dispatcher."""
     from bot.gitlab_access import GitLabAccess
+    from bot.notify import build_dispatcher
     from bot.queue import ConvergeQueue
 
     runtime = Runtime(settings=settings, gitlab=GitLabAccess.from_settings(settings))
@@ -35,9 +34,7 @@ def build_runtime(settings: Settings) -> Runtime:
         spacing=settings.server.converge_spacing_seconds,
         retry_delay=settings.server.converge_retry_seconds,
     )
-    build_dispatcher = getattr(importlib.import_module("bot.notify"), "build_dispatcher", None)
-    if build_dispatcher is not None:
-        runtime.notifier = build_dispatcher(settings, runtime.gitlab)
+    runtime.notifier = build_dispatcher(settings, runtime.gitlab)
     return runtime
 
 

@@ -79,7 +79,7 @@ class Source:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Verdict:
     """What the bot did about one request. `kind`: transition, refusal or help."""
 
     kind: str
@@ -98,7 +98,7 @@ class Reply:
     """One note owed: the outcomes of one source, and the state after it."""
 
     source: Source
-    outcomes: tuple[Outcome, ...]
+    outcomes: tuple[Verdict, ...]
     state: str
     covers: tuple[str, ...]
     internal: bool
@@ -298,11 +298,11 @@ def _move(
     source: Source,
     workflow: WorkflowSettings,
     access_level: Callable[[int], int],
-) -> Outcome | None:
+) -> Verdict | None:
     target = request.state
 
-    def refuse(why: str, **more: object) -> Outcome:
-        return Outcome("refusal", current, target, why, request.text, **more)
+    def refuse(why: str, **more: object) -> Verdict:
+        return Verdict("refusal", current, target, why, request.text, **more)
 
     if target not in workflow.states:
         return refuse("unknown_state")
@@ -317,7 +317,7 @@ def _move(
         level = access_level(source.actor.user_id)
         if level < ACCESS_LEVELS[rule.min_access]:
             return refuse("no_right", needed=rule.min_access, had=access_name(level))
-    return Outcome("transition", current, target, text=request.text)
+    return Verdict("transition", current, target, text=request.text)
 
 
 def _outcome(
@@ -326,14 +326,14 @@ def _outcome(
     source: Source,
     workflow: WorkflowSettings,
     access_level: Callable[[int], int],
-) -> Outcome | None:
+) -> Verdict | None:
     if isinstance(request, MoveTo):
         return _move(request, current, source, workflow, access_level)
     if isinstance(request, ShowHelp):
-        return Outcome("help", current, current, unknown=request.unknown)
+        return Verdict("help", current, current, unknown=request.unknown)
     if isinstance(request, SeveralStates):
-        return Outcome("refusal", current, current, "several", allowed=request.states)
-    return Outcome("refusal", current, current, "removed") if current in request.states else None
+        return Verdict("refusal", current, current, "several", allowed=request.states)
+    return Verdict("refusal", current, current, "removed") if current in request.states else None
 
 
 def plan(
@@ -348,7 +348,7 @@ def plan(
     quiet: list[str] = []  # handled without a note; covered by the next marker
     history_internal = snapshot.confidential and workflow.confidential.internal_history
     for source in pending_sources(snapshot, workflow, api_actions):
-        outcomes: list[Outcome] = []
+        outcomes: list[Verdict] = []
         for request in source.requests:
             outcome = _outcome(request, current, source, workflow, access_level)
             if outcome is not None:

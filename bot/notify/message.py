@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from bot.render import render
 
@@ -84,7 +84,6 @@ class Message:
     kind: Kind = "news"
     text: str | None = None          # test and health messages
     review_url: str | None = None    # the list of matches waiting for review
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def top(self) -> Item | None:
