@@ -368,7 +368,7 @@ class GitLabAccess:
                   "next_page": header("x-next-page")}
         return response.json(), totals
 
-    # -- added by B1 (webhook receiver): readiness and hook health ---------------------------
+    # -- readiness and hook health -----------------------------------------------------------
 
     def ping(self) -> None:
         """Fresh proof, without retries, that GitLab answers, the token is valid and the project
@@ -381,7 +381,7 @@ class GitLabAccess:
         path = self._in_project(f"/hooks/{int(hook_id)}/events")
         return self._json("get", path, query_data={"per_page": per_page}) or []
 
-    # -- added by F (config check, settings kept in the repository) ---------------------------
+    # -- the token and settings kept in the repository -----------------------------------------
 
     def token_info(self) -> dict[str, Any] | None:
         """The token's own record (`scopes`, `expires_at`); None where GitLab cannot tell (404)."""

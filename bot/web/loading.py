@@ -2,9 +2,9 @@
 
 The socket opens as soon as the address is known (`bot.config.files.listen_address`), before the
 settings model, python-gitlab and the bot's routes are imported: about half a second on a small
-machine, during which a restarted bot used to refuse connections. GitLab counts a refused
-connection as a failed delivery, drops that event for good and disables the hook after four, so
-the bot now takes the connection and makes the request wait for it instead: while it loads,
+machine, during which a bot that had not listened yet would refuse connections. GitLab counts a
+refused connection as a failed delivery, drops that event for good and disables the hook after
+four, so the bot takes the connection and makes the request wait for it instead: while it loads,
 `/health/live` answers 200 "starting", `/health/ready` 503 "starting" (probes must not hang), and
 every other request, a webhook above all, is held until the bot can answer it itself (at most
 `hold_seconds`, then 503). Should loading fail (settings that cannot be used), held requests get
@@ -70,9 +70,9 @@ class LoadingApp:
             if self._own_state.draining:
                 return  # stopped while loading: the bot never starts, catch-up covers what it missed
             await self._bot_lifespan.enter_async_context(app.router.lifespan_context(app))
-            # What loading made (modules, settings, the app) lives as long as the process: out of
-            # the collector's sight, a full collection no longer walks it (~0.1 s, every few
-            # thousand webhooks, measured by bench/webhook_ack.py).
+            # What loading made (modules, settings, the app) lives as long as the process: frozen,
+            # it is out of the collector's sight, and a full collection does not walk it (that
+            # walk takes ~0.1 s every few thousand webhooks, measured by bench/webhook_ack.py).
             gc.freeze()
             self.app = app
         except Exception as exc:  # handed to `vorhoelle serve`, which says what went wrong
