@@ -8,7 +8,7 @@ its size with --base-mb if you know it (`docker image inspect python:3.11-slim`)
     .venv/bin/python bench/image_size.py [--extras slack,email] [--base-mb 130]
 
 Prints figures; it is a measurement, not a pass/fail test (exit status 0 either way).
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 

@@ -133,8 +133,7 @@ class CatchUpLoop:
             log.warning("catch-up: %s; the window stays open", self.last_error, extra={"outcome": "failed"})
             await self._tell_watch()
             return report
-        queue = self.runtime.queue
-        outcomes = await asyncio.gather(*(queue.submit(Hint(iid, "catch-up")) for iid in iids))
+        outcomes = await asyncio.gather(*(self.runtime.hints.submit(Hint(iid, "catch-up")) for iid in iids))
         for iid, ok in zip(iids, outcomes):
             (report.converged if ok else report.failed).append(iid)
         self.passes += 1

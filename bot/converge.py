@@ -19,8 +19,11 @@ from functools import cache
 from typing import Any
 
 from bot import history, workflow
+from bot.config.settings import Settings
 from bot.gitlab_access import handling_event
 from bot.markers import parse_markers
+from bot.runtime import Runtime
+from bot.seams import GitLab
 from bot.snapshot import IssueSnapshot, read_snapshot
 from bot.workflow import ApiAction, Reply
 
@@ -66,7 +69,7 @@ _ISSUE_LOCKS: weakref.WeakValueDictionary[tuple[str, str, int], _IssueLock] = we
 _ISSUE_LOCKS_GUARD = threading.Lock()
 
 
-def _issue_lock(gitlab: Any, project: Any, iid: int) -> _IssueLock:
+def _issue_lock(gitlab: GitLab, project: Any, iid: int) -> _IssueLock:
     """The queue runs one converge per issue at a time, but the REST API converges in a thread
     of its own: two converges reading the same snapshot would both write the note owed for one
     source. So converges of one issue take turns in this process, whoever asks."""
@@ -78,7 +81,7 @@ def _issue_lock(gitlab: Any, project: Any, iid: int) -> _IssueLock:
         return holder
 
 
-def _skip_reason(snapshot: IssueSnapshot, settings: Any) -> str | None:
+def _skip_reason(snapshot: IssueSnapshot, settings: Settings) -> str | None:
     if not workflow.is_job_match(snapshot, settings.workflow):
         return "not a job-match issue"
     if snapshot.confidential and not settings.workflow.confidential.handle:
@@ -87,7 +90,7 @@ def _skip_reason(snapshot: IssueSnapshot, settings: Any) -> str | None:
 
 
 def converge_issue(
-    runtime: Any,
+    runtime: Runtime,
     iid: int,
     *,
     event_uuid: str | None = None,
@@ -100,7 +103,7 @@ def converge_issue(
         return _converge(runtime, iid, api_actions)
 
 
-def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction]) -> ConvergeResult:
+def _converge(runtime: Runtime, iid: int, api_actions: Sequence[ApiAction]) -> ConvergeResult:
     """Read, plan, write notes, fix labels, hand over to the notifier: under the issue's lock."""
     gitlab, settings = runtime.gitlab, runtime.settings
     result = ConvergeResult(iid=iid)
@@ -133,7 +136,7 @@ def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction]) -> Conve
     return result
 
 
-def _send_applications(runtime: Any, snapshot: IssueSnapshot) -> None:
+def _send_applications(runtime: Runtime, snapshot: IssueSnapshot) -> None:
     """Mail the application for a recent `sent` transition, when that feature is switched on."""
     email = runtime.settings.notify.channels.email
     if not (email.enabled and email.send_application.enabled):
@@ -148,7 +151,7 @@ def _send_applications(runtime: Any, snapshot: IssueSnapshot) -> None:
             logger.exception("issue #%s: application for %s failed; the next converge tries again", snapshot.iid, source)
 
 
-def _intents(runtime: Any, snapshot: IssueSnapshot, reply: Reply) -> list[str]:
+def _intents(runtime: Runtime, snapshot: IssueSnapshot, reply: Reply) -> list[str]:
     """The notifier's intent to announce `reply` right away, written with its history note:
     one write fewer per message than a note of the notifier's own."""
     intent_for = getattr(getattr(runtime, "notifier", None), "intent_for", None)
@@ -161,7 +164,7 @@ def _intents(runtime: Any, snapshot: IssueSnapshot, reply: Reply) -> list[str]:
         return []
 
 
-def _notify(runtime: Any, snapshot: IssueSnapshot) -> None:
+def _notify(runtime: Runtime, snapshot: IssueSnapshot) -> None:
     """Hand the issue as it now stands to the notifier; its failures are its own to retry."""
     notifier = getattr(runtime, "notifier", None)
     if notifier is None:

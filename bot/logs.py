@@ -10,11 +10,11 @@ what happened to which issue through `extra=`:
 Every line passes `RedactSecrets` first, so a token that slips into a message, an extra or a
 traceback is printed as `**********`.
 
-Formatting, redaction and the write happen off the caller's thread: the root logger's handler only
-puts the record on a queue (`OffThreadHandler`), and a `QueueListener` thread formats and writes
-it, so a webhook's log line costs the event loop little more than making the record. The listener
-is stopped, and what it still holds written, when the process exits (`atexit`); `flush()` waits for
-it (tests read the stream right after logging).
+For `vorhoelle serve`, formatting, redaction and the write happen off the event loop: the root
+logger's handler only puts the record on a queue (`OffThreadHandler`), and a `QueueListener`
+thread formats and writes it, so a webhook's log line costs the loop little more than making the
+record. The listener is stopped, and what it still holds written, when the process exits
+(`atexit`); `flush()` waits for it (tests read the stream right after logging).
 """
 
 from __future__ import annotations
@@ -82,8 +82,10 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             **extras(record),
         }
-        if record.exc_info or record.exc_text:
-            line["exception"] = record.exc_text or self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        elif record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
@@ -157,23 +159,27 @@ def choose_format(wanted: str, stream: Any) -> str:
     return "text" if getattr(stream, "isatty", lambda: False)() else "json"
 
 
-def configure_logging(settings: Settings, stream: Any = None) -> OffThreadHandler:
-    """Install the bot's one handler on the root logger (again: replaces the previous one)."""
+def configure_logging(settings: Settings, stream: Any = None, *, off_thread: bool = False) -> logging.Handler:
+    """Install the bot's one handler on the root logger (again: replaces the previous one).
+    `off_thread` (`vorhoelle serve`): lines are formatted and written by a listener thread;
+    one-shot commands write them at once."""
     stream = stream or sys.stderr
     writer = logging.StreamHandler(stream)
     fmt = choose_format(settings.logging.format, stream)
     writer.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     writer.addFilter(RedactSecrets(secret_values(settings)))
-    handler = OffThreadHandler(writer)
+    handler: logging.Handler = OffThreadHandler(writer) if off_thread else writer
     handler.name = _HANDLER_NAME
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.name == _HANDLER_NAME]:
         root.removeHandler(old)
         old.close()
     root.addHandler(handler)
-    # No line shows the caller's file, line, thread or process: spare every record finding them.
-    logging._srcfile = None
-    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    if off_thread:
+        # No line shows the caller's file, line, thread or process: spare every record of the
+        # server's hot path finding them.
+        logging._srcfile = None
+        logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root.setLevel(settings.logging.level)
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

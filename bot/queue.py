@@ -86,13 +86,12 @@ class ConvergeQueue:
         self._last_started: dict[int, float] = {}   # only issues started within `spacing`
         self._spaced: dict[int, Timer] = {}
         self._retries: dict[int, tuple[Timer, _Entry]] = {}
-        self._ready: asyncio.Queue[int | None] | None = None
+        self._ready: asyncio.Queue[int | None] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
         self._accepting = False
         self.stats: collections.Counter[str] = collections.Counter()
 
     async def start(self) -> None:
-        self._ready = asyncio.Queue()
         self._accepting = True
         self._workers = [
             asyncio.create_task(self._work(), name=f"converge-worker-{n}")

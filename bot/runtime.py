@@ -10,14 +10,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config.settings import Settings
+from bot.seams import GitLab, HintQueue, Notifier
 
 
 @dataclass
 class Runtime:
     settings: Settings
-    gitlab: Any = None       # bot.gitlab_access.GitLabAccess
-    queue: Any = None        # bot.queue.ConvergeQueue
-    notifier: Any = None     # bot.notify.dispatcher.Dispatcher
+    gitlab: GitLab
+    queue: HintQueue | None = None      # None: nothing converges from hints (some tests)
+    notifier: Notifier | None = None    # None: nobody is told
+
+    @property
+    def hints(self) -> HintQueue:
+        """The converge queue; a runtime built without one (some tests) takes no hints."""
+        if self.queue is None:
+            raise RuntimeError("this runtime has no converge queue")
+        return self.queue
 
 
 def build_runtime(settings: Settings) -> Runtime:

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bot.markers import Marker, parse_markers
+from bot.seams import GitLab
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -179,7 +180,7 @@ def build_snapshot(
     )
 
 
-def read_snapshot(gitlab: Any, iid: int) -> IssueSnapshot:
+def read_snapshot(gitlab: GitLab, iid: int) -> IssueSnapshot:
     """Read issue, label events, notes and awards (each fully paginated) from `GitLabAccess`."""
     return build_snapshot(
         gitlab.get_issue(iid),

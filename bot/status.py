@@ -19,9 +19,10 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.config.settings import Settings
 from bot.gitlab_access import GitLabError
 from bot.hook_admin import WANTED_EVENTS
-from bot.config.settings import Settings
+from bot.seams import GitLab
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def last_catch_up(bot_url: str | None, timeout: float = 5) -> str:
     return "none yet"
 
 
-def gather(settings: Settings, gitlab: Any, bot_url: str | None = None) -> Status:
+def gather(settings: Settings, gitlab: GitLab, bot_url: str | None = None) -> Status:
     workflow = settings.workflow
     status = Status(project=gitlab.project.path)
     try:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from itertools import groupby
+from typing import Any
 
 from bot.commands import MoveTo, Request, ShowHelp, parse_commands
 from bot.markers import source_id
@@ -177,8 +178,9 @@ def _label_sources(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> list[
     for (_, _), group in groupby(people, key=lambda e: (e.user_id, e.created_at)):
         events: list[LabelEvent] = list(group)
         first = events[0]
-        added = tuple(workflow.state_of_label(e.label) for e in events if e.action == "add")
-        removed = tuple(workflow.state_of_label(e.label) for e in events if e.action == "remove")
+        states = [(e.action, workflow.state_of_label(e.label)) for e in events]
+        added = tuple(state for action, state in states if action == "add" and state is not None)
+        removed = tuple(state for action, state in states if action == "remove" and state is not None)
         if len(added) == 1:
             request: MoveTo | LabelsRemoved | SeveralStates = MoveTo(added[0])
         elif added:
@@ -301,7 +303,7 @@ def _move(
 ) -> Verdict | None:
     target = request.state
 
-    def refuse(why: str, **more: object) -> Verdict:
+    def refuse(why: str, **more: Any) -> Verdict:
         return Verdict("refusal", current, target, why, request.text, **more)
 
     if target not in workflow.states:

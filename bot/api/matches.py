@@ -19,11 +19,26 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.api.common import ApiError, gitlab_failure, json_endpoint, read_json, runtime_of
+from bot.api.common import (
+    ApiError,
+    gitlab_failure,
+    json_endpoint,
+    read_json,
+    runtime_of,
+)
 from bot.api.openapi import Operation
 from bot.api.schemas import (
-    OUTCOMES, ActionRequest, ActionResponse, ErrorBody, InvalidBody, ListQuery, StagePartial, StageResponse,
+    OUTCOMES,
+    ActionOutcome,
+    ActionRequest,
+    ActionResponse,
+    ErrorBody,
+    InvalidBody,
+    ListQuery,
+    StagePartial,
+    StageResponse,
 )
+from bot.runtime import Runtime
 from bot.staging.match import Match, MatchDetail, MatchPage, parse_matches
 from bot.staging.read import get_staged, list_staged
 from bot.staging.stage import CycleInterrupted, StagingError, notify_staged, stage_cycle
@@ -69,7 +84,7 @@ async def stage_matches(request: Request) -> Response:
         raise ApiError(503, "staging is misconfigured", str(error)) from None
     except CycleInterrupted as interrupted:
         results, failure = interrupted.results, gitlab_failure(interrupted)
-    counts = Counter(r.outcome for r in results)
+    counts: Counter[str] = Counter(r.outcome for r in results)
     body = StageResponse(results=results, **{k: counts[k] for k in OUTCOMES}).model_dump(mode="json")
     if failure is not None:
         body = {"error": "GitLab failed part-way through the cycle", "detail": failure.detail, **body}
@@ -90,7 +105,7 @@ async def list_matches(request: Request) -> Response:
     return JSONResponse(page.model_dump(mode="json"))
 
 
-async def _job_match(runtime: Any, iid: int) -> MatchDetail:
+async def _job_match(runtime: Runtime, iid: int) -> MatchDetail:
     found = await run_in_threadpool(get_staged, runtime, iid)
     if found is None:
         raise ApiError(404, "not a job match", f"issue #{iid} does not carry the job-match label")
@@ -118,7 +133,7 @@ async def _act(request: Request, action: str, reason: str | None) -> Response:
     result = await run_in_threadpool(converge_issue, runtime, iid, api_actions=[api_action])
     reply = result.outcome_of(source_id("api", request_id))
     refusal = next((o for o in reply.outcomes if o.kind == "refusal"), None) if reply else None
-    outcome = "refused" if refusal else "applied" if reply else "already handled"
+    outcome: ActionOutcome = "refused" if refusal else "applied" if reply else "already handled"
     logger.info("API %s on #%s: %s", action, iid, outcome,
                 extra={"event": "api_action", "issue": iid, "action": action, "outcome": outcome})
     match = await _job_match(runtime, iid)

@@ -61,11 +61,14 @@ class ActionRequest(BaseModel):
     reason: str | None = Field(None, max_length=2000, description="Shown in the history note.")
 
 
+ActionOutcome = Literal["applied", "refused", "already handled"]
+
+
 class ActionResponse(BaseModel):
     request_id: str = Field(description="The Idempotency-Key sent, or one made up; a retry with "
                             "the same key is applied once.")
     action: str
-    outcome: Literal["applied", "refused", "already handled"]
+    outcome: ActionOutcome
     why: str | None = Field(None, description="Why the workflow refused: forbidden, no_right, already, ...")
     match: MatchSummary = Field(description="The match after the action was applied (or refused).")
 

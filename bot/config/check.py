@@ -18,6 +18,7 @@ from typing import Any, Callable, Literal
 from bot.config.settings import (
     ACCESS_LEVELS, ENV_PREFIX, ConfigError, NotifyChannels, NotifySettings, Settings, load_settings,
 )
+from bot.seams import GitLab
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def _role(level: int) -> str:
     return ROLE_NAMES.get(level, f"access level {level}")
 
 
-def check_gitlab(settings: Settings, gitlab: Any) -> list[Finding]:
+def check_gitlab(settings: Settings, gitlab: GitLab) -> list[Finding]:
     """Token, scopes, project, role and the project's settings file, as GitLab answers."""
     from bot.config import project_file
     from bot.gitlab_access import GitLabError

@@ -23,8 +23,9 @@ import yaml
 
 from bot import metrics
 from bot.config.files import ENV_PREFIX, ConfigError, YamlLayer, parse_yaml
-from bot.runtime import Runtime
 from bot.config.settings import SECRET_ENV, Settings, is_secret_path
+from bot.runtime import Runtime
+from bot.seams import GitLab
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +110,13 @@ def parse_project_file(text: str, name: str = PROJECT_FILE) -> YamlLayer:
     return layer
 
 
-def default_branch(gitlab: Any) -> str:
+def default_branch(gitlab: GitLab) -> str:
     """GitLab reports no default branch while the repository is empty; its first push makes one,
     named `main` unless the instance says otherwise."""
     return gitlab.project.default_branch or "main"
 
 
-def _fetch_content(gitlab: Any) -> tuple[bytes, str, str] | None:
+def _fetch_content(gitlab: GitLab) -> tuple[bytes, str, str] | None:
     """(content, last_commit_id, branch) of the file on the default branch, None without one."""
     branch = default_branch(gitlab)
     found = gitlab.repository_file(PROJECT_FILE, branch)
@@ -124,7 +125,7 @@ def _fetch_content(gitlab: Any) -> tuple[bytes, str, str] | None:
     return base64.b64decode(found["content"]), found["last_commit_id"], branch
 
 
-def fetch(gitlab: Any) -> ProjectFile | None:
+def fetch(gitlab: GitLab) -> ProjectFile | None:
     """The file on the default branch, parsed and checked; None when there is none."""
     found = _fetch_content(gitlab)
     if found is None:

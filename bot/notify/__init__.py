@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.notify.channel import Channel
+from bot.notify.channel import Channel, required
 from bot.notify.clock import Clock, system_clock
 from bot.notify.dispatcher import Dispatcher
 from bot.config.settings import Settings
@@ -36,7 +36,7 @@ def _email(settings: Settings) -> dict[str, Channel]:
     from bot.notify.mail import Email
 
     email = settings.notify.channels.email
-    return {"email": Email(mail_transport(settings), sender=email.sender, to=email.to)}
+    return {"email": Email(mail_transport(settings), sender=required(email.sender, "email.sender"), to=email.to)}
 
 
 def _slack(settings: Settings) -> dict[str, Channel]:

@@ -20,15 +20,16 @@ from bot.notify.channel import ChannelError
 SCOPES = ["https://www.googleapis.com/auth/gmail.send"]
 
 
-def credentials_file(settings: EmailChannel) -> Path:
+def credentials_file(settings: EmailChannel) -> Path | None:
     return settings.gmail.token_file or settings.gmail.service_account_file
 
 
 class Gmail:
     def __init__(self, settings: EmailChannel, *, credentials: Any = None):
-        if credentials is None and not credentials_file(settings).is_file():
+        file = credentials_file(settings)
+        if credentials is None and (file is None or not file.is_file()):
             # Said at start-up, as when the client was built there; the rest waits for a send.
-            raise FileNotFoundError(f"no Gmail credentials file at {credentials_file(settings)}")
+            raise FileNotFoundError(f"no Gmail credentials file at {file}")
         self.settings = settings
         self.credentials = credentials
 

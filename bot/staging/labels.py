@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config.settings import Settings
+from bot.seams import GitLab
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def wanted_labels(settings: Settings) -> list[LabelSpec]:
     return labels
 
 
-def ensure_labels(settings: Settings, gitlab: Any) -> None:
+def ensure_labels(settings: Settings, gitlab: GitLab) -> None:
     """Create the wanted labels that are missing; leave existing ones as they are."""
     existing = {label["name"] for label in gitlab.labels()}
     for label in wanted_labels(settings):
@@ -51,7 +52,7 @@ def ensure_labels(settings: Settings, gitlab: Any) -> None:
             log.info("created label %s", label.name, extra={"event": "label_created", "label": label.name})
 
 
-def sync_labels(gitlab: Any, settings: Settings) -> list[tuple[str, str]]:
+def sync_labels(gitlab: GitLab, settings: Settings) -> list[tuple[str, str]]:
     """Bring the project's labels in line with the settings; returns (name, what happened):
     created, updated or unchanged."""
     existing = {label["name"]: label for label in gitlab.labels()}

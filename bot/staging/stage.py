@@ -21,13 +21,15 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from bot import render
+from bot.config.settings import Settings
 from bot.escape import plain_title
 from bot.gitlab_access import GitLabError
 from bot.markers import Marker, parse_markers, render_marker, source_id
+from bot.runtime import Runtime
+from bot.seams import GitLab
+from bot.snapshot import read_snapshot
 from bot.staging.labels import ensure_labels
 from bot.staging.match import Attachment, Match, StageResult
-from bot.config.settings import Settings
-from bot.snapshot import read_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +71,7 @@ class _Cycle:
     """What every match of one cycle shares, read from GitLab once."""
 
     settings: Settings
-    gitlab: Any
+    gitlab: GitLab
     bot_id: int
     bot_username: str
     reviewer_id: int | None
@@ -87,7 +89,7 @@ def match_marker(issue: dict[str, Any], bot_id: int) -> Marker | None:
     return found[-1] if found else None
 
 
-def find_staged(gitlab: Any, match: Match) -> tuple[dict[str, Any], Marker] | None:
+def find_staged(gitlab: GitLab, match: Match) -> tuple[dict[str, Any], Marker] | None:
     """The issue already staged for `match`, asked of GitLab (search, then verify the marker)."""
     wanted = source_id(MATCH_KIND, match.key)
     bot_id = gitlab.bot_user.id
@@ -195,7 +197,7 @@ def score_label(settings: Settings, score: int) -> str | None:
 # --- Writing --------------------------------------------------------------------------------------
 
 
-def _prepare(settings: Settings, gitlab: Any, matches: list[Match]) -> _Cycle:
+def _prepare(settings: Settings, gitlab: GitLab, matches: list[Match]) -> _Cycle:
     """Resolve the reviewer, read the default attachments and make sure every label staging
     uses exists with its colour: every check that can fail on the settings runs before the
     first issue is written, so a misconfiguration never leaves half a cycle staged."""
@@ -251,7 +253,7 @@ def _create(cycle: _Cycle, match: Match) -> StageResult:
     return _result(match, "created", issue, None)
 
 
-def _latest_rescore(gitlab: Any, iid: int, source: str, bot_id: int) -> int | None:
+def _latest_rescore(gitlab: GitLab, iid: int, source: str, bot_id: int) -> int | None:
     """The score the bot's most recent rescore note announced for this match."""
     latest = None
     for note in gitlab.notes(iid):
@@ -340,7 +342,7 @@ def _stage_one(cycle: _Cycle, match: Match) -> StageResult:
     return _rescore(cycle, match, issue, marker)
 
 
-def stage_cycle(runtime: Any, matches: list[Match], *, notify: bool = True) -> list[StageResult]:
+def stage_cycle(runtime: Runtime, matches: list[Match], *, notify: bool = True) -> list[StageResult]:
     """Stage every match of a cycle, in order; then (with `notify`) tell the notifier.
 
     Raises StagingError (settings), GitLabError (GitLab failed before the first match) or
@@ -372,7 +374,7 @@ def stage_cycle(runtime: Any, matches: list[Match], *, notify: bool = True) -> l
     return results
 
 
-def notify_staged(runtime: Any, results: list[StageResult]) -> None:
+def notify_staged(runtime: Runtime, results: list[StageResult]) -> None:
     """Hand the issues a cycle created to the notifier (when there is one). Its failure must not
     undo or hide the staging: it is logged, and the notifier retries what it owes."""
     created = [r.iid for r in results if r.outcome == "created" and r.iid is not None]

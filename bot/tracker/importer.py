@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 from markupsafe import Markup
 
 from bot import render
+from bot.config.settings import Settings
 from bot.gitlab_access import GitLabError
 from bot.markers import parse_markers, render_marker, source_id
-from bot.staging.match import Match
-from bot.config.settings import Settings
+from bot.seams import GitLab
 from bot.staging.labels import ensure_labels
+from bot.staging.match import Match
 from bot.staging.stage import MATCH_KIND, issue_title, match_marker, score_label
 from bot.tracker.csvfile import Sheet
 from bot.tracker.mapping import ImportMapping
@@ -72,7 +73,7 @@ def as_match(row: ImportRow) -> Match:
                                  location=job.location or None, score=score)
 
 
-def known_sources(gitlab: Any, marker_label: str) -> Known:
+def known_sources(gitlab: GitLab, marker_label: str) -> Known:
     """Every import and match marker the bot wrote into a job-match issue, open or closed."""
     bot_id = gitlab.bot_user.id
     sources: dict[str, int] = {}
@@ -136,7 +137,7 @@ Progress = Callable[[int, str], None]
 
 def import_sheet(
     settings: Settings,
-    gitlab: Any | None,
+    gitlab: GitLab | None,
     sheet: Sheet,
     mapping: ImportMapping,
     *,
@@ -163,7 +164,7 @@ def import_sheet(
         if skip:
             summary.skipped.append((row.number, skip))
             progress(row.number, f"skipped: {skip}")
-        elif dry_run:
+        elif dry_run or gitlab is None:   # no GitLab is given for a dry run
             summary.planned.append(row.number)
             progress(row.number, f"would create: {row.job.title} [{row.state}]")
         else:
@@ -174,7 +175,7 @@ def import_sheet(
     return summary
 
 
-def _create(settings: Settings, gitlab: Any, row: ImportRow, match: Match, source_name: str,
+def _create(settings: Settings, gitlab: GitLab, row: ImportRow, match: Match, source_name: str,
             summary: ImportSummary, progress: Progress) -> None:
     try:
         issue = gitlab.create_issue(

@@ -33,7 +33,8 @@ def create_app(runtime: Runtime) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={HTTPException: http_error, Exception: internal_error},
+        # Starlette types the mapping by its widest handler; each one here takes its own class.
+        exception_handlers={HTTPException: http_error, Exception: internal_error},  # type: ignore[dict-item]
     )
     app.state.runtime = runtime
     app.state.draining = False
@@ -55,7 +56,7 @@ async def internal_error(request: Request, error: Exception) -> JSONResponse:
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     runtime: Runtime = app.state.runtime
     await asyncio.to_thread(project_file.reload, runtime)  # the project's .vorhoelle.yml, if any
-    await runtime.queue.start()
+    await runtime.hints.start()
     app.state.catch_up = CatchUpLoop(runtime)
     tasks = [asyncio.create_task(app.state.catch_up.run(), name="catch-up")]
     if runtime.notifier is not None:
@@ -68,7 +69,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.draining = True
         for task in tasks:
             task.cancel()
-        left = await runtime.queue.stop(runtime.settings.server.shutdown_grace_seconds)
+        left = await runtime.hints.stop(runtime.settings.server.shutdown_grace_seconds)
         log.info("bot stopped; %d issues left for the next catch-up", len(left))
 
 

@@ -34,7 +34,8 @@ class LoadingApp:
         self._load = load
         self._hold_seconds = hold_seconds
         self._own_state = SimpleNamespace(draining=False)
-        self._loaded: asyncio.Event | None = None
+        self._loaded = asyncio.Event()
+        self._loading = False
         self._bot_lifespan = contextlib.AsyncExitStack()
         self.app: Starlette | None = None
         self.failure: BaseException | None = None
@@ -48,14 +49,18 @@ class LoadingApp:
     async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
-        elif self.app is not None or await self._waited_for_app(scope):
-            await self.app(scope, receive, send)
+            return
+        app = self.app
+        if app is None and await self._waited_for_app(scope):
+            app = self.app
+        if app is not None:
+            await app(scope, receive, send)
         elif scope["type"] == "http":
             await self._not_yet(scope)(scope, receive, send)
 
     async def _lifespan(self, receive: Callable, send: Callable) -> None:
         await receive()  # lifespan.startup: the server must listen now, not once the bot has loaded
-        self._loaded = asyncio.Event()
+        self._loading = True
         starting = asyncio.create_task(self._start_bot(), name="load-bot")
         await send({"type": "lifespan.startup.complete"})
         await receive()  # lifespan.shutdown
@@ -82,7 +87,7 @@ class LoadingApp:
             self._loaded.set()
 
     async def _waited_for_app(self, scope: dict[str, Any]) -> bool:
-        if scope.get("path") in PROBES or self._loaded is None:
+        if scope.get("path") in PROBES or not self._loading:
             return False
         try:
             await asyncio.wait_for(self._loaded.wait(), self._hold_seconds)

@@ -209,7 +209,7 @@ async def receive(request: Request) -> JSONResponse:
     key = request.headers.get("idempotency-key")
     state.stats["deliveries"] += 1
     try:
-        if getattr(request.app.state, "draining", False) or not runtime.queue.accepting:
+        if getattr(request.app.state, "draining", False) or not runtime.hints.accepting:
             raise Refused(503, "shutting down", "catch-up will cover this event after the restart",
                           outcome="unavailable")
         check_token(request.headers, runtime)
@@ -238,7 +238,7 @@ async def receive(request: Request) -> JSONResponse:
         return _answer(state, 202, event, key, "reloading", {"status": "reloading", "reason": decision.reason})
     if not isinstance(decision, Converge):
         return _answer(state, 202, event, key, "ignored", {"status": "ignored", "reason": decision.reason})
-    runtime.queue.submit(Hint(
+    runtime.hints.submit(Hint(
         iid=decision.iid, event=event,
         event_uuid=request.headers.get("x-gitlab-event-uuid"), idempotency_key=key,
     ))

@@ -83,7 +83,7 @@ def test_a_line_is_written_off_the_logging_thread_and_flushed_at_close():
     """The caller only queues the record; the listener thread writes it, and closing (at exit)
     writes what is still queued."""
     stream = io.StringIO()
-    handler = configure_logging(load_settings(), stream)
+    handler = configure_logging(load_settings(), stream, off_thread=True)
     writers: list[str] = []
     original = stream.write
     stream.write = lambda text: (writers.append(threading.current_thread().name), original(text))[1]

@@ -55,7 +55,7 @@ def test_the_document_is_well_formed(bot):
     assert doc["components"]["securitySchemes"]["bearerAuth"] == {"type": "http", "scheme": "bearer"}
     for path, item in doc["paths"].items():
         assert set(item) <= METHODS
-        for method, op in item.items():
+        for _method, op in item.items():
             assert op["summary"] and op["operationId"] and op["security"] == [{"bearerAuth": []}]
             assert "401" in op["responses"] and all(code.isdigit() for code in op["responses"])
             for name in re.findall(r"{(\w+)}", path):
