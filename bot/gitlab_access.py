@@ -414,3 +414,34 @@ class GitLabAccess:
             data["last_commit_id"] = last_commit_id
             verb = "put"
         return self._json(verb, self._in_project(f"/repository/files/{quote(path, safe='')}"), post_data=data)
+
+    # -- `vorhoelle selftest` (bot/selftest.py): a scratch issue and labels, made and removed -----
+
+    def version(self) -> dict[str, Any]:
+        """`{"version": "17.11.1-ee", "revision": ...}`."""
+        return self._json("get", "/version")
+
+    def delete_issue(self, iid: int) -> None:
+        """Needs the Owner role (or an administrator): GitLab answers 403 otherwise."""
+        self._json("delete", self._issue(iid))
+
+    def delete_label(self, name: str) -> None:
+        self._json("delete", self._in_project(f"/labels/{quote(name, safe='')}"))
+
+    def award(self, iid: int, name: str) -> dict[str, Any]:
+        return self._json("post", self._issue(iid, "/award_emoji"), post_data={"name": name})
+
+    def remove_award(self, iid: int, award_id: int) -> None:
+        self._json("delete", self._issue(iid, f"/award_emoji/{int(award_id)}"))
+
+    def test_hook(self, hook_id: int, trigger: str) -> dict[str, Any]:
+        """GitLab's "Test" button: sends a `trigger` event (`issue_hooks`, ...) to the hook now;
+        201 when the receiver answered 2xx, GitLabError 422 with the reason otherwise."""
+        return self._json("post", self._in_project(f"/hooks/{int(hook_id)}/test/{quote(trigger, safe='')}"))
+
+    def own_todos(self) -> list[dict[str, Any]]:
+        """The token's own pending to-dos in the project."""
+        return list(self._pages("/todos", {"project_id": self.project.id, "state": "pending"}))
+
+    def mark_todo_done(self, todo_id: int) -> None:
+        self._json("post", f"/todos/{int(todo_id)}/mark_as_done")

@@ -7,11 +7,12 @@ Every /api/v1 route sits behind the bearer-token check (bot/api/auth.py); `/open
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 
-from bot.api import config, config_routes, matches, notify
+from bot.api import config, config_routes, matches, notify, selftest
 from bot.api.auth import BearerAuth
 from bot.api.openapi import PREFIX, Operation, doc_routes
 
-OPERATIONS: list[Operation] = [*matches.OPERATIONS, *config.OPERATIONS, *config_routes.OPERATIONS, *notify.OPERATIONS]
+OPERATIONS: list[Operation] = [*matches.OPERATIONS, *config.OPERATIONS, *config_routes.OPERATIONS, *notify.OPERATIONS,
+                               *selftest.OPERATIONS]
 
 
 def routes() -> list[BaseRoute]:

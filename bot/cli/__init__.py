@@ -27,6 +27,7 @@ COMMANDS = [
     "notify",
     "config",
     "status",
+    "selftest",
     "sandbox",
     "demo",
 ]

@@ -3,7 +3,7 @@
 `build_sandbox` makes (or reloads) the world and its administrator; `create_app` wires routes,
 GitLab-shaped errors and the middleware stack:
 
-    ControlMiddleware   fault injection, rate limits, call counters (bot/sandbox/control.py)
+    ControlMiddleware   fault injection, rate limits, call counters (bot/sandbox/control/)
     DeferDeliveries     webhooks go out after the response (bot/sandbox/delivery.py)
     SaveAfterWrite      `--state` file rewritten after every write
     KeepEncodedSlashes  `projects/group%2Fproject` stays one path segment
@@ -24,6 +24,7 @@ from starlette.routing import Mount
 
 from bot.sandbox import (
     routes_awards,
+    routes_hook_test,
     routes_hooks,
     routes_issues,
     routes_label_events,
@@ -60,6 +61,7 @@ API_ROUTE_MODULES = (
     routes_todos,
     routes_uploads,
     routes_hooks,
+    routes_hook_test,
 )
 
 

@@ -20,7 +20,7 @@ class Sandbox:
     store: Store
     base_url: str
     deliverer: Any = None  # bot.sandbox.delivery.HookDeliverer
-    control: Any = None  # bot.sandbox.control.ControlState
+    control: Any = None  # bot.sandbox.control.state.ControlState
     extras: dict[str, Any] = field(default_factory=dict)
 
     def web_url(self, path: str) -> str:

@@ -244,6 +244,12 @@ class HookDeliverer:
                              entry.idempotency_key)
         return await self._on_loop(self._send(delivery))
 
+    async def test(self, hook: HookState, event_header: str, payload: dict[str, Any]) -> DeliveryLog:
+        """Send a test event now, as GitLab's "Test" button does: fresh UUIDs and
+        Idempotency-Key, logged like any delivery, sent even while the hook is disabled."""
+        delivery = _Delivery(hook, event_header, payload, str(uuid.uuid4()), str(uuid.uuid4()))
+        return await self._on_loop(self._send(delivery))
+
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait until every queued delivery has been attempted (TimeoutError otherwise)."""
         if self._loop is not None or self._held:

@@ -19,7 +19,7 @@ from bot.sandbox import events
 from bot.sandbox.context import Sandbox
 from bot.sandbox.errors import unprocessable
 from bot.sandbox.labels import ensure_label, valid_label_name
-from bot.sandbox.payloads import hook_assignee, hook_label, hook_time
+from bot.sandbox.payloads import hook_label, hook_time, hook_user
 from bot.sandbox.store import Issue, LabelEvent, Project, User
 from bot.sandbox.todos import todos_for_assignees, todos_for_mentions
 
@@ -142,7 +142,7 @@ def apply_change(
 
     assignee_ids = _new_assignee_ids(sandbox, issue, change)
     if assignee_ids != issue.assignee_ids:
-        users = lambda ids: [hook_assignee(store.get("users", i)) for i in ids]  # noqa: E731
+        users = lambda ids: [hook_user(store.get("users", i)) for i in ids]  # noqa: E731
         changes["assignees"] = {"previous": users(issue.assignee_ids), "current": users(assignee_ids)}
         todos_for_assignees(sandbox, actor, issue, [i for i in assignee_ids if i not in issue.assignee_ids])
         issue.assignee_ids = assignee_ids

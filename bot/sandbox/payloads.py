@@ -1,8 +1,9 @@
-"""Webhook bodies shaped like GitLab's (see tests/fixtures/gitlab_payloads/).
+"""Webhook bodies built as GitLab's data builders build them (lib/gitlab/data_builder/,
+lib/gitlab/hook_data/; held against their key lists in tests/sandbox/test_contracts.py).
 
-GitLab mixes two timestamp styles in one body, and so does the sandbox: ISO 8601 in an Issue
-Hook's `object_attributes` and label objects, `"2025-01-10 10:00:00 UTC"` in `changes` and in
-Note and Emoji Hooks. Relative upload links are made absolute, as GitLab does for hooks.
+Every timestamp in a body is in GitLab's hook style, `"2025-08-26 06:49:04 UTC"` (captured
+deliveries, 2023-2025); the documentation's ISO 8601 examples are older. Relative upload links
+are made absolute, as GitLab does for hooks.
 """
 
 from __future__ import annotations
@@ -23,11 +24,6 @@ def hook_time(value: str | None) -> str | None:
     return parse_time(value).strftime("%Y-%m-%d %H:%M:%S UTC") if value else None
 
 
-def iso_time(value: str | None) -> str | None:
-    """`2025-01-10T10:00:00Z`, the ISO style of `object_attributes`."""
-    return parse_time(value).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
-
-
 def absolute_uploads(sandbox: Sandbox, project: Project, text: str | None) -> str | None:
     if not text:
         return text
@@ -36,6 +32,7 @@ def absolute_uploads(sandbox: Sandbox, project: Project, text: str | None) -> st
 
 
 def hook_user(user: User) -> dict[str, Any]:
+    """A person as GitLab's `User#hook_attrs` gives them: actor and assignees alike."""
     return {
         "id": user.id,
         "name": user.name,
@@ -43,10 +40,6 @@ def hook_user(user: User) -> dict[str, Any]:
         "avatar_url": avatar_url(user),
         "email": "[REDACTED]",
     }
-
-
-def hook_assignee(user: User) -> dict[str, Any]:
-    return {"id": user.id, "name": user.name, "username": user.username, "avatar_url": avatar_url(user)}
 
 
 def hook_project(sandbox: Sandbox, project: Project) -> dict[str, Any]:
@@ -89,8 +82,8 @@ def hook_label(label: Label) -> dict[str, Any]:
         "title": label.name,
         "color": label.color,
         "project_id": label.project_id,
-        "created_at": iso_time(label.created_at),
-        "updated_at": iso_time(label.updated_at),
+        "created_at": hook_time(label.created_at),
+        "updated_at": hook_time(label.updated_at),
         "template": False,
         "description": label.description,
         "type": "ProjectLabel",
@@ -102,8 +95,9 @@ def issue_url(sandbox: Sandbox, project: Project, issue: Issue) -> str:
     return sandbox.web_url(f"{project.path_with_namespace}/-/issues/{issue.iid}")
 
 
-def _issue_head(issue: Issue) -> dict[str, Any]:
-    """The keys every issue rendering in a hook starts with, in GitLab's order."""
+def issue_attributes(sandbox: Sandbox, project: Project, issue: Issue) -> dict[str, Any]:
+    """The issue as GitLab's `IssueBuilder` renders it: an Issue Hook's `object_attributes`, and
+    the `issue` inside Note and Emoji Hooks alike (lib/gitlab/hook_data/issue_builder.rb)."""
     return {
         "id": issue.id,
         "title": issue.title,
@@ -111,16 +105,10 @@ def _issue_head(issue: Issue) -> dict[str, Any]:
         "assignee_id": issue.assignee_ids[0] if issue.assignee_ids else None,
         "author_id": issue.author_id,
         "project_id": issue.project_id,
-    }
-
-
-def issue_attributes(sandbox: Sandbox, project: Project, issue: Issue) -> dict[str, Any]:
-    """The issue as `object_attributes` of an Issue Hook (ISO timestamps)."""
-    return _issue_head(issue) | {
-        "created_at": iso_time(issue.created_at),
-        "updated_at": iso_time(issue.updated_at),
+        "created_at": hook_time(issue.created_at),
+        "updated_at": hook_time(issue.updated_at),
         "updated_by_id": issue.updated_by_id,
-        "last_edited_at": iso_time(issue.last_edited_at),
+        "last_edited_at": hook_time(issue.last_edited_at),
         "last_edited_by_id": issue.last_edited_by_id,
         "relative_position": 0,
         "description": absolute_uploads(sandbox, project, issue.description),
@@ -144,8 +132,9 @@ def issue_attributes(sandbox: Sandbox, project: Project, issue: Issue) -> dict[s
         "url": issue_url(sandbox, project, issue),
         "state": issue.state,
         "severity": "unknown",
+        "customer_relations_contacts": [],
         "labels": [hook_label(label) for label in issue_labels(sandbox, issue)],
-        "closed_at": iso_time(issue.closed_at),
+        "closed_at": hook_time(issue.closed_at),
     }
 
 
@@ -159,7 +148,7 @@ def issue_hook(
 ) -> dict[str, Any]:
     """`Issue Hook` / `Confidential Issue Hook` body; `action`: open, update, close, reopen."""
     store = sandbox.store
-    assignees = [hook_assignee(store.get("users", uid)) for uid in issue.assignee_ids]
+    assignees = [hook_user(store.get("users", uid)) for uid in issue.assignee_ids]
     payload: dict[str, Any] = {
         "object_kind": "issue",
         "event_type": "confidential_issue" if issue.confidential else "issue",
@@ -176,23 +165,41 @@ def issue_hook(
     return payload
 
 
-def issue_summary(sandbox: Sandbox, project: Project, issue: Issue) -> dict[str, Any]:
-    """The `issue` object inside a Note Hook (`UTC` timestamps, full label objects)."""
-    return _issue_head(issue) | {
-        "created_at": hook_time(issue.created_at),
-        "updated_at": hook_time(issue.updated_at),
-        "position": 0,
-        "branch_name": None,
-        "description": absolute_uploads(sandbox, project, issue.description),
-        "milestone_id": None,
-        "state": issue.state,
-        "iid": issue.iid,
-        "labels": [hook_label(label) for label in issue_labels(sandbox, issue)],
-    }
-
-
 def note_url(sandbox: Sandbox, project: Project, issue: Issue, note: Note) -> str:
     return f"{issue_url(sandbox, project, issue)}#note_{note.id}"
+
+
+def note_attributes(sandbox: Sandbox, project: Project, issue: Issue, note: Note) -> dict[str, Any]:
+    """The comment as GitLab's `NoteBuilder` renders it (lib/gitlab/hook_data/note_builder.rb):
+    a Note Hook's `object_attributes` and the `note` of an Emoji Hook on a comment."""
+    body = absolute_uploads(sandbox, project, note.body)
+    return {
+        "attachment": None,
+        "author_id": note.author_id,
+        "change_position": None,
+        "commit_id": None,
+        "created_at": hook_time(note.created_at),
+        "discussion_id": note.discussion_id,
+        "id": note.id,
+        "internal": note.internal,
+        "line_code": None,
+        "note": body,
+        "noteable_id": issue.id,
+        "noteable_type": "Issue",
+        "original_position": None,
+        "position": None,
+        "project_id": project.id,
+        "resolved_at": None,
+        "resolved_by_id": None,
+        "resolved_by_push": None,
+        "st_diff": None,
+        "system": False,
+        "type": None if note.individual else "DiscussionNote",
+        "updated_at": hook_time(note.updated_at),
+        "updated_by_id": None,
+        "description": body,
+        "url": note_url(sandbox, project, issue, note),
+    }
 
 
 def note_hook(
@@ -207,36 +214,9 @@ def note_hook(
         "project_id": project.id,
         "project": hook_project(sandbox, project),
         "repository": hook_repository(sandbox, project),
-        "object_attributes": {
-            "id": note.id,
-            "note": absolute_uploads(sandbox, project, note.body),
-            "noteable_type": "Issue",
-            "author_id": note.author_id,
-            "created_at": hook_time(note.created_at),
-            "updated_at": hook_time(note.updated_at),
-            "project_id": project.id,
-            "attachment": None,
-            "line_code": None,
-            "commit_id": "",
-            "noteable_id": issue.id,
-            "system": False,
-            "st_diff": None,
-            "action": action,
-            "url": note_url(sandbox, project, issue, note),
-            "internal": note.internal,
-            "discussion_id": note.discussion_id,
-        },
-        "issue": issue_summary(sandbox, project, issue),
+        "object_attributes": note_attributes(sandbox, project, issue, note) | {"action": action},
+        "issue": issue_attributes(sandbox, project, issue),
     }
-
-
-def _emoji_issue(sandbox: Sandbox, project: Project, issue: Issue) -> dict[str, Any]:
-    """The `issue` object inside an Emoji Hook (`UTC` timestamps, label objects)."""
-    attributes = issue_attributes(sandbox, project, issue)
-    for key in ("created_at", "updated_at", "last_edited_at", "closed_at"):
-        attributes[key] = hook_time(getattr(issue, key))
-    del attributes["type"]
-    return attributes
 
 
 def emoji_hook(
@@ -269,32 +249,6 @@ def emoji_hook(
         },
     }
     if note is not None:
-        payload["note"] = {
-            "attachment": None,
-            "author_id": note.author_id,
-            "change_position": None,
-            "commit_id": None,
-            "created_at": hook_time(note.created_at),
-            "discussion_id": note.discussion_id,
-            "id": note.id,
-            "line_code": None,
-            "note": absolute_uploads(sandbox, project, note.body),
-            "noteable_id": issue.id,
-            "noteable_type": "Issue",
-            "original_position": None,
-            "position": None,
-            "project_id": project.id,
-            "resolved_at": None,
-            "resolved_by_id": None,
-            "resolved_by_push": None,
-            "st_diff": None,
-            "system": False,
-            "type": None if note.individual else "DiscussionNote",
-            "updated_at": hook_time(note.updated_at),
-            "updated_by_id": None,
-            "description": absolute_uploads(sandbox, project, note.body),
-            "url": target_url,
-            "internal": note.internal,
-        }
-    payload["issue"] = _emoji_issue(sandbox, project, issue)
+        payload["note"] = note_attributes(sandbox, project, issue, note)
+    payload["issue"] = issue_attributes(sandbox, project, issue)
     return payload

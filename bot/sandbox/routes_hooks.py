@@ -43,6 +43,10 @@ UNSUPPORTED_FLAGS = (
     "deployment_events",
     "releases_events",
     "repository_update_events",
+    "feature_flag_events",
+    "milestone_events",
+    "resource_access_token_events",
+    "resource_deploy_token_events",
 )
 
 
@@ -68,6 +72,11 @@ def hook_json(hook: HookState) -> dict[str, Any]:
     )
 
 
+def status_text(entry: DeliveryLog) -> str | None:
+    """GitLab gives a delivery's status as a string: `"200"`, or `"internal error"`."""
+    return None if entry.response_status is None else str(entry.response_status)
+
+
 def delivery_json(entry: DeliveryLog) -> dict[str, Any]:
     return {
         "id": entry.id,
@@ -78,7 +87,7 @@ def delivery_json(entry: DeliveryLog) -> dict[str, Any]:
         "response_headers": {},
         "response_body": entry.response_body,
         "execution_duration": entry.execution_duration,
-        "response_status": entry.response_status,
+        "response_status": status_text(entry),
         "created_at": format_time(entry.created_at),
     }
 
@@ -91,7 +100,7 @@ def _project(request: Request) -> tuple[Sandbox, Project]:
     return sandbox, project
 
 
-def _hook(request: Request) -> tuple[Sandbox, HookState]:
+def hook_of_request(request: Request) -> tuple[Sandbox, HookState]:
     sandbox, project = _project(request)
     wanted = request.path_params["hook_id"]
     hook = sandbox.store.get("hooks", record_id(wanted))
@@ -124,7 +133,7 @@ async def list_hooks(request: Request) -> JSONResponse:
 
 
 async def get_hook(request: Request) -> JSONResponse:
-    _, hook = _hook(request)
+    _, hook = hook_of_request(request)
     return JSONResponse(hook_json(hook))
 
 
@@ -146,41 +155,41 @@ async def post_hook(request: Request) -> JSONResponse:
 
 
 async def put_hook(request: Request) -> JSONResponse:
-    _, hook = _hook(request)
+    _, hook = hook_of_request(request)
     _apply(hook, await read_params(request))
     return JSONResponse(hook_json(hook))
 
 
 async def delete_hook(request: Request) -> Response:
-    sandbox, hook = _hook(request)
+    sandbox, hook = hook_of_request(request)
     sandbox.store.delete("hooks", hook.id)
     log.info("hook %s deleted", hook.id)
     return Response(status_code=204)
 
 
 async def list_deliveries(request: Request) -> JSONResponse:
-    _, hook = _hook(request)
+    _, hook = hook_of_request(request)
     params = await read_params(request)
     entries = sorted((e for e in hook.log if e.attempted), key=lambda e: e.id, reverse=True)
     return paginate(request, params, entries, delivery_json)
 
 
 async def resend(request: Request) -> JSONResponse:
-    sandbox, hook = _hook(request)
+    sandbox, hook = hook_of_request(request)
     event_id = record_id(request.path_params["event_id"])
     if not any(e.id == event_id for e in hook.log if e.attempted):
         raise not_found("Hook Log")
     entry = await sandbox.deliverer.resend(hook, event_id)
-    return JSONResponse({"response_status": entry.response_status}, status_code=201)
+    return JSONResponse({"response_status": status_text(entry)}, status_code=201)
 
 
-_HOOKS = "/projects/{project_id:seg}/hooks"
+HOOKS_PATH = "/projects/{project_id:seg}/hooks"
 routes = [
-    route(_HOOKS, list_hooks),
-    route(_HOOKS, post_hook, "POST"),
-    route(f"{_HOOKS}/{{hook_id:seg}}", get_hook),
-    route(f"{_HOOKS}/{{hook_id:seg}}", put_hook, "PUT"),
-    route(f"{_HOOKS}/{{hook_id:seg}}", delete_hook, "DELETE"),
-    route(f"{_HOOKS}/{{hook_id:seg}}/events", list_deliveries),
-    route(f"{_HOOKS}/{{hook_id:seg}}/events/{{event_id:seg}}/resend", resend, "POST"),
+    route(HOOKS_PATH, list_hooks),
+    route(HOOKS_PATH, post_hook, "POST"),
+    route(f"{HOOKS_PATH}/{{hook_id:seg}}", get_hook),
+    route(f"{HOOKS_PATH}/{{hook_id:seg}}", put_hook, "PUT"),
+    route(f"{HOOKS_PATH}/{{hook_id:seg}}", delete_hook, "DELETE"),
+    route(f"{HOOKS_PATH}/{{hook_id:seg}}/events", list_deliveries),
+    route(f"{HOOKS_PATH}/{{hook_id:seg}}/events/{{event_id:seg}}/resend", resend, "POST"),
 ]

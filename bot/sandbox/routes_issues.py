@@ -161,6 +161,12 @@ async def participants(request: Request) -> JSONResponse:
     return JSONResponse([user_basic(sandbox, u) for u in visible])
 
 
+async def closed_by(request: Request) -> JSONResponse:
+    """The merge requests that close the issue when merged: the sandbox has none, so `[]`."""
+    find_issue(request, current_user(request))
+    return JSONResponse([])
+
+
 # -- listing -----------------------------------------------------------------------------------
 
 
@@ -314,4 +320,5 @@ routes = [
     route("/projects/{project_id:seg}/issues/{issue_iid:seg}", put_issue, "PUT"),
     route("/projects/{project_id:seg}/issues/{issue_iid:seg}", delete_issue, "DELETE"),
     route("/projects/{project_id:seg}/issues/{issue_iid:seg}/participants", participants),
+    route("/projects/{project_id:seg}/issues/{issue_iid:seg}/closed_by", closed_by),
 ]

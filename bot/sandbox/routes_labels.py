@@ -1,8 +1,9 @@
-"""Project labels: list, create (409 on a taken name), get, rename/edit, delete."""
+"""Project labels: list, create (409 on a taken name), get, rename/edit, delete, subscribe."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -30,7 +31,7 @@ def _project(request: Request, *, manage: bool) -> tuple[Store, User, Project]:
 
 
 async def list_labels(request: Request) -> JSONResponse:
-    store, _, project = _project(request, manage=False)
+    store, user, project = _project(request, manage=False)
     params = await read_params(request)
     labels = sorted(
         (label for label in store.all("labels") if label.project_id == project.id),
@@ -39,13 +40,13 @@ async def list_labels(request: Request) -> JSONResponse:
     if search := params.str("search"):
         labels = [label for label in labels if search.lower() in label.name.lower()]
     sandbox = sandbox_of(request)
-    return paginate(request, params, labels, lambda label: label_json(sandbox, label))
+    return paginate(request, params, labels, lambda label: label_json(sandbox, label, user))
 
 
 async def get_label(request: Request) -> JSONResponse:
-    store, _, project = _project(request, manage=False)
+    store, user, project = _project(request, manage=False)
     label = find_label(store, project, request.path_params["label_id"])
-    return JSONResponse(label_json(sandbox_of(request), label))
+    return JSONResponse(label_json(sandbox_of(request), label, user))
 
 
 async def post_label(request: Request) -> JSONResponse:
@@ -62,7 +63,7 @@ async def post_label(request: Request) -> JSONResponse:
         store, project, name, color, params.str("description"), params.int("priority")
     )
     log.info("label %r created in %s by %s", name, project.path_with_namespace, user.username)
-    return JSONResponse(label_json(sandbox_of(request), label), status_code=201)
+    return JSONResponse(label_json(sandbox_of(request), label, user), status_code=201)
 
 
 async def put_label(request: Request) -> JSONResponse:
@@ -89,7 +90,7 @@ async def put_label(request: Request) -> JSONResponse:
         label.description = params.str("description")
     label.priority = priority
     label.updated_at = store.now()
-    return JSONResponse(label_json(sandbox_of(request), label))
+    return JSONResponse(label_json(sandbox_of(request), label, user))
 
 
 async def delete_label(request: Request) -> Response:
@@ -103,6 +104,25 @@ async def delete_label(request: Request) -> Response:
     return Response(status_code=204)
 
 
+def subscription(subscribe: bool) -> Callable[[Request], Awaitable[Response]]:
+    """`POST …/labels/:id/subscribe` and `/unsubscribe`: 201 with the label, 304 when nothing
+    changes (already subscribed, or not subscribed), as GitLab answers."""
+
+    async def endpoint(request: Request) -> Response:
+        store, user, project = _project(request, manage=False)
+        label = find_label(store, project, request.path_params["label_id"])
+        if (user.id in label.subscriber_ids) == subscribe:
+            return Response(status_code=304)
+        if subscribe:
+            label.subscriber_ids.append(user.id)
+        else:
+            label.subscriber_ids.remove(user.id)
+        log.info("%s %s label %r", user.username, "subscribed to" if subscribe else "unsubscribed from", label.name)
+        return JSONResponse(label_json(sandbox_of(request), label, user), status_code=201)
+
+    return endpoint
+
+
 routes = [
     route("/projects/{project_id:seg}/labels", list_labels),
     route("/projects/{project_id:seg}/labels", post_label, "POST"),
@@ -110,4 +130,6 @@ routes = [
     route("/projects/{project_id:seg}/labels/{label_id:seg}", get_label),
     route("/projects/{project_id:seg}/labels/{label_id:seg}", put_label, "PUT"),
     route("/projects/{project_id:seg}/labels/{label_id:seg}", delete_label, "DELETE"),
+    route("/projects/{project_id:seg}/labels/{label_id:seg}/subscribe", subscription(True), "POST"),
+    route("/projects/{project_id:seg}/labels/{label_id:seg}/unsubscribe", subscription(False), "POST"),
 ]

@@ -50,9 +50,8 @@ async def post_upload(request: Request) -> JSONResponse:
         ),
     )
     url = f"/uploads/{upload.secret}/{filename}"
-    alt = PurePosixPath(filename).stem
-    is_image = (mimetypes.guess_type(filename)[0] or "").startswith("image/")
-    markdown = f"![{alt}]({url})" if is_image else f"[{filename}]({url})"
+    alt = markdown_name(filename)
+    markdown = f"{'!' if embedded(filename) else ''}[{alt}]({url})"
     log.info("upload %s (%d bytes) to %s", filename, len(content), project.path_with_namespace)
     return JSONResponse(
         {
@@ -64,6 +63,18 @@ async def post_upload(request: Request) -> JSONResponse:
         },
         status_code=201,
     )
+
+
+def embedded(filename: str) -> bool:
+    """Images and videos are shown inline (`![...]`); other files are links."""
+    return (mimetypes.guess_type(filename)[0] or "").split("/")[0] in ("image", "video")
+
+
+def markdown_name(filename: str) -> str:
+    """GitLab's `FileUploader#markdown_name`: the stem for what is shown inline, else the whole
+    name; `]` escaped so the link stays one link. It is also the answer's `alt`."""
+    name = PurePosixPath(filename).stem if embedded(filename) else filename
+    return name.replace("]", "\\]")
 
 
 def _serve(request: Request, project: Project | None) -> Response:

@@ -84,6 +84,7 @@ class Label:
     updated_at: str
     description: str | None = None
     priority: int | None = None
+    subscriber_ids: list[int] = field(default_factory=list)
 
 
 @dataclass

@@ -48,6 +48,7 @@ def user_full(sandbox: Sandbox, user: User, *, private: bool) -> dict[str, Any]:
         "bio": "",
         "location": "",
         "public_email": None,
+        "skype": "",
         "linkedin": "",
         "twitter": "",
         "website_url": "",
@@ -65,8 +66,14 @@ def user_full(sandbox: Sandbox, user: User, *, private: bool) -> dict[str, Any]:
             "external": False,
             "private_profile": False,
             "last_sign_in_at": None,
+            "current_sign_in_at": None,
             "confirmed_at": user.created_at,
             "identities": [],
+            "commit_email": user.email,
+            "pronouns": None,
+            "color_scheme_id": 1,
+            "projects_limit": 100000,
+            "namespace_id": user.id,
         }
     return data
 
@@ -157,10 +164,23 @@ def label_json(sandbox: Sandbox, label: Label, user: User | None = None) -> dict
         "open_issues_count": sum(1 for i in issues if i.state == "opened"),
         "closed_issues_count": sum(1 for i in issues if i.state == "closed"),
         "open_merge_requests_count": 0,
-        "subscribed": False,
+        "subscribed": user is not None and user.id in label.subscriber_ids,
         "priority": label.priority,
         "is_project_label": True,
         "archived": False,
+    }
+
+
+def label_basic(label: Label) -> dict[str, Any]:
+    """A label as GitLab's `LabelBasic` entity exposes it (inside resource label events)."""
+    return {
+        "id": label.id,
+        "name": label.name,
+        "description": label.description,
+        "description_html": label.description or "",
+        "text_color": text_color(label.color),
+        "color": label.color,
+        "remove_on_close": False,
     }
 
 
@@ -283,16 +303,7 @@ def label_event_json(sandbox: Sandbox, event: LabelEvent) -> dict[str, Any]:
         "created_at": event.created_at,
         "resource_type": "Issue",
         "resource_id": event.issue_id,
-        "label": (
-            {
-                "id": label.id,
-                "name": label.name,
-                "color": label.color,
-                "description": label.description or "",
-            }
-            if label
-            else None
-        ),
+        "label": label_basic(label) if label else None,
         "action": event.action,
     }
 
@@ -319,10 +330,12 @@ def todo_json(sandbox: Sandbox, todo: Todo) -> dict[str, Any]:
         "id": todo.id,
         "project": {
             "id": project.id,
+            "description": project.description,
             "name": project.name,
             "name_with_namespace": project_json(sandbox, project)["name_with_namespace"],
             "path": project.path,
             "path_with_namespace": project.path_with_namespace,
+            "created_at": project.created_at,
         },
         "author": user_basic(sandbox, store.get("users", todo.author_id)),
         "action_name": todo.action_name,

@@ -32,6 +32,7 @@ import bot.handlers  # noqa: F401 - importing the package registers every handle
 from bot import metrics
 from bot.config import project_file
 from bot.queue import Hint
+from bot.web.receipts import recorded
 from bot.runtime import Runtime
 from bot.handlers.router import Converge, HookContext, Ignore, ReloadSettings, router
 
@@ -248,4 +249,4 @@ async def receive(request: Request) -> JSONResponse:
 
 
 def routes() -> list[BaseRoute]:
-    return [Route("/webhook", receive, methods=["POST"])]
+    return [Route("/webhook", recorded(receive), methods=["POST"])]

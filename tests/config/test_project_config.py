@@ -59,7 +59,7 @@ def test_a_push_elsewhere_changes_nothing(world, bot):
     applied_before = reloads("applied") + reloads("removed")
     world.project("maintainer").files.create({"file_path": "README.md", "branch": "main",
                                               "commit_message": "Docs", "content": "# jobs\n"})
-    wait_until(lambda: any(e["response_status"] == 202 for e in bot.runtime.gitlab.hook_events(
+    wait_until(lambda: any(e["response_status"] == "202" for e in bot.runtime.gitlab.hook_events(
         bot.runtime.gitlab.hooks()[0]["id"])), message="the push to be delivered")
     assert reloads("applied") + reloads("removed") == applied_before
 
