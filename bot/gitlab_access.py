@@ -342,7 +342,7 @@ class GitLabAccess:
         """Upload a file; put the answer's `markdown` into a description or note."""
         return self._json("post", self._in_project("/uploads"), files={"file": (filename, data)})
 
-    # -- staging (bot/staging/stage.py, bot/staging/read.py): find, edit and page through job matches ----
+    # -- staging (bot/staging/): find, edit and page through job matches ------------------------------
 
     def search_issues(self, text: str) -> list[dict[str, Any]]:
         """Issues in any state whose title or description contains `text` (GitLab's `search`)."""

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.cli.stage import EXIT_FAILED, EXIT_INVALID
     from bot.gitlab_access import GitLabAccess, GitLabError
-    from bot.staging.stage import StagingError
+    from bot.staging.errors import StagingError
     from bot.tracker.csvfile import CsvFileError, read_sheet
     from bot.tracker.importer import import_sheet
     from bot.tracker.mapping import MappingError, load_mapping

@@ -12,7 +12,7 @@ from typing import Any
 from bot.config.settings import Settings
 from bot.runtime import Runtime
 from bot.staging.match import MatchDetail, MatchPage, MatchSummary
-from bot.staging.stage import match_marker
+from bot.staging.search import match_marker
 
 
 def _source_key(source: str) -> str:

@@ -23,7 +23,8 @@ from bot.markers import parse_markers, render_marker, source_id
 from bot.seams import GitLab
 from bot.staging.labels import ensure_labels
 from bot.staging.match import Match
-from bot.staging.stage import MATCH_KIND, issue_title, match_marker, score_label
+from bot.staging.description import issue_title, score_label
+from bot.staging.search import MATCH_KIND, match_marker
 from bot.tracker.csvfile import Sheet
 from bot.tracker.mapping import ImportMapping
 from bot.tracker.records import IMPORTED_KIND
