@@ -129,7 +129,8 @@ def main() -> None:
                    "X-Gitlab-Token": "made-up-webhook-secret", "User-Agent": "GitLab/17.11.1-ee"}
         bare, bare_url = start_bare()
         try:
-            with served_bot(world) as bot:
+            # The default configuration: stderr is a pipe, so "auto" logs JSON lines.
+            with served_bot(world, env={"VORHOELLE_LOGGING__FORMAT": "auto"}) as bot:
                 pid = bot.process.pid
                 targets = {"bare": (f"{bare_url}/webhook", queued, bare.pid),
                            "bot, queued": (f"{bot.url}/webhook", queued, pid),

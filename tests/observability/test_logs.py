@@ -100,3 +100,12 @@ def test_configuring_twice_keeps_one_handler():
     logging.getLogger("bot.test").warning("once")
     handler.flush()
     assert first.getvalue() == "" and second.getvalue().count("once") == 1
+
+
+def test_a_secret_is_hidden_also_where_the_json_line_escapes_it():
+    odd = 'made-up"token\\with-quote'
+    stream = io.StringIO()
+    configure_logging(load_settings(gitlab_token=odd), stream)
+    logging.getLogger("bot.test").warning("token %s", odd, extra={"header": odd})
+    line = json.loads(stream.getvalue())
+    assert line["message"] == "token **********" and line["header"] == "**********"
