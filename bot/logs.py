@@ -25,6 +25,7 @@ import logging
 import re
 import sys
 import threading
+import time
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -136,6 +137,7 @@ class OffThreadHandler(logging.Handler):
             self._wake.clear()
             while self._pending:
                 self._target.handle(self._pending.popleft())
+                time.sleep(0)   # hand the GIL back between lines: the event loop must not wait a batch
             with self._written:
                 self._batches += 1
                 self._written.notify_all()
