@@ -122,7 +122,7 @@ class OffThreadHandler(logging.Handler):
         self._stopping = False
         self._thread = threading.Thread(target=self._write_batches, name="log-writer", daemon=True)
         self._thread.start()
-        atexit.register(self.close)
+        atexit.register(self.stop)
 
     def handle(self, record: logging.LogRecord) -> bool:   # no lock, no filter: a deque append is atomic
         self._pending.append(record)
@@ -154,12 +154,19 @@ class OffThreadHandler(logging.Handler):
             self._written.wait_for(lambda: self._batches >= seen + 2 or not self._thread.is_alive())
 
     def close(self) -> None:
-        """Write what is still held and stop the writer (at exit, or when configured again)."""
+        """Write what is held, and go on working: like a stream handler's close, which
+        `logging.config.dictConfig` calls on every handler (uvicorn configures logging so when
+        the embedded sandbox starts) without taking them off their loggers."""
+        self.flush()
+        super().close()
+
+    def stop(self) -> None:
+        """Write what is still held and end the writer (at exit, or when configured again)."""
         if self._thread.is_alive():
             self._stopping = True
             self._wake.set()
             self._thread.join()
-        atexit.unregister(self.close)
+        atexit.unregister(self.stop)
         super().close()
 
 
@@ -182,7 +189,10 @@ def configure_logging(settings: Settings, stream: Any = None, *, off_thread: boo
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.name == _HANDLER_NAME]:
         root.removeHandler(old)
-        old.close()
+        if isinstance(old, OffThreadHandler):
+            old.stop()
+        else:
+            old.close()
     root.addHandler(handler)
     if off_thread:
         # No line shows the caller's file, line, thread or process: spare every record of the

@@ -30,7 +30,7 @@ def restore_root_logger():
     yield
     for handler in root.handlers:
         if handler not in handlers:
-            handler.close()
+            getattr(handler, "stop", handler.close)()
     root.handlers[:] = handlers
     root.setLevel(level)
 
@@ -80,8 +80,8 @@ def test_a_terminal_gets_readable_lines_and_the_level_is_honoured():
 
 
 def test_a_line_is_written_off_the_logging_thread_and_flushed_at_close():
-    """The caller only queues the record; the listener thread writes it, and closing (at exit)
-    writes what is still queued."""
+    """The caller only hands the record over; the writer thread writes it, and closing writes
+    what is still held; the handler keeps working after a close (dictConfig closes it)."""
     stream = io.StringIO()
     handler = configure_logging(load_settings(), stream, off_thread=True)
     writers: list[str] = []
@@ -91,6 +91,9 @@ def test_a_line_is_written_off_the_logging_thread_and_flushed_at_close():
     handler.close()
     assert "queued, then written" in stream.getvalue()
     assert writers and threading.current_thread().name not in writers
+    logging.getLogger("bot.test").warning("after a close")
+    handler.flush()
+    assert "after a close" in stream.getvalue()
 
 
 def test_configuring_twice_keeps_one_handler():
@@ -109,3 +112,16 @@ def test_a_secret_is_hidden_also_where_the_json_line_escapes_it():
     logging.getLogger("bot.test").warning("token %s", odd, extra={"header": odd})
     line = json.loads(stream.getvalue())
     assert line["message"] == "token **********" and line["header"] == "**********"
+
+
+def test_lines_still_come_after_uvicorn_configures_logging():
+    """uvicorn's dictConfig closes every handler (the embedded sandbox starts one): the bot's
+    off-thread handler stays on the root logger and must keep writing."""
+    import uvicorn
+
+    stream = io.StringIO()
+    handler = configure_logging(load_settings(), stream, off_thread=True)
+    uvicorn.Config(lambda scope, receive, send: None, log_level="warning")
+    logging.getLogger("bot.test").warning("still written")
+    handler.flush()
+    assert "still written" in stream.getvalue()
