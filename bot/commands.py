@@ -20,11 +20,31 @@ MAX_ARGUMENT_CHARS = 2000
 
 
 @dataclass(frozen=True)
+class Happening:
+    """What a lifecycle command records besides a state: `reply`, an interview `round` (its time
+    as typed in `when`, read by the workflow against the comment's own time) or an `offer`."""
+
+    kind: str
+    when: str | None = None
+    with_: str | None = None
+
+
+@dataclass(frozen=True)
 class MoveTo:
-    """Ask for the match to move to `state`; `text` is the reason or note that goes with it."""
+    """Ask for the match to move to `state`; `text` is the reason or note that goes with it.
+    With a `happening`, a move to the state it is already in records the happening instead."""
 
     state: str
     text: str | None = None
+    happening: Happening | None = None
+    confirmed: bool = False  # `/confirm-send`: the description as it stands was looked at
+
+
+@dataclass(frozen=True)
+class Incomplete:
+    """A command written without the argument it needs; `usage` says how to write it."""
+
+    usage: str
 
 
 @dataclass(frozen=True)
@@ -34,7 +54,7 @@ class ShowHelp:
     unknown: str | None = None
 
 
-Request = MoveTo | ShowHelp
+Request = MoveTo | ShowHelp | Incomplete
 
 
 @dataclass(frozen=True)
@@ -44,6 +64,7 @@ class CommandSpec:
     args: str
     help: str
     build: Callable[[str | None, WorkflowSettings], Request]
+    states: tuple[str, ...]  # the states it moves to: the transitions into them say who may use it
 
     @property
     def slash_name(self) -> str:
@@ -55,11 +76,13 @@ REGISTRY: dict[str, CommandSpec] = {}
 _BY_VERB: dict[str, CommandSpec] = {}
 
 
-def command(name: str, *, aliases: tuple[str, ...] = (), args: str = "", help: str) -> Callable:
+def command(
+    name: str, *, aliases: tuple[str, ...] = (), args: str = "", help: str, states: tuple[str, ...] = ()
+) -> Callable:
     """Register the decorated `build(argument, workflow) -> Request` as the command `name`."""
 
     def register(build: Callable[[str | None, WorkflowSettings], Request]) -> Callable:
-        spec = CommandSpec(name=name, aliases=aliases, args=args, help=help, build=build)
+        spec = CommandSpec(name=name, aliases=aliases, args=args, help=help, build=build, states=states)
         REGISTRY[name] = spec
         for verb in (name, *aliases):
             _BY_VERB[verb] = spec
@@ -68,24 +91,80 @@ def command(name: str, *, aliases: tuple[str, ...] = (), args: str = "", help: s
     return register
 
 
-@command("approve", aliases=("accept",), help="approve the match")
+@command("approve", aliases=("accept",), help="approve the match", states=("approved",))
 def _approve(argument: str | None, workflow: WorkflowSettings) -> Request:
     return MoveTo("approved", argument)
 
 
-@command("reject", args="[reason]", help="reject the match, optionally saying why")
+@command("reject", args="[reason]", help="reject the match, optionally saying why", states=("rejected",))
 def _reject(argument: str | None, workflow: WorkflowSettings) -> Request:
     return MoveTo("rejected", argument)
 
 
-@command("send", args="[note]", help="record that the application was sent")
+@command("send", args="[note]", help="record that the application was sent", states=("sent",))
 def _send(argument: str | None, workflow: WorkflowSettings) -> Request:
     return MoveTo("sent", argument)
 
 
-@command("reopen-match", help="put the match back up for review (maintainers)")
+@command(
+    "confirm-send", args="[note]",
+    help="send after the bot asked because someone who may not send changed the recipient or draft "
+         "(for those who may send)",
+    states=("sent",),
+)
+def _confirm_send(argument: str | None, workflow: WorkflowSettings) -> Request:
+    return MoveTo("sent", argument, confirmed=True)
+
+
+@command("reopen-match", help="put the match back up for review", states=("pending",))
 def _reopen(argument: str | None, workflow: WorkflowSettings) -> Request:
     return MoveTo(workflow.initial_state, argument)
+
+
+# -- the application's life after sending (none of these verbs is a GitLab quick action) ----
+
+
+def _needs(argument: str | None, usage: str, request: MoveTo) -> Request:
+    return request if argument else Incomplete(usage)
+
+
+@command("reply", args="<summary>", help="record an answer from the employer (ends no-reply)",
+         states=("sent", "interview", "offer"))
+def _reply(argument: str | None, workflow: WorkflowSettings) -> Request:
+    return _needs(argument, "/reply <summary>", MoveTo("sent", argument, Happening("reply")))
+
+
+@command("interview", args="<when> [with …] [note]",
+         help="record an interview round: when (2026-12-10 14:00, 10.12. 14:00, tomorrow 9:30), with whom, a note",
+         states=("interview",))
+def _interview(argument: str | None, workflow: WorkflowSettings) -> Request:
+    return _needs(argument, "/interview <when> [with …] [note]", MoveTo("interview", None, Happening("round", argument)))
+
+
+@command("offer", args="<terms>", help="record an offer (rate, start, duration)", states=("offer",))
+def _offer(argument: str | None, workflow: WorkflowSettings) -> Request:
+    return _needs(argument, "/offer <terms>", MoveTo("offer", argument, Happening("offer")))
+
+
+@command("hired", args="[note]", help="the offer was accepted (closes the issue)", states=("hired",))
+def _hired(argument: str | None, workflow: WorkflowSettings) -> Request:
+    return MoveTo("hired", argument)
+
+
+@command("decline", args="<reason>", help="you said no to them (closes the issue)", states=("declined",))
+def _decline(argument: str | None, workflow: WorkflowSettings) -> Request:
+    return MoveTo("declined", argument)
+
+
+@command("turned-down", args="<reason>", help="the employer said no (closes the issue)", states=("turned-down",))
+def _turned_down(argument: str | None, workflow: WorkflowSettings) -> Request:
+    return MoveTo("turned-down", argument)
+
+
+@command("withdraw", args="<reason>", help="you withdrew the application (closes the issue)",
+         states=("withdrawn",))
+def _withdraw(argument: str | None, workflow: WorkflowSettings) -> Request:
+    return MoveTo("withdrawn", argument)
 
 
 @command("help", help="show this list")

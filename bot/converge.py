@@ -114,32 +114,46 @@ def _converge(runtime: Runtime, iid: int, api_actions: Sequence[ApiAction]) -> C
         result.snapshot = snapshot
         return result
     access_level = cache(gitlab.access_level)
-    plan = workflow.plan(snapshot, settings.workflow, access_level, api_actions)
+    plan = workflow.plan(snapshot, settings.workflow, access_level, api_actions,
+                         guard_send=_mails_applications(settings))
     result.start_state, result.final_state = plan.start_state, plan.final_state
+    closing = next((r for r in reversed(plan.replies) if r.kind == "transition"), None) if plan.close else None
     for reply in plan.replies:
-        body = history.note_body(reply, snapshot, settings.workflow, _intents(runtime, snapshot, reply))
+        body = history.note_body(
+            reply, snapshot, settings.workflow, _intents(runtime, snapshot, reply), close=reply is closing
+        )
         note = gitlab.create_note(iid, body, internal=reply.internal)
         result.effects.append(Effect("note", reply.source.id, f"{reply.kind} note {note.get('id')}"))
         result.replies.append(reply)
+        refused = ",".join(o.why for o in reply.outcomes if o.kind == "refusal")
         logger.info(
-            "issue #%s: %s for %s by %s (%s), now %s",
-            iid, reply.kind, reply.source.id, reply.source.actor.name, reply.source.channel, reply.state,
+            "issue #%s: %s%s for %s by %s (%s), now %s",
+            iid, reply.kind, f" ({refused})" if refused else "", reply.source.id, reply.source.actor.name,
+            reply.source.channel, reply.state,
         )
     if plan.add_labels or plan.remove_labels:
         gitlab.update_labels(iid, add=plan.add_labels, remove=plan.remove_labels)
         detail = f"+{','.join(plan.add_labels)} -{','.join(plan.remove_labels)}"
         result.effects.append(Effect("labels", None, detail))
         logger.info("issue #%s: labels %s", iid, detail)
+    if plan.change_due_date:
+        gitlab.edit_issue(iid, due_date=plan.due_date or "")
+        result.effects.append(Effect("due_date", None, plan.due_date or "none"))
+        logger.info("issue #%s: due date %s (next interview round)", iid, plan.due_date or "cleared")
     result.snapshot = read_snapshot(gitlab, iid) if result.effects else snapshot
     _notify(runtime, result.snapshot)
     _send_applications(runtime, result.snapshot)
     return result
 
 
+def _mails_applications(settings: Any) -> bool:
+    email = settings.notify.channels.email
+    return bool(email.enabled and email.send_application.enabled)
+
+
 def _send_applications(runtime: Runtime, snapshot: IssueSnapshot) -> None:
     """Mail the application for a recent `sent` transition, when that feature is switched on."""
-    email = runtime.settings.notify.channels.email
-    if not (email.enabled and email.send_application.enabled):
+    if not _mails_applications(runtime.settings):
         return
     from bot.notify.send_application import owed_applications, send_application
 

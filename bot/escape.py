@@ -150,6 +150,18 @@ def plain_title(text: object, limit: int = 255) -> str:
     return value[: _grapheme_safe(value, limit - 1)].rstrip() + "…"
 
 
+# ASCII signs that can make a reference (`#12`, `g/p#12`, `!3`, `@all`, `~label`, a URL) or
+# markup: in a commit message each becomes its fullwidth twin (U+FF01-FF5E), which reads the same.
+_COMMIT_SIGNS = re.compile(r"[!\"#$%&*+/:;<=>?@\[\\\]^`{|}~]")
+
+
+def commit_line(text: object, limit: int = 200) -> str:
+    """`text` as one inert line of a commit message. GitLab reads commit messages for closing
+    patterns ("Closes #12", also in the middle of a line, also with a URL) and mentions."""
+    value = " ".join(clean_text(text).split())[:limit]
+    return _COMMIT_SIGNS.sub(lambda m: chr(ord(m.group(0)) + 0xFEE0), value)
+
+
 def safe_url(url: object) -> str | None:
     """`url` fit to be a link target, or None when it must stay text.
 

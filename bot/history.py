@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
 from bot.commands import REGISTRY
 from bot.markers import render_marker
 from bot.render import render
-from bot.config.settings import WorkflowSettings
+from bot.config.settings import ACCESS_LEVELS, WorkflowSettings
 from bot.snapshot import IssueSnapshot
 from bot.workflow import Reply, Verdict
 
@@ -50,14 +52,28 @@ def reply_marker(reply: Reply) -> Markup:
     text = next((o.text for o in reply.outcomes if o.text), None)
     if text:
         data["text"] = text[:MARKER_TEXT_CHARS]
+    happened = next((o.happened for o in reply.outcomes if o.happened), None)
+    if happened:
+        data.update({k: v[:MARKER_TEXT_CHARS] if isinstance(v, str) else v for k, v in happened.items()})
     if reply.covers:
         data["covers"] = list(reply.covers)
     return Markup(render_marker(reply.kind, reply.source.id, **data))
 
 
+def who_may(states: Sequence[str], workflow: WorkflowSettings) -> str:
+    """Who may move a match into `states`, from the transitions table: "developers", "anyone"."""
+    levels = [t.min_access for t in workflow.transitions if t.to_state in states]
+    if not states:
+        return "anyone"
+    if not levels:
+        return "nobody (no transition leads there)"
+    return f"{min(levels, key=ACCESS_LEVELS.__getitem__)}s"
+
+
 def _help_context(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> dict[str, Any]:
     commands = [
-        {"name": spec.name, "slash": spec.slash_name, "args": f" {spec.args}" if spec.args else "", "help": spec.help}
+        {"name": spec.name, "slash": spec.slash_name, "args": f" {spec.args}" if spec.args else "",
+         "help": spec.help, "who": who_may(spec.states, workflow)}
         for spec in REGISTRY.values()
     ]
     emoji = workflow.emoji
@@ -80,14 +96,31 @@ def _part(outcome: Verdict, reply: Reply, snapshot: IssueSnapshot, workflow: Wor
     }
     if outcome.kind == "transition":
         emoji = workflow.emoji.approve if outcome.to_state == "approved" else workflow.emoji.reject
-        return render("notes/transition.md.j2", **context, emoji=f":{emoji}:")
+        return render("notes/transition.md.j2", **context, emoji=f":{emoji}:", **_happened(outcome, workflow))
     if outcome.kind == "refusal":
         return render("notes/refusal.md.j2", **context)
     return render("notes/help.md.j2", **context, **_help_context(snapshot, workflow))
 
 
-def note_body(reply: Reply, snapshot: IssueSnapshot, workflow: WorkflowSettings, intents: Sequence[str] = ()) -> str:
+def _happened(outcome: Verdict, workflow: WorkflowSettings) -> dict[str, Any]:
+    """A lifecycle step's own words: which happening, and a round's time in the configured zone."""
+    happened = outcome.happened or {}
+    shown: dict[str, Any] = {"step": happened.get("happened"), "round": happened.get("round"),
+                             "with_whom": happened.get("with")}
+    if happened.get("when"):
+        zone = workflow.lifecycle.timezone
+        moment = datetime.fromisoformat(happened["when"]).astimezone(ZoneInfo(zone))
+        shown["round_when"] = Markup(f"{moment:%a %d %b %Y, %H:%M} ({zone})")  # ours: the zone is configured
+    return shown
+
+
+def note_body(
+    reply: Reply, snapshot: IssueSnapshot, workflow: WorkflowSettings, intents: Sequence[str] = (),
+    *, close: bool = False,
+) -> str:
     """The whole note for one handled source: every outcome, then the marker — and the
-    notifier's `sending` markers (`intents`) for the messages about this note's event."""
+    notifier's `sending` markers (`intents`) for the messages about this note's event. With
+    `close`, a `/close` line makes GitLab close the issue with the very note that says why."""
     parts = [Markup(_part(o, reply, snapshot, workflow).strip()) for o in reply.outcomes]
-    return render("notes/note.md.j2", parts=parts, marker=Markup("\n".join([reply_marker(reply), *intents])))
+    marker = Markup("\n".join([reply_marker(reply), *intents]))
+    return render("notes/note.md.j2", parts=parts, marker=marker, close=close)

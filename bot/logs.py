@@ -31,7 +31,8 @@ from typing import Any, Iterable
 
 import orjson
 
-from bot.config.settings import MASK, Settings, secret_values
+from bot.config.masking import MASK, secret_values
+from bot.config.settings import Settings
 
 # Token shapes worth hiding even when they are not (or no longer) in the settings: GitLab
 # personal/project/deploy/runner tokens and Slack tokens.

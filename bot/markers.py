@@ -8,7 +8,9 @@ A marker is an HTML comment holding a small versioned JSON object:
 names the GitLab object that caused it (`label_event:<id>`, `note:<id>`, `award:<id>`,
 `api:<request id>`, `match:<key>`). A source that already has a marker of a kind is never acted
 on again for that kind; that is how a replayed webhook or a second converge stays harmless.
-Only markers in notes written by the bot's own user count: anyone can type a comment.
+Only markers in notes written by the bot's own user count: anyone can type a comment. A
+description the bot wrote holds only the record of what it staged (`match`, `imported`): people
+with the Reporter role can edit it, so any other kind found there is ignored (`description_markers`).
 GitLab renders HTML comments invisibly, and the JSON is escaped so that no text inside it can
 close the comment early.
 """
@@ -21,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 VERSION = 1
+DESCRIPTION_KINDS = frozenset({"match", "imported"})
+"""The kinds a description may hold; history, deliveries and applications live in notes."""
 _PATTERN = re.compile(r"<!-- vorhoelle:(\d+) (\{.*?\}) -->")
 
 
@@ -61,3 +65,11 @@ def parse_markers(body: str | None) -> list[Marker]:
         if isinstance(kind, str) and isinstance(source, str):
             found.append(Marker(kind=kind, source=source, data=payload, version=int(version)))
     return found
+
+
+def description_markers(body: str | None) -> list[Marker]:
+    """The markers of a description the bot wrote that may count: `DESCRIPTION_KINDS` only, and
+    one `match` (the first): the bot writes one per issue, so any other was typed by someone."""
+    found = [m for m in parse_markers(body) if m.kind in DESCRIPTION_KINDS]
+    first = next((m for m in found if m.kind == "match"), None)
+    return [m for m in found if m.kind != "match" or m is first]

@@ -25,7 +25,7 @@ from prometheus_client import (
     generate_latest,
 )
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 # The `*_created` series double every counter's lines and nobody here graphs them.
@@ -129,6 +129,13 @@ def retry_reason(error: BaseException | None) -> str:
 
 
 async def metrics_endpoint(request: Request) -> Response:
+    """The metrics; with `server.metrics_token` set, only for `Authorization: Bearer <it>`."""
+    from bot.web.bearer import bearer_matches
+
+    token = request.app.state.runtime.settings.server.metrics_token
+    if token is not None and not bearer_matches(token, request.headers.get("authorization")):
+        return JSONResponse({"error": "unauthorized", "detail": "send `Authorization: Bearer <server.metrics_token>`"},
+                            status_code=401, headers={"WWW-Authenticate": 'Bearer realm="vorhoelle-metrics"'})
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 

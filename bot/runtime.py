@@ -19,6 +19,7 @@ class Runtime:
     gitlab: GitLab
     queue: HintQueue | None = None      # None: nothing converges from hints (some tests)
     notifier: Notifier | None = None    # None: nobody is told
+    settings_generation: int = 0        # counted up each time settings are applied (bot/config/project_file.py)
 
     @property
     def hints(self) -> HintQueue:

@@ -1,7 +1,8 @@
 """`vorhoelle selftest`: does this GitLab behave as the bot assumes? Checked on a scratch issue.
 
 The bot is built on a handful of GitLab behaviours (docs/ARCHITECTURE.md; the shared GitLab notes):
-labels and their events as its memory, quick actions vanishing from comments, `/reject` reaching it
+labels and their events as its memory, description edits recorded by their editor (what `send`
+trusts), quick actions vanishing from comments, `/reject` reaching it
 verbatim, internal notes, award emoji, to-dos, the project hook, the repository files API. Each
 differs between GitLab versions and tiers in small ways; this proves them on the user's own GitLab,
 once, in a scratch issue with two scratch labels that are removed again afterwards.
@@ -30,6 +31,7 @@ from bot.gitlab_access import GitLabAccess, GitLabError
 from bot.hook_admin import HookStatus
 from bot.config.project_file import PROJECT_FILE
 from bot.config.settings import Settings
+from bot.snapshot import DESCRIPTION_EDITED
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +165,21 @@ def check_issue_with_labels(run: Run) -> None:
         run.add("issue", "error", f"an issue created with a label has labels {issue.get('labels')}")
         return
     run.add("issue", "ok", f"an issue is created with its label (#{issue['iid']}, scratch)")
+
+
+def check_description_edits(run: Run) -> None:
+    """`send` learns who last edited a description from GitLab's system note (bot/send_check.py)."""
+    gitlab, iid = run.gitlab, run.scratch.issue
+    gitlab.edit_issue(iid, description="A scratch issue of `vorhoelle selftest`, edited.")
+    bot = gitlab.bot_user.id
+    if not any(n.get("system") and n.get("body") == DESCRIPTION_EDITED and (n.get("author") or {}).get("id") == bot
+               for n in gitlab.notes(iid)):
+        email = run.settings.notify.channels.email
+        run.add("description_edits", "error" if email.enabled and email.send_application.enabled else "warning",
+                f'no system note "{DESCRIPTION_EDITED}" by the editor: `send` cannot tell that someone '
+                "below its right changed a recipient or draft, and would mail it without asking")
+        return
+    run.add("description_edits", "ok", "a description edit is recorded as a system note by its editor")
 
 
 def check_label_events(run: Run) -> None:
@@ -364,7 +381,8 @@ def check_repository_files(run: Run) -> None:
 
 # Each check's name (its lines start with it) and function, in the order they run.
 CHECKS: dict[str, Callable[[Run], None]] = {
-    "labels": check_labels, "issue": check_issue_with_labels, "label_events": check_label_events,
+    "labels": check_labels, "issue": check_issue_with_labels, "description_edits": check_description_edits,
+    "label_events": check_label_events,
     "approve": check_approve_never_saved, "reject": check_reject_verbatim,
     "quick_actions": check_quick_actions_stripped, "internal_notes": check_internal_notes,
     "award_emoji": check_award_emoji, "todos": check_todos, "webhook": check_webhook,

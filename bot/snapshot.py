@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from bot.markers import Marker, parse_markers
+from bot import markers
+from bot.markers import Marker
 from bot.seams import GitLab
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -75,6 +76,18 @@ class Award:
 
 
 @dataclass(frozen=True)
+class DescriptionEdit:
+    """GitLab's system note "changed the description": who edited the text, and when. It is
+    written by GitLab as the editor and cannot be forged; the issue's REST view names no editor."""
+
+    author: Person
+    at: datetime
+
+
+DESCRIPTION_EDITED = "changed the description"
+
+
+@dataclass(frozen=True)
 class IssueSnapshot:
     iid: int
     id: int
@@ -94,6 +107,9 @@ class IssueSnapshot:
     bot_user: Person
     bot_markers: tuple[Marker, ...]
     match_marker: Marker | None
+    description_markers: tuple[Marker, ...] = ()  # the `match`/`imported` record, when the bot wrote it
+    description_edits: tuple[DescriptionEdit, ...] = ()  # oldest first, the bot's own included
+    due_date: str | None = None  # YYYY-MM-DD: while interviewing, the day of the next round
 
     def note_url(self, note_id: int) -> str:
         return f"{self.web_url}#note_{note_id}"
@@ -149,13 +165,14 @@ def build_snapshot(
     awards: list[dict[str, Any]],
     bot_user: Person,
 ) -> IssueSnapshot:
-    """A snapshot from GitLab's JSON; markers count only where the bot itself wrote them."""
+    """A snapshot from GitLab's JSON; markers count only where the bot itself wrote them, and
+    in a description only the kinds that belong there (anyone from Reporter up can edit it)."""
     author = Person.from_json(issue.get("author"))
     note_views = tuple(sorted((_note(n) for n in notes), key=lambda n: (n.created_at, n.id)))
     description = issue.get("description") or ""
-    description_markers = parse_markers(description) if author.id == bot_user.id else []
+    description_markers = markers.description_markers(description) if author.id == bot_user.id else []
     bot_markers = tuple(
-        [m for n in note_views if n.author_id == bot_user.id and not n.system for m in parse_markers(n.body)]
+        [m for n in note_views if n.author_id == bot_user.id and not n.system for m in markers.parse_markers(n.body)]
     )
     events = (_label_event(e) for e in label_events)
     return IssueSnapshot(
@@ -177,6 +194,12 @@ def build_snapshot(
         bot_user=bot_user,
         bot_markers=tuple(description_markers) + bot_markers,
         match_marker=next((m for m in description_markers if m.kind == "match"), None),
+        description_markers=tuple(description_markers),
+        description_edits=tuple(
+            DescriptionEdit(Person(n.author_id, n.author_username, n.author_name), n.created_at)
+            for n in note_views if n.system and n.body.strip() == DESCRIPTION_EDITED
+        ),
+        due_date=issue.get("due_date") or None,
     )
 
 

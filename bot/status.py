@@ -52,17 +52,24 @@ def hook_summary(hook: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def last_catch_up(bot_url: str | None, timeout: float = 5) -> str:
-    """When the running bot last finished a catch-up pass, as it says itself."""
+def _bearer(token: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token.get_secret_value()}"} if token is not None else {}
+
+
+def last_catch_up(bot_url: str | None, settings: Settings | None = None, timeout: float = 5) -> str:
+    """When the running bot last finished a catch-up pass, as it says itself: `/health/ready`
+    tells it to the API token (`settings.api_token`), `/metrics` to anyone or to the metrics token."""
     if not bot_url:
         return "unknown (give --url of the running bot)"
     base = bot_url.rstrip("/")
+    api_token = settings.api_token if settings else None
+    metrics_token = settings.server.metrics_token if settings else None
     try:
-        ready = httpx.get(f"{base}/health/ready", timeout=timeout)
-        if ready.status_code == 200:
-            catch_up = (ready.json() or {}).get("catch_up") or {}
+        ready = httpx.get(f"{base}/health/ready", timeout=timeout, headers=_bearer(api_token))
+        if ready.status_code == 200 and "catch_up" in (ready.json() or {}):
+            catch_up = ready.json().get("catch_up") or {}
             return catch_up.get("last_success") or "none yet"
-        text = httpx.get(f"{base}/metrics", timeout=timeout).raise_for_status().text
+        text = httpx.get(f"{base}/metrics", timeout=timeout, headers=_bearer(metrics_token)).raise_for_status().text
     except (httpx.HTTPError, ValueError) as failure:
         return f"unknown (the bot at {base} did not answer: {failure})"
     for family in text_string_to_metric_families(text):
@@ -81,7 +88,7 @@ def gather(settings: Settings, gitlab: GitLab, bot_url: str | None = None) -> St
         if error.status != 403:
             raise
         status.hooks = None
-    status.last_catch_up = last_catch_up(bot_url)
+    status.last_catch_up = last_catch_up(bot_url, settings)
     status.owed_issues = sorted(issue["iid"] for issue in gitlab.iter_issues(labels=[settings.notify.owed_label]))
     for name, state in workflow.states.items():
         _, totals = gitlab.issues_page(labels=[workflow.marker_label, state.label], per_page=1)

@@ -14,20 +14,30 @@ the final state, in one call.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from itertools import groupby
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot.commands import MoveTo, Request, ShowHelp, parse_commands
-from bot.markers import source_id
+from bot.commands import REGISTRY, Happening, Incomplete, MoveTo, Request, ShowHelp, parse_commands
+from bot.send_check import Unseen, unseen_change
 from bot.config.settings import ACCESS_LEVELS, WorkflowSettings
+from bot.lifecycle import AFTER_SENT
+from bot.lifecycle.when import WhenError, parse_when
+from bot.markers import Marker, parse_markers, source_id
 from bot.snapshot import IssueSnapshot, LabelEvent
 
 # Kinds of marker this module writes; only these record that a source was handled.
 HISTORY_KINDS = frozenset({"transition", "refusal", "help"})
 API_ACTIONS = {"approve": "approved", "reject": "rejected", "send": "sent"}
+# API actions that are comment commands of the lifecycle, built by the same registry.
+LIFECYCLE_ACTIONS = ("reply", "interview", "offer", "hired", "decline", "turned-down", "withdraw")
+_WITH = re.compile(r"^(?:with|mit)\s+(?P<who>.+?)(?:\s*[;,—–]\s*|\s+-\s+|$)(?P<note>.*)$", re.IGNORECASE | re.DOTALL)
+SEND_STATE = "sent"
+UNSEEN = "unseen_changes"  # the refusal that holds a send until someone with the right confirms
 
 
 def _now() -> datetime:
@@ -39,10 +49,12 @@ class ApiAction:
     """A state change asked for through the bot's API or CLI, by a caller we trust by token."""
 
     request_id: str
-    action: str  # "approve" | "reject" | "send" | "reopen"
+    action: str  # "approve" | "reject" | "send" | "reopen" | one of LIFECYCLE_ACTIONS
     actor: str
-    reason: str | None = None
+    reason: str | None = None  # the reason, note, summary or terms
     created_at: datetime = field(default_factory=_now)
+    when: str | None = None  # interview: the round's time, as a person would type it
+    with_: str | None = None  # interview: with whom
 
 
 @dataclass(frozen=True)
@@ -67,13 +79,20 @@ class SeveralStates:
 
 
 @dataclass(frozen=True)
+class Reopened:
+    """Someone reopened the issue a final state had closed: back to the state before it."""
+
+    state: str
+
+
+@dataclass(frozen=True)
 class Source:
     id: str
     channel: str  # "label" | "comment" | "emoji" | "api"
     actor: Actor
     at: datetime
     order: int
-    requests: tuple[Request | LabelsRemoved | SeveralStates, ...]
+    requests: tuple[Request | LabelsRemoved | SeveralStates | Reopened, ...]
     covers: tuple[str, ...] = ()  # further sources handled with this one (label events of one edit)
     link: str | None = None
     internal: bool = False
@@ -87,11 +106,15 @@ class Verdict:
     from_state: str
     to_state: str
     why: str = ""  # refusal: forbidden | no_right | already | removed | several | unknown_state
+    #                | not_recorded | bad_time | incomplete
     text: str | None = None  # the reason or note that came with the request
     needed: str | None = None  # refusal no_right: the access level needed
     had: str | None = None  # and the one the person has
     allowed: tuple[str, ...] = ()  # refusal forbidden: where the match can go from here
     unknown: str | None = None  # help: the verb we did not understand
+    happened: dict[str, Any] | None = None  # lifecycle: {"happened": reply|round|offer, ...}
+    unseen: Unseen | None = None  # refusal unseen_changes: what changed, and who changed it
+    editors_access: tuple[str, ...] = ()  # and the access each of `unseen.editors` has
 
 
 @dataclass(frozen=True)
@@ -122,10 +145,13 @@ class Plan:
     replies: tuple[Reply, ...]
     add_labels: tuple[str, ...]
     remove_labels: tuple[str, ...]
+    close: bool = False  # the last reply reached a state that closes the issue
+    due_date: str | None = None  # the issue's due date as it should be (the next round)
+    change_due_date: bool = False
 
     @property
     def empty(self) -> bool:
-        return not (self.replies or self.add_labels or self.remove_labels)
+        return not (self.replies or self.add_labels or self.remove_labels or self.change_due_date)
 
 
 def access_name(level: int) -> str:
@@ -258,21 +284,55 @@ def _award_sources(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> list[
     ]
 
 
+def _api_request(action: ApiAction, workflow: WorkflowSettings) -> Request:
+    """The request an API action stands for: a lifecycle action as its comment command would ask."""
+    if action.action == "interview":
+        request = REGISTRY["interview"].build(action.when, workflow)
+        return MoveTo("interview", action.reason, Happening("round", action.when, action.with_)) if action.when else request
+    if action.action in LIFECYCLE_ACTIONS:
+        return REGISTRY[action.action].build(action.reason, workflow)
+    state = workflow.initial_state if action.action == "reopen" else API_ACTIONS.get(action.action)
+    return MoveTo(state or action.action, action.reason)
+
+
 def _api_sources(actions: Iterable[ApiAction], workflow: WorkflowSettings) -> list[Source]:
-    sources = []
-    for action in actions:
-        state = workflow.initial_state if action.action == "reopen" else API_ACTIONS.get(action.action)
-        sources.append(
-            Source(
-                id=source_id("api", action.request_id),
-                channel="api",
-                actor=Actor(None, None, action.actor),
-                at=action.created_at,
-                order=0,
-                requests=(MoveTo(state or action.action, action.reason),),
-            )
+    return [
+        Source(
+            id=source_id("api", action.request_id),
+            channel="api",
+            actor=Actor(None, None, action.actor),
+            at=action.created_at,
+            order=0,
+            requests=(_api_request(action, workflow),),
         )
-    return sources
+        for action in actions
+    ]
+
+
+def _final_marker(snapshot: IssueSnapshot, state: str) -> Marker | None:
+    """The bot's record of the step into `state`, the latest one."""
+    steps = [m for m in snapshot.bot_markers if m.kind == "transition" and m.data.get("to") == state]
+    return steps[-1] if steps else None
+
+
+def _reopen_source(snapshot: IssueSnapshot, workflow: WorkflowSettings, state: str) -> Source | None:
+    """The issue is open although the bot closed it with the step into `state`: someone reopened it.
+
+    The bot closes an issue with the same note that records the step (a `/close` line), so an open
+    issue after such a note was reopened by a person, never left open by a crash half-way."""
+    if state not in workflow.lifecycle.close or snapshot.state != "opened":
+        return None
+    closing = _final_marker(snapshot, state)
+    if closing is None or not isinstance(closing.data.get("from"), str):
+        return None
+    return Source(
+        id=source_id("reopen", closing.source),
+        channel="reopen",
+        actor=Actor(None, None, "whoever reopened the issue"),
+        at=snapshot.updated_at,
+        order=0,
+        requests=(Reopened(closing.data["from"]),),
+    )
 
 
 def pending_sources(
@@ -280,6 +340,8 @@ def pending_sources(
 ) -> list[Source]:
     """Sources the bot has not handled yet, oldest first."""
     handled = handled_sources(snapshot)
+    reopened = _reopen_source(snapshot, workflow, recorded_state(snapshot, workflow))
+    first = [reopened] if reopened is not None and reopened.id not in handled else []  # back where it was, first
     every = (
         _label_sources(snapshot, workflow)
         + _note_sources(snapshot, workflow)
@@ -288,10 +350,14 @@ def pending_sources(
     )
     channels = ("label", "comment", "emoji", "api")
     unhandled = [s for s in every if s.id not in handled]
-    return sorted(unhandled, key=lambda s: (s.at, channels.index(s.channel), s.order))
+    return first + sorted(unhandled, key=lambda s: (s.at, channels.index(s.channel), s.order))
 
 
 # -- the state machine --------------------------------------------------------------------
+
+
+SendCheck = Callable[[bool, int], "Unseen | None"]
+"""(confirmed, access needed) -> the description edits nobody with the right has seen."""
 
 
 def _move(
@@ -300,18 +366,24 @@ def _move(
     source: Source,
     workflow: WorkflowSettings,
     access_level: Callable[[int], int],
+    send_check: SendCheck | None = None,
 ) -> Verdict | None:
-    target = request.state
+    happening = request.happening
+    # A reply ends no-reply; anywhere else it is recorded where the match is.
+    target = current if happening and happening.kind == "reply" and current != "no-reply" else request.state
 
     def refuse(why: str, **more: Any) -> Verdict:
-        return Verdict("refusal", current, target, why, request.text, **more)
+        return Verdict("refusal", current, target, why, **{"text": request.text, **more})
 
     if target not in workflow.states:
         return refuse("unknown_state")
-    if target == current:
+    if target == current and happening is None:
         # Labels and emoji that match the state ask for nothing; a command deserves an answer.
         return None if source.channel in ("label", "emoji") else refuse("already")
     rule = next((t for t in workflow.transitions if (t.from_state, t.to_state) == (current, target)), None)
+    if rule is None and target == current:
+        recording = tuple(t.from_state for t in workflow.transitions if t.from_state == t.to_state)
+        return refuse("not_recorded", allowed=recording, unknown=happening.kind if happening else None)
     if rule is None:
         allowed = tuple(t.to_state for t in workflow.transitions if t.from_state == current)
         return refuse("forbidden", allowed=allowed)
@@ -319,18 +391,71 @@ def _move(
         level = access_level(source.actor.user_id)
         if level < ACCESS_LEVELS[rule.min_access]:
             return refuse("no_right", needed=rule.min_access, had=access_name(level))
-    return Verdict("transition", current, target, text=request.text)
+    if target == SEND_STATE and happening is None and current not in AFTER_SENT and send_check is not None:
+        # Sending the application, not a step of its life after (a reply ends no-reply, say).
+        unseen = send_check(request.confirmed, ACCESS_LEVELS[rule.min_access])
+        if unseen is not None:
+            access = tuple(access_name(access_level(person.id)) for person in unseen.editors)
+            return refuse(UNSEEN, needed=rule.min_access, unseen=unseen, editors_access=access)
+    if happening is None:
+        return Verdict("transition", current, target, text=request.text)
+    if happening.kind != "round":
+        return Verdict("transition", current, target, text=request.text, happened={"happened": happening.kind})
+    try:
+        return _round(current, target, happening, request.text, source.at, workflow)
+    except WhenError as error:
+        return refuse("bad_time", text=str(error))
+
+
+def _round(current: str, target: str, happening: Happening, note: str | None, at: datetime,
+           workflow: WorkflowSettings) -> Verdict:
+    """An interview round: its time read in the configured zone, then `with …` and a note."""
+    moment, rest = parse_when(happening.when or "", now=at, zone=workflow.lifecycle.timezone)
+    who = happening.with_
+    if rest and who is None and (said := _WITH.match(rest)):
+        who, rest = said.group("who").strip(), said.group("note").strip()
+    text = "; ".join(part for part in (rest, note) if part) or None
+    happened = {"happened": "round", "when": moment.isoformat(), "zone": workflow.lifecycle.timezone,
+                **({"with": who} if who else {})}
+    return Verdict("transition", current, target, text=text, happened=happened)
+
+
+def last_hold(snapshot: IssueSnapshot) -> datetime | None:
+    """When the bot last stopped a send to ask for a confirmation (the time of its note)."""
+    held = [
+        note.created_at for note in snapshot.notes
+        if note.author_id == snapshot.bot_user.id and not note.system
+        and any(m.kind == "refusal" and UNSEEN in m.data.get("refused", ()) for m in parse_markers(note.body))
+    ]
+    return max(held, default=None)
+
+
+def send_check_for(snapshot: IssueSnapshot, access_level: Callable[[int], int]) -> SendCheck:
+    """The check `send` passes before it moves the match: a plain send looks at every edit since
+    staging; a confirmation at the edits made after the bot's last question, which the person
+    confirming cannot have seen."""
+
+    def check(confirmed: bool, needed: int) -> Unseen | None:
+        since = (last_hold(snapshot) if confirmed else None) or snapshot.created_at
+        return unseen_change(snapshot, since, needed, access_level)
+
+    return check
 
 
 def _outcome(
-    request: Request | LabelsRemoved | SeveralStates,
+    request: Request | LabelsRemoved | SeveralStates | Reopened,
     current: str,
     source: Source,
     workflow: WorkflowSettings,
     access_level: Callable[[int], int],
+    send_check: SendCheck | None = None,
 ) -> Verdict | None:
     if isinstance(request, MoveTo):
-        return _move(request, current, source, workflow, access_level)
+        return _move(request, current, source, workflow, access_level, send_check)
+    if isinstance(request, Reopened):
+        return Verdict("transition", current, request.state)
+    if isinstance(request, Incomplete):
+        return Verdict("refusal", current, current, "incomplete", text=request.usage)
     if isinstance(request, ShowHelp):
         return Verdict("help", current, current, unknown=request.unknown)
     if isinstance(request, SeveralStates):
@@ -343,16 +468,26 @@ def plan(
     workflow: WorkflowSettings,
     access_level: Callable[[int], int],
     api_actions: Sequence[ApiAction] = (),
+    guard_send: bool = False,
 ) -> Plan:
-    """What is owed on this issue: notes for unhandled sources, then one label fix."""
+    """What is owed on this issue: notes for unhandled sources, then one label fix.
+
+    `guard_send` (the bot mails the application on `send`): a send whose recipient or draft was
+    last changed by someone below send's right stops and asks instead (`UNSEEN`)."""
+    send_check = send_check_for(snapshot, access_level) if guard_send else None
     start = current = recorded_state(snapshot, workflow)
     replies: list[Reply] = []
     quiet: list[str] = []  # handled without a note; covered by the next marker
     history_internal = snapshot.confidential and workflow.confidential.internal_history
+    recorded_rounds = [m.data for m in snapshot.bot_markers if m.kind == "transition" and m.data.get("happened") == "round"]
+    rounds = len(recorded_rounds)
     for source in pending_sources(snapshot, workflow, api_actions):
         outcomes: list[Verdict] = []
         for request in source.requests:
-            outcome = _outcome(request, current, source, workflow, access_level)
+            outcome = _outcome(request, current, source, workflow, access_level, send_check)
+            if outcome is not None and outcome.happened and outcome.happened["happened"] == "round":
+                rounds += 1
+                outcome = replace(outcome, happened={**outcome.happened, "round": rounds})
             if outcome is not None:
                 outcomes.append(outcome)
                 current = outcome.to_state if outcome.kind == "transition" else current
@@ -371,10 +506,32 @@ def plan(
         quiet = []
     wanted = workflow.states[current].label
     stale = [s.label for s in workflow.states.values() if s.label != wanted and s.label in snapshot.labels]
+    new_rounds = [o.happened for r in replies for o in r.outcomes if o.happened and o.happened["happened"] == "round"]
+    due = next_round_day([*recorded_rounds, *new_rounds], workflow) if current == "interview" else None
+    moved = [r for r in replies if r.kind == "transition"]
     return Plan(
         start_state=start,
         final_state=current,
         replies=tuple(replies),
         add_labels=() if wanted in snapshot.labels else (wanted,),
         remove_labels=tuple(stale),
+        # The last step recorded here closes the issue when it ends in a closing state; an open
+        # issue already in one was reopened (its reopen source is among these steps).
+        close=bool(moved) and current in workflow.lifecycle.close and snapshot.state == "opened",
+        due_date=due,
+        change_due_date=due != snapshot.due_date,
     )
+
+
+def next_round_day(rounds: Sequence[dict[str, Any]], workflow: WorkflowSettings) -> str | None:
+    """The issue's due date while interviewing: the day of the latest round scheduled, in the
+    configured zone (the round recorded last is the one still ahead)."""
+    moments = []
+    for data in rounds:
+        try:
+            moments.append(datetime.fromisoformat(str(data.get("when"))))
+        except ValueError:
+            continue
+    if not moments:
+        return None
+    return max(moments).astimezone(ZoneInfo(workflow.lifecycle.timezone)).date().isoformat()

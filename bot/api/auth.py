@@ -7,12 +7,12 @@ token would change at every restart and break every client that stored it.
 
 from __future__ import annotations
 
-import hmac
 import logging
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.api.common import ApiError
+from bot.web.bearer import bearer_token, same_token
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +28,10 @@ def check_bearer(expected: str | None, authorization: str | None) -> ApiError | 
     """None when `authorization` carries the expected token, else the error to answer."""
     if not expected:
         return NO_TOKEN
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not given.strip():
+    given = bearer_token(authorization)
+    if given is None:
         return ApiError(401, "unauthorized", "send the header `Authorization: Bearer <api_token>`")
-    if not hmac.compare_digest(given.strip().encode("utf-8"), expected.encode("utf-8")):
+    if not same_token(given, expected):
         return ApiError(401, "unauthorized", "the bearer token is not the configured api_token")
     return None
 

@@ -6,7 +6,6 @@ so a client (or a person with curl) never has to guess from an HTML page or a ba
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, Awaitable, Callable
 
@@ -37,18 +36,39 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
+MAX_JSON_DEPTH = 32  # a match or a settings file is a handful of levels deep
+
+
 async def read_json(request: Request) -> Any:
-    """The JSON body, refused (413) past `server.max_body_bytes` like a webhook would be."""
-    from bot.web.webhook import Refused, read_body
+    """The JSON body, refused (413) past `server.max_body_bytes` like a webhook would be, and
+    (400) when it is not JSON or nested deeper than `MAX_JSON_DEPTH`: the validation and YAML
+    writing behind the endpoints recurse, and must not run out of stack on a crafted body."""
+    from bot.web.webhook import Refused, parse_json, read_body
 
     try:
         body = await read_body(request, request.app.state.runtime.settings.server.max_body_bytes)
     except Refused as refused:
         raise ApiError(refused.status, refused.error, refused.detail) from None
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ApiError(400, "invalid JSON", str(error)) from None
+        value = parse_json(body)
+    except Refused as refused:
+        raise ApiError(400, "invalid JSON", refused.detail) from None
+    if depth_over(value, MAX_JSON_DEPTH):
+        raise ApiError(400, "invalid JSON", f"nested more than {MAX_JSON_DEPTH} levels deep")
+    return value
+
+
+def depth_over(value: Any, limit: int) -> bool:
+    """Whether `value` nests lists and objects more than `limit` deep (walked without recursion)."""
+    containers = (dict, list)
+    stack = [(value, 1)] if isinstance(value, containers) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, containers))
+    return False
 
 
 def gitlab_failure(error: Exception) -> ApiError:

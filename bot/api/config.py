@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from bot.api.common import json_endpoint
 from bot.api.openapi import Operation
 from bot.api.schemas import ConfigView, ErrorBody
-from bot.config.settings import public_view
+from bot.config.masking import public_view
 
 
 @json_endpoint

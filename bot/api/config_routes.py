@@ -2,7 +2,8 @@
 
 The body's `settings` replace the whole file (GET /api/v1/config shows what is in effect). They
 are checked exactly as a pushed file would be: only the settings a project may hold, every value
-valid, or nothing is written (422 with one line per problem, each naming the setting).
+valid, nothing looser than the operator's rights and recipients (bot/config/trust.py), or nothing
+is written (422 with one line per problem, each naming the setting).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bot.api.openapi import Operation
 from bot.api.schemas import ConfigView, ErrorBody
 from bot.config.files import ConfigError
 from bot.gitlab_access import GitLabError
-from bot.config.settings import public_view
+from bot.config.masking import public_view
 
 _STALE = "changed since you started editing"
 
@@ -96,7 +97,8 @@ OPERATIONS = [
                          401: ("Missing or wrong bearer token.", ErrorBody),
                          403: ("The bot's user may not push to the default branch.", ErrorBody),
                          409: ("The file changed in GitLab meanwhile.", ErrorBody),
-                         422: ("Settings a project may not hold, or invalid values; nothing written.",
+                         422: ("Settings a project may not hold, values looser than the operator's rights "
+                               "and recipients, or invalid values; nothing written.",
                                ConfigProblems),
                          503: ("No api_token configured, or GitLab unreachable.", ErrorBody)}),
 ]

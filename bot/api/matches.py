@@ -38,6 +38,7 @@ from bot.api.schemas import (
     StagePartial,
     StageResponse,
 )
+from bot.lifecycle.timeline import Timeline, read_timeline
 from bot.runtime import Runtime
 from bot.staging.match import Match, MatchDetail, MatchPage, parse_matches
 from bot.staging.read import get_staged, list_staged
@@ -119,7 +120,8 @@ async def get_match(request: Request) -> Response:
     return JSONResponse(found.model_dump(mode="json"))
 
 
-async def _act(request: Request, action: str, reason: str | None) -> Response:
+async def _act(request: Request, action: str, reason: str | None, *, when: str | None = None,
+               with_: str | None = None) -> Response:
     """Hand the action to converge_issue and answer with what became of it."""
     from bot.converge import ApiAction, converge_issue
     from bot.markers import source_id
@@ -129,7 +131,7 @@ async def _act(request: Request, action: str, reason: str | None) -> Response:
     if not _REQUEST_ID.fullmatch(request_id):
         raise ApiError(400, "invalid Idempotency-Key", "use 1-128 letters, digits, '.', ':', '-' or '_'")
     await _job_match(runtime, iid)
-    api_action = ApiAction(request_id=request_id, action=action, actor="api", reason=reason)
+    api_action = ApiAction(request_id=request_id, action=action, actor="api", reason=reason, when=when, with_=with_)
     result = await run_in_threadpool(converge_issue, runtime, iid, api_actions=[api_action])
     reply = result.outcome_of(source_id("api", request_id))
     refusal = next((o for o in reply.outcomes if o.kind == "refusal"), None) if reply else None
@@ -144,10 +146,24 @@ async def _act(request: Request, action: str, reason: str | None) -> Response:
 
 @json_endpoint
 async def act_on_match(request: Request) -> Response:
-    """Approve or reject, as a reviewer would. Send an `Idempotency-Key` header to make a
-    retry safe. 409 when the workflow refuses (e.g. rejecting a match already sent)."""
+    """Approve or reject, as a reviewer would; after sending, record a reply, an interview round
+    (`when`, `with`), an offer, or the outcome (hired, decline, turned-down, withdraw). Send an
+    `Idempotency-Key` header to make a retry safe. 409 when the workflow refuses (e.g. rejecting
+    a match already sent, or a time it cannot read)."""
     body = _validated(ActionRequest, await read_json(request), "invalid action")
-    return await _act(request, body.action, body.reason)
+    return await _act(request, body.action, body.reason, when=body.when, with_=body.with_)
+
+
+@json_endpoint
+async def match_timeline(request: Request) -> Response:
+    """The application's events in order (staged, approved, sent, reply, rounds, offer, outcome),
+    each with who, when and how, read back from the issue's history in GitLab."""
+    from bot.snapshot import read_snapshot
+
+    runtime, iid = runtime_of(request), request.path_params["iid"]
+    match = await _job_match(runtime, iid)
+    snapshot = await run_in_threadpool(read_snapshot, runtime.gitlab, iid)
+    return JSONResponse(read_timeline(snapshot, match.state).model_dump(mode="json", by_alias=True))
 
 
 @json_endpoint
@@ -179,7 +195,10 @@ OPERATIONS = [
     Operation("GET", "/matches/{iid:int}", get_match, "Read one staged match",
               responses={200: ("The match.", MatchDetail),
                          404: ("No such issue, or not a job match.", ErrorBody), **_ERRORS}),
-    Operation("PATCH", "/matches/{iid:int}", act_on_match, "Approve or reject a match",
+    Operation("GET", "/matches/{iid:int}/timeline", match_timeline, "The timeline of one application",
+              responses={200: ("Its events, oldest first.", Timeline),
+                         404: ("No such issue, or not a job match.", ErrorBody), **_ERRORS}),
+    Operation("PATCH", "/matches/{iid:int}", act_on_match, "Act on a match: review, reply, interview, offer, outcome",
               body=ActionRequest,
               responses={**_ACTION_ANSWERS, 422: ("The action is invalid.", InvalidBody), **_ERRORS}),
     Operation("POST", "/matches/{iid:int}/send", send_match, "Mark a match as sent",

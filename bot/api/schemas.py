@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.staging.match import MatchSummary, StageResult
 
@@ -55,10 +55,24 @@ class ListQuery(BaseModel):
 
 
 class ActionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
-    action: Literal["approve", "reject"]
-    reason: str | None = Field(None, max_length=2000, description="Shown in the history note.")
+    action: Literal["approve", "reject", "reply", "interview", "offer", "hired", "decline", "turned-down", "withdraw"]
+    reason: str | None = Field(None, max_length=2000, description="Shown in the history note: the reason, "
+                               "the reply's summary (reply), the terms (offer), a note (interview).")
+    when: str | None = Field(None, max_length=100, description="interview: when, as a person types it "
+                             "(2026-12-10 14:00, 10.12. 14:00, tomorrow 9:30), in workflow.lifecycle.timezone.")
+    with_: str | None = Field(None, alias="with", max_length=500, description="interview: with whom.")
+
+    @model_validator(mode="after")
+    def _complete(self) -> "ActionRequest":
+        if self.action == "interview" and not self.when:
+            raise ValueError("interview needs `when`, e.g. \"2026-12-10 14:00\"")
+        if self.action in ("reply", "offer") and not self.reason:
+            raise ValueError(f"{self.action} needs `reason` (the {'summary' if self.action == 'reply' else 'terms'})")
+        if self.action != "interview" and (self.when or self.with_):
+            raise ValueError("`when` and `with` belong to interview only")
+        return self
 
 
 ActionOutcome = Literal["applied", "refused", "already handled"]
@@ -69,7 +83,9 @@ class ActionResponse(BaseModel):
                             "the same key is applied once.")
     action: str
     outcome: ActionOutcome
-    why: str | None = Field(None, description="Why the workflow refused: forbidden, no_right, already, ...")
+    why: str | None = Field(None, description=(
+        "Why the workflow refused: forbidden, no_right, already, ...; unseen_changes: the recipient or "
+        "draft was last changed by someone below send's right (confirm with `/confirm-send` in GitLab)"))
     match: MatchSummary = Field(description="The match after the action was applied (or refused).")
 
 

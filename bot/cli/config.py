@@ -14,7 +14,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Settings come from config/vorhoelle.yml (defaults), the file given by --config or "
             "VORHOELLE_CONFIG, the project's .vorhoelle.yml, environment variables "
             "(VORHOELLE_GITLAB_TOKEN, VORHOELLE_STAGING__THRESHOLD=80, ...) and secret files "
-            "(VORHOELLE_GITLAB_TOKEN_FILE=/run/secrets/gitlab_token), each over the one before."
+            "(VORHOELLE_GITLAB_TOKEN_FILE=/run/secrets/gitlab_token), each over the one before. "
+            "Rights and recipients (workflow.transitions, channels, recipients, send_application, "
+            "admin_channel) are the operator's: the project's file may only make them stricter."
         ),
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -25,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Print one line per finding (✓ fine, ! worth fixing, ✗ stops the bot), each saying "
             "where the problem is (file:line or variable) and how to fix it. Checks GitLab: the "
             "token is accepted and has scope api, the project is visible, the bot's role is at "
-            "least reporter, the project's .vorhoelle.yml is valid. Exit status 1 on any ✗."
+            "least reporter, the project's .vorhoelle.yml is valid, and for each right or recipient "
+            "that file changes, whether its value or the operator's applies and why. Exit status 1 on any ✗."
         ),
     )
     check.add_argument("--offline", action="store_true", help="check the settings only, do not contact GitLab")
@@ -56,7 +59,8 @@ def run_check(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     import yaml
 
-    from bot.config.settings import load_settings, public_view
+    from bot.config.masking import public_view
+    from bot.config.settings import load_settings
 
     view = public_view(load_settings(args.config))
     print(json.dumps(view, indent=2) if args.json else yaml.safe_dump(view, sort_keys=False, allow_unicode=True), end="")

@@ -15,10 +15,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="create one job-match issue per row of an application spreadsheet (CSV)",
         description=(
             "Create one job-match issue per row of FILE, labelled with the row's state "
-            "(versendet -> sent, abgelehnt -> rejected, offen -> pending, zugesagt -> approved, "
-            "and their English words) and marked as imported. Rows already in GitLab (same number "
-            "cell or same link) are skipped, so the import can be re-run after the spreadsheet "
-            "grew. Reads comma-, semicolon- or tab-separated files in UTF-8 (with or without BOM), "
+            "(versendet -> sent, Interview -> interview, Angebot -> offer, zugesagt -> hired, "
+            "abgelehnt -> turned-down, zurückgezogen -> withdrawn, offen -> pending, \"nicht "
+            "beworben\" -> rejected, \"keine Antwort\" -> no-reply, and their English words; a row "
+            "with an application date is at least sent) and marked as imported; final states are "
+            "closed. Rows already in GitLab (same link, or same title and provider) are skipped, so "
+            "the import can be re-run after the spreadsheet grew. Reads comma-, semicolon- or tab-separated files in UTF-8 (with or without BOM), "  # noqa: E501
             "Windows-1252 or UTF-16, with German or English headers. A bad row is reported with "
             "its number and the import goes on. Exits 0 when every row was imported or skipped, "
             "1 when a row failed, 2 when the file or mapping cannot be used."
@@ -40,9 +42,8 @@ def _refuse(message: object, code: int) -> int:
 
 def _print_summary(summary: Any, dry_run: bool) -> None:
     made = f"would create {len(summary.planned)}" if dry_run else f"created {len(summary.created)}"
-    print(f"{summary.rows} rows: {made}, skipped {len(summary.skipped)}, failed {len(summary.failed)}")
-    for failure in summary.failed:
-        print(f"  row {failure.number}: {failure.reason}")
+    failed = f" (rows {', '.join(str(f.number) for f in summary.failed)}, each said above)" if summary.failed else ""
+    print(f"{summary.rows} rows: {made}, skipped {len(summary.skipped)}, failed {len(summary.failed)}{failed}")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--url", metavar="BOT_URL",
-                        help="the running bot, e.g. http://127.0.0.1:8080 (default: public_url)")
+                        help="the running bot, e.g. http://127.0.0.1:8080 (default: public_url); its "
+                             "/health/ready details are asked with api_token, /metrics with server.metrics_token")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(func=run)
 

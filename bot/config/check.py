@@ -15,9 +15,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from bot.config.settings import (
-    ACCESS_LEVELS, ENV_PREFIX, ConfigError, NotifyChannels, NotifySettings, Settings, load_settings,
-)
+from bot.config.files import ENV_PREFIX, ConfigError
+from bot.config.notify_sections import NotifyChannels, NotifySettings
+from bot.config.sections import ACCESS_LEVELS
+from bot.config.settings import Settings, load_settings
 from bot.seams import GitLab
 
 log = logging.getLogger(__name__)
@@ -100,11 +101,13 @@ def check_deployment(settings: Settings) -> list[Finding]:
         ))
     if settings.webhook_secret is None:
         found.append(warning(
-            f"webhook_secret is not set: the bot refuses every webhook until it has one; choose a "
+            f"webhook_secret is not set (an empty one counts as not set): the bot refuses every webhook "
+            f"until it has one; choose a "
             f"long random string, set {ENV_PREFIX}WEBHOOK_SECRET, and give the same to GitLab's hook"
         ))
     if settings.api_token is None:
-        found.append(warning(f"api_token is not set: /api/v1 stays closed; set {ENV_PREFIX}API_TOKEN to open it"))
+        found.append(warning(f"api_token is not set (an empty one counts as not set): /api/v1 stays closed; "
+                             f"set {ENV_PREFIX}API_TOKEN to open it"))
     if not settings.public_url:
         found.append(warning(
             "public_url is not set: `vorhoelle hook install` needs --url, or set "
@@ -166,12 +169,13 @@ def check_gitlab(settings: Settings, gitlab: GitLab) -> list[Finding]:
         found.append(warning(f"staging.reviewer @{settings.staging.reviewer} is not a GitLab user here"))
     try:
         in_project = project_file.fetch(gitlab)
-        settings.with_project_file(in_project.layer if in_project else None)
+        applied = settings.with_project_file(in_project.layer if in_project else None)
     except ConfigError as problem:
         found += [error(f"{line} (the bot ignores the file until this is fixed)") for line in problem.problems]
     else:
         name = project_file.PROJECT_FILE
         found.append(ok(f"{name} on the default branch is valid") if in_project else ok(f"no {name} in the project (optional)"))
+        found += [(ok if v.won == "project" else warning)(f"{name}: {v}") for v in applied.trust_verdicts]
     return found
 
 

@@ -59,9 +59,66 @@ def compose_yaml(text: str) -> yaml.Node | None:
         return yaml.compose(text)
 
 
-def parse_yaml(text: str, name: str) -> YamlLayer:
-    """Parse settings YAML; a syntax error or a repeated key is a ConfigError at `name:line`."""
+def anchors_and_aliases(text: str, name: str) -> list[str]:
+    """Every YAML anchor (`&name`) and alias (`*name`, `<<: *name`) in `text`, as problems at
+    their lines. Settings never need them, and each alias doubles what a reader of the file
+    walks: a few hundred bytes of them ("billion laughs") expand to gigabytes. Found from the
+    parser's events, which see each alias once, before anything is expanded."""
+    if "&" not in text and "*" not in text:
+        return []  # neither can be written without these characters
+    found: dict[str, None] = {}  # in order, each line and name once
     try:
+        for event in yaml.parse(text, Loader=_FAST_LOADER):
+            if isinstance(event, yaml.AliasEvent):
+                found[f"{name}:{event.start_mark.line + 1}: the YAML alias *{event.anchor} is not allowed "
+                      "in settings; write the value out where it is used"] = None
+            elif getattr(event, "anchor", None) is not None:
+                found[f"{name}:{event.start_mark.line + 1}: the YAML anchor &{event.anchor} is not allowed "
+                      "in settings; write the value out where it is used"] = None
+            if len(found) == MAX_ALIAS_PROBLEMS:
+                return [*found, f"{name}: more anchors and aliases follow; settings files may hold none"]
+    except yaml.YAMLError:
+        pass  # a syntax error: compose_yaml says where, in the Python parser's words
+    return list(found)
+
+
+MAX_ALIAS_PROBLEMS = 10
+
+
+def parse_yaml(text: str, name: str) -> YamlLayer:
+    """Parse settings YAML; a syntax error, a repeated key, an anchor or an alias, or nesting
+    too deep to read is a ConfigError at `name:line`."""
+    try:
+        return _parse_yaml(text, name)
+    except RecursionError:  # PyYAML composes and constructs recursively
+        raise ConfigError([f"{name}:{_too_deep_at(text)}: nested too deeply to read; settings are a few "
+                           "levels deep"]) from None
+
+
+DEEP = 64  # where to point when a file nests too deeply to read
+
+
+def _too_deep_at(text: str) -> int:
+    """The line where `text` first nests deeper than DEEP (the parser's events, read flat)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_FAST_LOADER):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > DEEP:
+                    return event.start_mark.line + 1
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:  # libyaml stops at its own nesting limit
+        return exc.problem_mark.line + 1 if exc.problem_mark else 1
+    return 1
+
+
+def _parse_yaml(text: str, name: str) -> YamlLayer:
+    try:
+        aliased = anchors_and_aliases(text, name)
+        if aliased:
+            raise ConfigError(aliased)
         root = compose_yaml(text)
     except yaml.MarkedYAMLError as exc:
         raise ConfigError([f"{_where(name, exc)}: YAML syntax error: {exc.problem or exc}"]) from None

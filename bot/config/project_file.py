@@ -22,15 +22,25 @@ from typing import Any, Mapping
 import yaml
 
 from bot import metrics
+from bot.config.explain import is_secret_path
 from bot.config.files import ENV_PREFIX, ConfigError, YamlLayer, parse_yaml
-from bot.config.settings import SECRET_ENV, Settings, is_secret_path
+from bot.config.settings import Settings
+from bot.config.sources import SECRET_ENV
+from bot.config.trust import looser
+from bot.escape import commit_line
 from bot.runtime import Runtime
 from bot.seams import GitLab
 
 log = logging.getLogger(__name__)
 
 PROJECT_FILE = ".vorhoelle.yml"
-_one_at_a_time = threading.Lock()
+MAX_FILE_BYTES = 256 * 1024  # more is not settings, and would only cost parsing
+# Applying settings (a reload's or a PUT's) happens under this lock and counts one generation up
+# (`runtime.settings_generation`). A reload reads the file without it, then applies only if no
+# one applied anything meanwhile, else reads again: what it read may be older than what was
+# applied (a PUT that answered while the reload was reading), and must not win over it.
+_applying = threading.Lock()
+READ_ATTEMPTS = 3
 
 # What the project file may set; "*" stands for any one key (a channel's name).
 ALLOWED: tuple[tuple[str, ...], ...] = (
@@ -131,6 +141,9 @@ def fetch(gitlab: GitLab) -> ProjectFile | None:
     if found is None:
         return None
     content, last_commit_id, branch = found
+    if len(content) > MAX_FILE_BYTES:
+        raise ConfigError([f"{PROJECT_FILE}: {len(content):,} bytes; a settings file has at most "
+                           f"{MAX_FILE_BYTES:,} (a few kilobytes is usual)"])
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -142,12 +155,14 @@ def reload(runtime: Runtime) -> str:
     """Re-read the project file and apply it; on any problem keep the settings the bot has.
 
     Returns the outcome: `applied`, `removed` (no file: back to the bot's own settings),
-    `invalid`, or `unavailable` (GitLab did not answer). One reload at a time, so that two
-    pushes in a row cannot apply the older file last.
+    `invalid`, `unavailable` (GitLab did not answer), or `superseded` (settings were applied
+    by someone else each time this read the file; theirs stay). What this read is applied only
+    if nothing was applied since it started reading, so an older file never wins.
     """
     from bot.gitlab_access import GitLabError
 
-    with _one_at_a_time:
+    for _ in range(READ_ATTEMPTS):
+        generation = runtime.settings_generation
         try:
             found = fetch(runtime.gitlab)
             settings = runtime.settings.with_project_file(found.layer if found else None)
@@ -155,13 +170,27 @@ def reload(runtime: Runtime) -> str:
             return _not_applied("invalid", "; ".join(error.problems))
         except GitLabError as error:
             return _not_applied("unavailable", str(error))
-        outcome = "applied" if found else "removed"
-        runtime.settings = settings
+        with _applying:
+            if runtime.settings_generation != generation:
+                continue  # applied meanwhile: what was read may be older, so read again
+            _apply(runtime, settings)
+        break
+    else:
+        return _not_applied("superseded", "newer settings were applied while it was read")
+    outcome = "applied" if found else "removed"
     metrics.CONFIG_RELOADS.labels(outcome=outcome).inc()
+    for verdict in looser(settings.trust_verdicts):
+        log.warning("%s: %s", PROJECT_FILE, verdict, extra={"event": "config_reload", "outcome": "operator_wins"})
     said = (f"{PROJECT_FILE} applied (commit {found.last_commit_id[:8]})" if found
             else f"no {PROJECT_FILE} in the project: the bot's own settings apply")
     log.info("%s", said, extra={"event": "config_reload", "outcome": outcome})
     return outcome
+
+
+def _apply(runtime: Runtime, settings: Settings) -> None:
+    """Put `settings` in effect (the caller holds `_applying`)."""
+    runtime.settings = settings
+    runtime.settings_generation += 1
 
 
 def _not_applied(outcome: str, why: str) -> str:
@@ -217,7 +246,8 @@ def commit_message(old: dict[str, Any], new: dict[str, Any], author: str) -> str
     else:
         title = f"Vorhölle settings: change {len(changed)} settings"
     lines = "\n".join(f"- {key}" for key in changed)
-    return f"{title}\n\nWritten through PUT /api/v1/config by {author}.\n\n{lines}".rstrip() + "\n"
+    by = commit_line(author) or "the REST API"
+    return f"{title}\n\nWritten through PUT /api/v1/config by {by}.\n\n{lines}".rstrip() + "\n"
 
 
 def write(runtime: Runtime, data: dict[str, Any], author: str) -> dict[str, Any]:
@@ -230,24 +260,28 @@ def write(runtime: Runtime, data: dict[str, Any], author: str) -> dict[str, Any]
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     layer = parse_project_file(text)
     settings = runtime.settings.with_project_file(layer)
+    refused = looser(settings.trust_verdicts)
+    if refused:  # asked now: say no, rather than commit a file whose values would not apply
+        raise ConfigError([f"{PROJECT_FILE}:{layer.line_of(v.setting) or 1}: {v}" for v in refused])
     current = _fetch_content(runtime.gitlab)
     old = _readable(current[0].decode("utf-8", errors="replace")) if current else {}
     message = commit_message(old, layer.data, author)
     branch = current[2] if current else default_branch(runtime.gitlab)
-    answer = runtime.gitlab.write_repository_file(
-        PROJECT_FILE, text, branch=branch, commit_message=message,
-        last_commit_id=current[1] if current else None,
-    )
-    runtime.settings = settings
+    with _applying:  # a reload that read the file before this commit will read it again
+        answer = runtime.gitlab.write_repository_file(
+            PROJECT_FILE, text, branch=branch, commit_message=message,
+            last_commit_id=current[1] if current else None,
+        )
+        _apply(runtime, settings)
     log.info("%s written: %s", PROJECT_FILE, message.splitlines()[0],
              extra={"event": "config_write", "outcome": "committed"})
     return {"file_path": answer.get("file_path", PROJECT_FILE), "branch": branch, "message": message}
 
 
 def _readable(text: str) -> dict[str, Any]:
-    """The old file's settings for the commit message; a broken file counts as empty."""
+    """The old file's settings for the commit message; a broken file (or one with aliases, which
+    would be walked expanded) counts as empty."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+        return parse_yaml(text, PROJECT_FILE).data
+    except ConfigError:
         return {}
-    return data if isinstance(data, dict) else {}

@@ -25,6 +25,7 @@ from bot.demo.run import Account, Outbox, Report, Services, Step, StepFailed, an
 from bot.gitlab_access import GitLabAccess, GitLabError
 from bot.hook_admin import delivered, install_hook
 from bot.markers import Marker, parse_markers, source_id
+from bot.notify.owed import event_of
 from bot.config.settings import Settings, load_settings
 from bot.snapshot import IssueSnapshot, read_snapshot
 from bot.workflow import HISTORY_KINDS
@@ -153,7 +154,7 @@ class Scene:
             snapshot = self.snapshot(match)
             bot_notes = Counter(note_kind(n.body) for n in snapshot.notes
                                 if n.author_id == snapshot.bot_user.id and not n.system)
-            history = [{"kind": m.kind, "source": m.source, "state": m.data.get("state"),
+            history = [{"kind": m.kind, "source": m.source, "state": m.data.get("state"), "event": event_of(m),
                         "channel": m.data.get("channel"), "actor": m.data.get("actor")}
                        for m in snapshot.bot_markers if m.kind in HISTORY_KINDS]
             rows.append({"iid": match.iid, "score": match.score, "title": match.title, "url": match.url,
@@ -300,6 +301,23 @@ def reviewer_comments(index: int, text: str, state: str) -> Callable[[Scene], st
     return step
 
 
+def after_sending(index: int, text: str, state: str, event: str) -> Callable[[Scene], str]:
+    """The step where the reviewer records what happened after sending (a reply, an interview
+    round, an offer) with `text`; the bot records it, the match is in `state`, `event` is told."""
+
+    def step(scene: Scene) -> str:
+        match = scene.matches[index]
+        source = comment(scene, "reviewer", match, text)
+        marker = scene.record(match, {source}, "transition", state)
+        poll(lambda: scene.outbox.message_for(event, marker.source), f"console notification of the {event} on #{match.iid}")
+        moved = f"{marker.data.get('from')} → {state}" if marker.data.get("from") != state else f"still {state}"
+        due = f", due date {scene.snapshot(match).due_date}" if marker.data.get("happened") == "round" else ""
+        return (f'@reviewer comments "{text}" on #{match.iid} → the bot records the {marker.data.get("happened")} '
+                f"({moved}{due}) in a note and notifies  {match.url}")
+
+    return step
+
+
 def guest_is_refused(scene: Scene) -> str:
     match = scene.matches[3]
     source = comment(scene, "guest", match, "/reject")
@@ -359,6 +377,10 @@ STEPS = [
     Step("guest is refused", guest_is_refused),
     Step("approve by emoji", approve_by_emoji),
     Step("send", reviewer_comments(0, "/send", "sent")),
+    Step("a reply", after_sending(0, "/reply They would like to talk on Thursday", "sent", "reply")),
+    Step("an interview", after_sending(0, "/interview tomorrow 10:00 with the hiring manager; video call",
+                                       "interview", "interview")),
+    Step("an offer", after_sending(0, "/offer 95 €/h, start in January, 6 months", "offer", "offer")),
     Step("stop the bot", stop_bot),
     Step("change while the bot is down", change_while_down),
     Step("restart and catch up", restart_bot),

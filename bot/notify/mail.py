@@ -56,6 +56,19 @@ def compose(
     return mail
 
 
+def round_invites(message: Message) -> list[Attachment]:
+    """An `.ics` for every interview round the message announces."""
+    from bot.lifecycle.ics import round_invite
+
+    return [
+        Attachment(f"interview-{item.iid}-{index}.ics", round_invite(
+            source=item.source, starts=item.round_start, title=item.title, with_whom=item.with_whom,
+            note=item.reason, url=item.web_url,
+        ))
+        for index, item in enumerate(message.items, 1) if item.round_start is not None
+    ]
+
+
 def notification_mail(message: Message, *, sender: str, to: Sequence[str]) -> EmailMessage:
     return compose(
         sender=sender,
@@ -63,6 +76,7 @@ def notification_mail(message: Message, *, sender: str, to: Sequence[str]) -> Em
         subject=message.subject(),
         text=message.render("message.txt.j2"),
         html=message.render("message.html.j2"),
+        attachments=round_invites(message),
     )
 
 

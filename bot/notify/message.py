@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.render import render
 
@@ -24,6 +26,14 @@ EVENT_TITLES = {
     "sent": ("application sent", "applications sent"),
     "pending": ("back to pending", "back to pending"),
     "refused": ("command refused", "commands refused"),
+    "reply": ("reply received", "replies received"),
+    "no-reply": ("no reply yet", "no reply yet"),
+    "interview": ("interview round", "interview rounds"),
+    "offer": ("offer received", "offers received"),
+    "hired": ("hired", "hired"),
+    "declined": ("declined by you", "declined by you"),
+    "turned-down": ("turned down", "turned down"),
+    "withdrawn": ("withdrawn", "withdrawn"),
 }
 
 
@@ -45,10 +55,28 @@ class Item:
     actor: str | None = None
     reason: str | None = None
     possible_repeat: bool = False
+    round_at: str | None = None  # an interview round: when (ISO 8601, so the item stays JSON)
+    round_zone: str = "UTC"      # and the zone it is read and shown in (workflow.lifecycle.timezone)
+    with_whom: str | None = None
 
     @property
     def event_title(self) -> str:
         return event_title(self.event)
+
+    @property
+    def round_start(self) -> datetime | None:
+        try:
+            return datetime.fromisoformat(self.round_at).astimezone(ZoneInfo(self.round_zone)) if self.round_at else None
+        except (ValueError, ZoneInfoNotFoundError):
+            return None
+
+    @property
+    def round_when(self) -> str | None:
+        """The round's time as the reviewer reads it: `Thu 10 Dec 2026, 14:00 (Europe/Berlin)`."""
+        start = self.round_start
+        return f"{start:%a %d %b %Y, %H:%M} ({start.tzinfo})" if start else None
+
+
 
 
 def match_title(issue_title: str, title_template: str) -> str:
@@ -75,6 +103,9 @@ def item_of(snapshot: Any, owed: Any, title_template: str) -> Item:
         actor=event.get("actor"),
         reason=event.get("text"),
         possible_repeat=owed.possible_repeat,
+        round_at=str(event["when"]) if event.get("happened") == "round" and event.get("when") else None,
+        round_zone=str(event.get("zone") or "UTC"),
+        with_whom=event.get("with"),
     )
 
 

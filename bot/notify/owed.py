@@ -62,11 +62,14 @@ class Owed:
 def recorded_in(snapshot: Any) -> list[Recorded]:
     """The bot's own markers in an `IssueSnapshot`, each with the time of the text holding it.
 
-    A marker's own `at` (the time of the source it names) wins over the time of its note.
+    A note's marker's own `at` (the time of the source it names) wins over the time of its note.
+    The description gives only its staging record (`match`, `imported`), dated when the issue
+    was created: people can edit that text, so nothing in it may claim a later time, a state
+    change or a delivery.
     """
-    texts = [(snapshot.description, snapshot.created_at)] if snapshot.author.id == snapshot.bot_user.id else []
-    texts += [(n.body, n.created_at) for n in snapshot.notes if n.author_id == snapshot.bot_user.id and not n.system]
-    return [Recorded(marker, marker_time(marker) or at) for body, at in texts for marker in parse_markers(body)]
+    staged = [Recorded(marker, snapshot.created_at) for marker in snapshot.description_markers]
+    notes = [(n.body, n.created_at) for n in snapshot.notes if n.author_id == snapshot.bot_user.id and not n.system]
+    return staged + [Recorded(m, marker_time(m) or at) for body, at in notes for m in parse_markers(body)]
 
 
 def marker_time(marker: Marker) -> datetime | None:
@@ -80,6 +83,8 @@ def event_of(marker: Marker) -> str | None:
     """The event a marker stands for, or None when it is not news."""
     if marker.kind == "match":
         return STAGED
+    if marker.kind == "transition" and marker.data.get("happened") == "reply":
+        return "reply"  # recorded where the match is: the news is the answer, not the state
     if marker.kind == "transition" and isinstance(marker.data.get("to"), str):
         return marker.data["to"]
     if marker.kind == "refusal":
@@ -160,6 +165,9 @@ def owed(
     snapshot still shows.
     """
     done = recorded_keys(recorded, NOTIFIED) | set(delivered)
+    # An issue is staged once: a `match` record with another source (typed into the description)
+    # is not news again on a channel already told.
+    staged_on = {channel for name, _, channel in done if name == STAGED}
     pending = {intent for intent in pending_intents(recorded) if intents.get(intent) is not False}
     pending |= {intent for intent, unresolved in intents.items() if unresolved}
     score = match_score(recorded)
@@ -169,7 +177,7 @@ def owed(
             continue
         for channel in channels_for(event.name, rules, enabled, score):
             key = event.key(channel)
-            if key in done:
+            if key in done or (event.name == STAGED and channel in staged_on):
                 continue
             rounds = [intent for intent in pending if intent[0] == key]
             result.append(Owed(event, channel, possible_repeat=any(i not in intents for i in rounds), intended=bool(rounds)))

@@ -11,14 +11,16 @@ receipt says the mail may be a repeat. Without a contact nothing is mailed; the 
 already records that the application went out.
 
 The draft and the contact are read back from the issue the bot staged (templates/issue.md.j2):
-the bot's own description is the only copy GitLab keeps.
+the bot's own description is the only copy GitLab keeps. People from Reporter up can edit it, so
+the mail goes out only while someone with `send`'s right has seen it as it stands
+(bot/send_check.py): the workflow held the `sent` step until then, and an edit by someone below
+that right after the step was recorded holds the mail too. Which steps owe a mail, and which
+mails went out, is read from the bot's own notes alone.
 """
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -30,7 +32,9 @@ from bot.notify.channel import ChannelError, required
 from bot.notify.mail import Attachment, MailTransport, compose
 from bot.notify.message import match_title
 from bot.render import render
-from bot.config.settings import Settings
+from bot.config.settings import ACCESS_LEVELS, Settings
+from bot.send_check import Unseen, unseen_change
+from bot.staging.parts import read_parts
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +42,6 @@ PREVIEW, SENT = "application_preview", "application_sent"
 # A `sent` transition older than this is history, not a request: switching the feature on must
 # not mail every match that was ever sent.
 OWED_WINDOW = timedelta(hours=24)
-_DRAFT = re.compile(r"<details><summary>Draft \(click to open\)</summary>\n\n(?P<draft>.*?)\n\n</details>", re.S)
-_CONTACT = re.compile(r"^\| Contact \| (?P<contact>.*) \|$", re.M)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#!|~@/=+\-])")
-
-
-def unescape_markdown(text: str) -> str:
-    """The inverse of bot.escape.escape_markdown: the text as the match engine sent it."""
-    return html.unescape(_ESCAPED.sub(r"\1", text.replace("<br>", "\n")))
-
 
 @dataclass(frozen=True)
 class Application:
@@ -59,7 +53,7 @@ class Application:
 
 @dataclass(frozen=True)
 class ApplicationResult:
-    status: str            # off | no_contact | no_draft | dry_run | sent | already_sent | failed
+    status: str            # off | no_contact | no_draft | dry_run | held | sent | already_sent | failed
     detail: str = ""
     message_id: str | None = None
     application: Application | None = None
@@ -67,18 +61,15 @@ class ApplicationResult:
 
 def read_application(settings: Settings, snapshot: Any) -> Application:
     """Contact, subject, draft and attachment of the match staged in `snapshot`."""
-    description = snapshot.description if snapshot.author.id == snapshot.bot_user.id else ""
-    contact = _CONTACT.search(description)
-    email = _EMAIL.search(unescape_markdown(contact["contact"])) if contact else None
-    draft = _DRAFT.search(description)
+    parts = read_parts(snapshot.description if snapshot.author.id == snapshot.bot_user.id else "")
     title = match_title(snapshot.title, settings.staging.title_template)
     name = settings.notify.channels.email.send_application.attachment
     path = settings.staging.attachments.get(name) if name else None
     attachments = (Attachment(path.name, path.read_bytes()),) if path is not None else ()
     return Application(
-        to=email.group(0) if email else None,
+        to=parts.recipient,
         subject=" ".join(render("notify/application_subject.txt.j2", title=title).split()),
-        draft=unescape_markdown(draft["draft"]) if draft else "",
+        draft=parts.draft,
         attachments=attachments,
     )
 
@@ -91,6 +82,31 @@ def _record(snapshot: Any, source: str) -> tuple[int, Marker] | None:
                 if marker.kind in (PREVIEW, SENT) and marker.source == source:
                     return note.id, marker
     return None
+
+
+def _step(snapshot: Any, source: str) -> tuple[Any, Marker] | None:
+    """The bot's history note recording the `sent` step of `source`, and its marker."""
+    for note in snapshot.notes:
+        if note.author_id == snapshot.bot_user.id and not note.system:
+            for marker in parse_markers(note.body):
+                if marker.kind == "transition" and marker.source == source:
+                    return note, marker
+    return None
+
+
+def _send_right(settings: Settings, step: Marker | None) -> int:
+    """The access the step to `sent` needs; the strictest such step when it is not on record."""
+    rules = [t for t in settings.workflow.transitions if t.to_state == "sent"]
+    taken = [t for t in rules if step is not None and t.from_state == step.data.get("from")]
+    return max((ACCESS_LEVELS[t.min_access] for t in taken or rules), default=max(ACCESS_LEVELS.values()))
+
+
+def unseen_since_step(settings: Settings, gitlab: Any, snapshot: Any, source: str) -> Unseen | None:
+    """Edits of the recipient or draft that nobody with send's right has seen since the step
+    was recorded (since staging, when it is not): those hold the mail."""
+    step = _step(snapshot, source)
+    since = step[0].created_at if step else snapshot.created_at
+    return unseen_change(snapshot, since, _send_right(settings, step[1] if step else None), gitlab.access_level)
 
 
 def _receipt(snapshot: Any, source: str) -> str | None:
@@ -110,6 +126,14 @@ def _note(application: Application, kind: str, source: str, **record: Any) -> st
         marker=Markup(render_marker(kind, source, **record)),
         **record,
     )
+
+
+def _write_record(gitlab: Any, snapshot: Any, record: tuple[int, Marker] | None, body: str) -> int:
+    """Write the application's note: a new internal note, or the existing one edited."""
+    if record is None:
+        return int(gitlab.create_note(snapshot.iid, body, internal=True)["id"])
+    gitlab.edit_note(snapshot.iid, record[0], body)
+    return record[0]
 
 
 def send_application(
@@ -137,6 +161,15 @@ def send_application(
         return ApplicationResult("no_contact", "the match names no contact e-mail; nothing mailed", application=application)
     if not application.draft:
         return ApplicationResult("no_draft", "the match has no cover-letter draft; nothing mailed", application=application)
+    unseen = unseen_since_step(settings, gitlab, snapshot, source)
+    if unseen is not None:
+        who = ", ".join(person.username for person in unseen.editors)
+        if not dry_run and (record is None or record[1].data.get("held") != who):
+            _write_record(gitlab, snapshot, record, _note(application, PREVIEW, source, held=who))
+        log.warning("issue #%d: the application is held: the description was changed by %s after the send",
+                    snapshot.iid, who)
+        return ApplicationResult("held", f"the description was changed by {who}, who may not send",
+                                 application=application)
     if dry_run:
         return ApplicationResult("dry_run", f"would mail {application.subject!r} to {application.to}", application=application)
     mail = compose(
@@ -144,13 +177,8 @@ def send_application(
         text=render("notify/application.txt.j2", draft=application.draft),
         attachments=application.attachments,
     )
-    possible_repeat = record is not None and "failed" not in record[1].data
-    preview = _note(application, PREVIEW, source)
-    if record is None:
-        note_id = int(gitlab.create_note(snapshot.iid, preview, internal=True)["id"])
-    else:
-        note_id = record[0]
-        gitlab.edit_note(snapshot.iid, note_id, preview)
+    possible_repeat = record is not None and not {"failed", "held"} & set(record[1].data)
+    note_id = _write_record(gitlab, snapshot, record, _note(application, PREVIEW, source))
     if transport is None:
         from bot.notify import mail_transport
 

@@ -3,7 +3,8 @@
 One `IssueChange` is applied at once: labels (replace, add, remove — one label event per label
 added or removed, with the actor), assignees (to-dos for new ones), state, title, description,
 confidentiality. If anything changed, `updated_at` moves and exactly one Issue Hook fires
-(`close`/`reopen` when the state changed, `update` otherwise) with GitLab's `changes`.
+(`close`/`reopen` when the state changed, `update` otherwise) with GitLab's `changes`. A new
+description also leaves GitLab's system note "changed the description", authored by the actor.
 
 Quick actions in a description are part of the same change, as in GitLab: an update merges them
 into the API's change (`IssueChange.merged`), a create applies them before the `open` hook.
@@ -12,6 +13,7 @@ into the API's change (`IssueChange.merged`), a create applies them before the `
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -20,7 +22,7 @@ from bot.sandbox.context import Sandbox
 from bot.sandbox.errors import unprocessable
 from bot.sandbox.labels import ensure_label, valid_label_name
 from bot.sandbox.payloads import hook_label, hook_time, hook_user
-from bot.sandbox.store import Issue, LabelEvent, Project, User
+from bot.sandbox.store import Issue, LabelEvent, Note, Project, User
 from bot.sandbox.todos import todos_for_assignees, todos_for_mentions
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ class IssueChange:
     remove_assignee_ids: list[int] = field(default_factory=list)
     state_event: str | None = None  # "close" | "reopen"
     confidential: bool | None = None
+    due_date: str | None = None  # YYYY-MM-DD; "" clears it
 
     def is_empty(self) -> bool:
         return self == IssueChange()
@@ -156,6 +159,10 @@ def apply_change(
         issue.state, issue.closed_at = state, closed_at
         issue.closed_by_id = actor.id if state == "closed" else None
 
+    if change.due_date is not None and (change.due_date or None) != issue.due_date:
+        record("due_date", issue.due_date, change.due_date or None)
+        issue.due_date = change.due_date or None
+
     edited = False
     for key in ("title", "description", "confidential"):
         value = getattr(change, key)
@@ -168,6 +175,8 @@ def apply_change(
 
     if not changes:
         return changes
+    if "description" in changes:
+        _description_note(sandbox, actor, issue, now)
     if edited:
         record("last_edited_at", hook_time(issue.last_edited_at), hook_time(now))
         record("last_edited_by_id", issue.last_edited_by_id, actor.id)
@@ -181,6 +190,17 @@ def apply_change(
     if announce:
         events.issue_event(sandbox, project, issue, actor, action, changes)
     return changes
+
+
+def _description_note(sandbox: Sandbox, actor: User, issue: Issue, now: str) -> None:
+    """GitLab's system note for a new description, authored by whoever changed it: the record
+    of who edited the text that no REST field of the issue itself names."""
+    store = sandbox.store
+    store.add("notes", Note(
+        id=store.new_id("notes"), project_id=issue.project_id, issue_id=issue.id,
+        body="changed the description", author_id=actor.id, created_at=now, updated_at=now,
+        discussion_id=secrets.token_hex(20), system=True,
+    ))
 
 
 def create_issue(

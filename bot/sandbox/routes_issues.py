@@ -9,7 +9,7 @@ does.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Callable
 
 from starlette.requests import Request
@@ -89,6 +89,17 @@ async def get_issue(request: Request) -> JSONResponse:
     return JSONResponse(issue_json(sandbox_of(request), issue))
 
 
+def _due_date(value: str | None) -> str | None:
+    """GitLab takes `due_date` as a string and lets Rails cast it to a date: anything that is no
+    YYYY-MM-DD date becomes none, which clears it ("" as well)."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        return ""
+
+
 def _change_from(params: Params, reporter: bool) -> IssueChange:
     change = IssueChange(
         title=params.str("title"),
@@ -100,6 +111,7 @@ def _change_from(params: Params, reporter: bool) -> IssueChange:
         raise ApiError(400, {"error": "state_event does not have a valid value"})
     change.state_event = state_event
     if reporter:
+        change.due_date = _due_date(params.str("due_date"))
         change.labels = params.list("labels")
         change.add_labels = params.list("add_labels") or []
         change.remove_labels = params.list("remove_labels") or []

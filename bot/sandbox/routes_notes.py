@@ -153,8 +153,8 @@ async def put_note(request: Request) -> JSONResponse:
     user = current_user(request)
     sandbox = sandbox_of(request)
     project, issue, note = find_note(request, user)
-    if note.author_id != user.id and not user.is_admin:
-        raise forbidden()
+    if note.system or (note.author_id != user.id and not user.is_admin):
+        raise forbidden()  # GitLab's NotePolicy: a system note is not editable, not even by its actor
     params = await read_params(request)
     extracted = extract_quick_actions(_body(params))
     outcome = run_quick_actions(sandbox, user, project, issue, extracted.actions) if extracted.actions else None
@@ -174,7 +174,7 @@ async def delete_note(request: Request) -> Response:
     user = current_user(request)
     sandbox = sandbox_of(request)
     project, issue, note = find_note(request, user)
-    if note.author_id != user.id and access_level(sandbox.store, user, project) < MAINTAINER:
+    if note.system or (note.author_id != user.id and access_level(sandbox.store, user, project) < MAINTAINER):
         raise forbidden()
     delete_note_with_awards(sandbox, issue, note)
     touch(sandbox, issue)

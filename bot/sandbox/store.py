@@ -106,6 +106,7 @@ class Issue:
     updated_by_id: int | None = None
     last_edited_at: str | None = None
     last_edited_by_id: int | None = None
+    due_date: str | None = None  # YYYY-MM-DD
 
 
 @dataclass
@@ -120,6 +121,7 @@ class Note:
     discussion_id: str
     internal: bool = False
     individual: bool = True  # a plain comment, not a thread reply
+    system: bool = False  # written by GitLab itself ("changed the description"), authored by the actor
 
 
 @dataclass

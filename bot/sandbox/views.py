@@ -206,7 +206,7 @@ def issue_json(sandbox: Sandbox, issue: Issue, *, label_details: bool = False) -
     awards = [
         a for a in store.all("awards") if a.awardable_type == "Issue" and a.awardable_id == issue.id
     ]
-    notes = [n for n in store.all("notes") if n.issue_id == issue.id]
+    notes = [n for n in store.all("notes") if n.issue_id == issue.id and not n.system]
     web_url = sandbox.web_url(f"{project.path_with_namespace}/-/issues/{issue.iid}")
     api = f"{sandbox.base_url}/api/v4/projects/{project.id}"
     return {
@@ -232,7 +232,7 @@ def issue_json(sandbox: Sandbox, issue: Issue, *, label_details: bool = False) -
         "merge_requests_count": 0,
         "upvotes": sum(1 for a in awards if a.name == "thumbsup"),
         "downvotes": sum(1 for a in awards if a.name == "thumbsdown"),
-        "due_date": None,
+        "due_date": issue.due_date,
         "confidential": issue.confidential,
         "discussion_locked": None,
         "issue_type": "issue",
@@ -280,7 +280,7 @@ def note_json(sandbox: Sandbox, note: Note) -> dict[str, Any]:
         "author": user_basic(sandbox, author),
         "created_at": note.created_at,
         "updated_at": note.updated_at,
-        "system": False,
+        "system": note.system,
         "noteable_id": note.issue_id,
         "noteable_type": "Issue",
         "project_id": note.project_id,

@@ -28,7 +28,7 @@ def result(match: Match, outcome: str, issue: dict[str, Any] | None, reason: str
         title=match.title,
         score=match.score,
         key=match.key,
-        outcome=outcome,  # type: ignore[arg-type]
+        outcome=outcome,
         reason=reason,
         iid=issue["iid"] if issue else None,
         url=issue.get("web_url") if issue else None,

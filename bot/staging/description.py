@@ -16,15 +16,18 @@ from markupsafe import Markup
 
 from bot import render
 from bot.config.settings import Settings
+from bot.config.values import fill_title_template
 from bot.escape import plain_title
 from bot.markers import Marker, render_marker, source_id
 from bot.staging.errors import StagingError
 from bot.staging.match import Match
+from bot.staging.parts import read_parts
 from bot.staging.search import MATCH_KIND
 
 DESCRIPTION_LIMIT = 1_000_000
 """GitLab takes 1,048,576 characters; the rest is headroom for its own rewriting."""
 ICONS = {"met": "✅", "partial": "⚠️", "missing": "❌"}
+_MARKER_SLOT = "<!-- vorhoelle:markers -->"
 _USERNAME = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.\-]*")
 
 
@@ -37,17 +40,11 @@ class Attached:
 
 
 def issue_title(settings: Settings, match: Match) -> str:
+    """The title from `staging.title_template` (placeholders only, checked with the settings),
+    cut to GitLab's 255 characters."""
     fields = {"score": match.score, "title": match.title, "provider": match.provider or "",
               "location": match.location or ""}
-    try:
-        text = settings.staging.title_template.format_map(fields)
-    except (KeyError, IndexError, ValueError) as error:
-        raise StagingError(
-            f"staging.title_template {settings.staging.title_template!r} cannot be filled "
-            f"({type(error).__name__}: {error}); it may use {{score}}, {{title}}, {{provider}}, "
-            "{location}"
-        ) from None
-    return plain_title(text)
+    return plain_title(fill_title_template(settings.staging.title_template, fields))
 
 
 def _facts(match: Match) -> list[tuple[str, str]]:
@@ -91,9 +88,6 @@ def render_description(
     row's company): a new rendering must not erase what another module remembered there.
     """
     states = settings.workflow.states
-    markers = [render_marker(MATCH_KIND, source_id(MATCH_KIND, match.key), **(kept_facts or {}),
-                             score=match.score, token=match.key_hash)]
-    markers += [render_marker(m.kind, m.source, **m.data) for m in carried]
     context = {
         "match": match,
         "facts": _facts(match),
@@ -103,14 +97,20 @@ def render_description(
         "labels": {name: state.label for name, state in states.items()},
         "emoji": settings.workflow.emoji,
         "bot": _safe_username(bot_username),
-        "marker": Markup("\n".join(markers)),
+        "marker": Markup(_MARKER_SLOT),
     }
     limit = settings.staging.max_field_chars
     while True:
         text = render.render("issue.md.j2", max_field_chars=limit, **context)
         if len(text) <= DESCRIPTION_LIMIT or limit <= 100:
-            return text
+            break
         limit //= 4
+    # The digests are of the parts as rendered (cut, escaped), read back the way `send` reads them.
+    staged = read_parts(text).digests()
+    markers = [render_marker(MATCH_KIND, source_id(MATCH_KIND, match.key), **(kept_facts or {}),
+                             score=match.score, token=match.key_hash, staged=staged)]
+    markers += [render_marker(m.kind, m.source, **m.data) for m in carried]
+    return text.replace(_MARKER_SLOT, "\n".join(markers))
 
 
 def score_label(settings: Settings, score: int) -> str | None:

@@ -9,7 +9,7 @@ from typing import Any
 from markupsafe import Markup
 
 from bot import render
-from bot.markers import Marker, parse_markers, render_marker, source_id
+from bot.markers import Marker, description_markers, parse_markers, render_marker, source_id
 from bot.seams import GitLab
 from bot.staging.attachments import attach
 from bot.staging.cycle import Cycle, result
@@ -38,7 +38,7 @@ def _facts_only_the_marker_knows(marker: Marker, match: Match) -> dict[str, Any]
     """The job facts of an old `match` marker (an imported row's company, employment type, ...)
     that the new match does not state: what the match does state is newer and wins."""
     stated = {name for name, value in match.model_dump().items() if value not in (None, "", [], {})}
-    own = {"score", "score_max", "token"}
+    own = {"score", "score_max", "token", "staged"}
     return {name: value for name, value in marker.data.items() if name not in own | stated}
 
 
@@ -74,7 +74,8 @@ def rescore(cycle: Cycle, match: Match, issue: dict[str, Any], marker: Marker) -
         iid,
         title=issue_title(settings, match),
         description=render_description(settings, match, attached, cycle.bot_username,
-                                       [m for m in parse_markers(issue.get("description")) if m.kind != MATCH_KIND],
+                                       [m for m in description_markers(issue.get("description"))
+                                        if m.kind != MATCH_KIND],
                                        _facts_only_the_marker_knows(marker, match)),
         add_labels=",".join([new_label] if new_label else []),
         remove_labels=",".join(others),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.markers import Marker, parse_markers, source_id
+from bot.markers import Marker, description_markers, source_id
 from bot.seams import GitLab
 from bot.staging.match import Match
 
@@ -20,8 +20,7 @@ def match_marker(issue: dict[str, Any], bot_id: int) -> Marker | None:
     """The `match` marker of an issue the bot staged; None for anything else."""
     if (issue.get("author") or {}).get("id") != bot_id:
         return None
-    found = [m for m in parse_markers(issue.get("description")) if m.kind == MATCH_KIND]
-    return found[-1] if found else None
+    return next((m for m in description_markers(issue.get("description")) if m.kind == MATCH_KIND), None)
 
 
 def find_staged(gitlab: GitLab, match: Match) -> tuple[dict[str, Any], Marker] | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DELIMITERS = (";", ",", "\t")
 
@@ -26,27 +26,71 @@ class SheetRow:
     cells: list[str]
 
 
+CUT_OFF = "the file ends in the middle of a character (cut off while copying?): this row is incomplete; export the sheet again"
+UNCLOSED = "a quote opened in this row is never closed, so the rest of the file became one cell; close it and export again"
+
+
 @dataclass(frozen=True)
 class Sheet:
     encoding: str
     delimiter: str
     headers: list[str]
     rows: list[SheetRow]
+    damaged: list[tuple[int, str]] = field(default_factory=list)  # (row, why): left out of `rows`
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """The text and the name of the encoding it was in."""
+def _cut(data: bytes, encoding: str) -> str | None:
+    """`data` decoded up to a character the file's end cut in two, or None when it is not that."""
+    unit = 2 if encoding == "utf-16" else 1
+    whole = data[: len(data) - len(data) % unit]
+    try:
+        text = whole.decode(encoding)
+    except UnicodeDecodeError as error:
+        if error.reason != "unexpected end of data":
+            return None
+        return whole[: error.start].decode(encoding, errors="replace")
+    return text if len(whole) < len(data) else None
+
+
+def decode(data: bytes) -> tuple[str, str, bool]:
+    """The text, the name of the encoding it was in, and whether the file ends in the middle of
+    a character (then the text stops just before it, instead of the whole file being misread)."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+        body = data[len(codecs.BOM_UTF8):]
+        cut = _cut(body, "utf-8")
+        return (body.decode("utf-8"), "utf-8-sig", False) if cut is None else (cut, "utf-8-sig", True)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16"
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    # Five bytes are undefined in Windows-1252; Latin-1 reads them, and everything else the same.
-    return data.decode("latin-1"), "latin-1"
+        cut = _cut(data, "utf-16")
+        return (data.decode("utf-16"), "utf-16", False) if cut is None else (cut, "utf-16", True)
+    try:
+        return data.decode("utf-8"), "utf-8", False
+    except UnicodeDecodeError:
+        cut = _cut(data, "utf-8")
+        if cut is not None and not cut.isascii():
+            return cut, "utf-8", True
+    try:
+        return data.decode("cp1252"), "cp1252", False
+    except UnicodeDecodeError:
+        # Five bytes are undefined in Windows-1252; Latin-1 reads them, and everything else the same.
+        return data.decode("latin-1"), "latin-1", False
+
+
+def ends_inside_quotes(text: str, delimiter: str) -> bool:
+    """Whether a quoted cell is still open at the end of `text` (csv reads such a file without
+    complaint, the rest of the file becoming that one cell)."""
+    quoted, at_start, i = False, True, 0
+    while i < len(text):
+        ch = text[i]
+        if quoted:
+            if ch == '"' and text[i + 1 : i + 2] == '"':
+                i += 1  # an escaped quote inside the cell
+            elif ch == '"':
+                quoted = False
+        elif ch == '"' and at_start:
+            quoted = True
+        at_start = not quoted and ch in (delimiter, "\n", "\r")
+        i += 1
+    return quoted
 
 
 def sniff_delimiter(text: str) -> str:
@@ -65,7 +109,7 @@ def sniff_delimiter(text: str) -> str:
 
 def read_sheet(data: bytes) -> Sheet:
     """Parse a whole CSV file; blank rows are dropped, trailing unnamed columns trimmed."""
-    text, encoding = decode(data)
+    text, encoding, cut = decode(data)
     delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
@@ -83,4 +127,8 @@ def read_sheet(data: bytes) -> Sheet:
         for i, cells in enumerate(records)
         if i > header_index and any(c.strip() for c in cells)
     ]
-    return Sheet(encoding=encoding, delimiter=delimiter, headers=headers, rows=rows)
+    damaged = []
+    unclosed = ends_inside_quotes(text, delimiter)
+    if rows and (cut or unclosed):
+        damaged.append((rows.pop().number, UNCLOSED if unclosed else CUT_OFF))
+    return Sheet(encoding=encoding, delimiter=delimiter, headers=headers, rows=rows, damaged=damaged)

@@ -11,8 +11,10 @@ import goes on.
 from __future__ import annotations
 
 import logging
+import re
+import sys
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from markupsafe import Markup
 
@@ -34,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 IMPORT_SOURCE = "import"
 MARKER_NOTES_CHARS = 2000
+# `{score}` with its percent sign and the separator after it, taken out of a title for no score.
+_SCORE_PART = re.compile(r"\s*\{score\}\s*%?\s*[—–:|-]?\s*")
 
 
 @dataclass
@@ -57,9 +61,8 @@ class Known:
 
 
 def row_sources(row: ImportRow, as_match: Match) -> list[str]:
-    """What identifies a row's application: the row's key, and its posting when it has a link."""
-    by_row = source_id(IMPORT_SOURCE, row.key)
-    return [by_row, source_id(MATCH_KIND, as_match.key)] if row.job.url else [by_row]
+    """What identifies a row's application: the row's key, and its posting as staging knows it."""
+    return [source_id(IMPORT_SOURCE, row.key), source_id(MATCH_KIND, as_match.key)]
 
 
 def _first_claim(claims: dict[str, int], sources: list[str]) -> int | None:
@@ -71,7 +74,8 @@ def as_match(row: ImportRow) -> Match:
     score = row.score.text if row.score else "?"
     job = row.job
     return Match.model_construct(title=job.title, provider=job.provider or None, url=job.url or None,
-                                 location=job.location or None, score=score)
+                                 location=job.location or None,
+                                 score=score)  # type: ignore[arg-type]  # a row's score as written, unvalidated
 
 
 def known_sources(gitlab: GitLab, marker_label: str) -> Known:
@@ -100,8 +104,30 @@ def _facts(row: ImportRow) -> list[tuple[str, str]]:
         ("Match score", f"{row.score.text} %" if row.score else ""),
         ("Applied", row.applied.isoformat() if row.applied else ""),
         ("Decided", row.decided.isoformat() if row.decided else ""),
+        ("Interviews", ", ".join(day.isoformat() for day in row.interviews)),
     ]
     return [(label, value) for label, value in rows if value]
+
+
+def row_title(settings: Settings, row: ImportRow, match: Match) -> str:
+    """Staging's title; for a row without a score, the template without its score ("?%" says nothing)."""
+    if row.score:
+        return issue_title(settings, match)
+    template = _SCORE_PART.sub(" ", settings.staging.title_template).strip()
+    return issue_title(settings.model_copy(update={"staging": settings.staging.model_copy(
+        update={"title_template": template})}), match)
+
+
+def _lifecycle_dates(settings: Settings, row: ImportRow) -> dict[str, Any]:
+    """The row's dates as timeline events: interview rounds, and the answer — an outcome's date
+    when the row ended (a final state), else the day the employer replied."""
+    decided = row.decided.isoformat() if row.decided else None
+    final = row.state in settings.workflow.lifecycle.close or row.state in ("rejected", "approved")
+    return {
+        "interviews": [day.isoformat() for day in row.interviews],
+        "replied": None if final else decided,
+        "outcome": row.state if final and decided else None,
+    }
 
 
 def render_description(settings: Settings, row: ImportRow, source_name: str) -> str:
@@ -114,7 +140,7 @@ def render_description(settings: Settings, row: ImportRow, source_name: str) -> 
                       file=source_name, status=row.status_text,
                       applied=row.applied.isoformat() if row.applied else None,
                       decided=row.decided.isoformat() if row.decided else None,
-                      notes=row.notes[:MARKER_NOTES_CHARS]),
+                      notes=row.notes[:MARKER_NOTES_CHARS], **_lifecycle_dates(settings, row)),
     ])
     return render.render(
         "tracker/imported.md.j2",
@@ -148,14 +174,21 @@ def import_sheet(
 ) -> ImportSummary:
     """Create an issue for every new, valid row of `sheet`; `gitlab=None` checks the rows only."""
     planned, failed, columns = plan_sheet(sheet, mapping, settings.workflow.initial_state)
-    summary = ImportSummary(rows=len(sheet.rows), failed=failed, ignored_headers=columns.ignored_headers)
-    for failure in failed:
-        progress(failure.number, f"failed: {failure.reason}")
+    summary = ImportSummary(rows=len(sheet.rows) + len(sheet.damaged), failed=list(failed),
+                            ignored_headers=columns.ignored_headers)
+    unreported = list(failed)  # each failure said once, where its row comes in the sheet
+
+    def report_failures_before(number: int) -> None:
+        while unreported and unreported[0].number < number:
+            failure = unreported.pop(0)
+            progress(failure.number, f"failed: {failure.reason}")
+
     known = known_sources(gitlab, settings.workflow.marker_label) if gitlab else Known({})
     if gitlab and not dry_run:
         ensure_labels(settings, gitlab)
     seen: dict[str, int] = {}  # source -> the row of this file that had it first
     for row in planned:
+        report_failures_before(row.number)
         match = as_match(row)
         sources = row_sources(row, match)
         existing, earlier = known.issue_for(row, match), _first_claim(seen, sources)
@@ -172,6 +205,7 @@ def import_sheet(
             _create(settings, gitlab, row, match, source_name, summary, progress)
         for source in sources:
             seen.setdefault(source, row.number)
+    report_failures_before(sys.maxsize)
     summary.failed.sort(key=lambda f: f.number)
     return summary
 
@@ -180,12 +214,17 @@ def _create(settings: Settings, gitlab: GitLab, row: ImportRow, match: Match, so
             summary: ImportSummary, progress: Progress) -> None:
     try:
         issue = gitlab.create_issue(
-            issue_title(settings, match), render_description(settings, row, source_name), issue_labels(settings, row)
+            row_title(settings, row, match), render_description(settings, row, source_name), issue_labels(settings, row)
         )
     except GitLabError as error:
         summary.failed.append(RowFailure(row.number, f"GitLab refused the issue: {error}"))
         progress(row.number, f"failed: {error}")
         return
+    if row.state in settings.workflow.lifecycle.close:
+        try:
+            gitlab.edit_issue(issue["iid"], state_event="close")  # a final state closes, as a step would
+        except GitLabError as error:
+            logger.warning("imported row %d as #%s but could not close it: %s", row.number, issue["iid"], error)
     summary.created.append((row.number, issue["iid"]))
     logger.info("imported row %d as issue #%s", row.number, issue["iid"],
                 extra={"event": "imported", "row": row.number, "issue": issue["iid"]})

@@ -7,7 +7,7 @@ merged over them, so a team can add its own words without repeating ours.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from bot.resources import resource_dir
 
 # Columns the importer understands; a mapping may name header aliases for these only.
 COLUMNS = (
-    "number", "title", "company", "provider", "score", "status", "date", "decided", "url",
+    "number", "title", "company", "provider", "score", "status", "date", "decided", "interview", "url",
     "location", "employment_type", "rate", "notes",
 )
 _NOT_WORD = re.compile(r"[^\w#]+")
@@ -37,6 +37,9 @@ def normalise(text: str) -> str:
 class ImportMapping:
     status_words: dict[str, tuple[str, ...]]  # state -> normalised words
     column_aliases: dict[str, tuple[str, ...]]  # column -> normalised header names
+    negations: tuple[str, ...] = ()  # words that turn the next word into its opposite
+    with_application_date: dict[str, str] = field(default_factory=dict)  # state -> state once applied
+    without_application_date: dict[str, str] = field(default_factory=dict)  # state -> state never applied
 
     def column_of(self, header: str) -> str | None:
         wanted = normalise(header)
@@ -46,14 +49,36 @@ class ImportMapping:
         return None
 
     def state_of(self, status: str) -> str | None:
-        """The state a status cell names: an exact word, else the one state whose word it contains."""
+        """The state a status cell names: an exact word, else the one state whose words it
+        contains. A word inside a longer one found too counts as that longer one ("Angebot
+        abgelehnt" is declined, not offer); a word right after a negation is not that word
+        ("nicht beworben" never means sent)."""
         text = normalise(status)
         for state, words in self.status_words.items():
             if text in words:
                 return state
-        padded = f" {text} "
-        found = {state for state, words in self.status_words.items() if any(f" {w} " in padded for w in words)}
-        return found.pop() if len(found) == 1 else None
+        found = [(span, state) for state, words in self.status_words.items()
+                 for word in words for span in self._spans(text, word)]
+        outer = [(span, state) for span, state in found
+                 if not any(other != span and other[0] <= span[0] and span[1] <= other[1] for other, _ in found)]
+        states = {state for _, state in outer}
+        return states.pop() if len(states) == 1 else None
+
+    def _spans(self, text: str, word: str) -> list[tuple[int, int]]:
+        """Where `word` stands in `text` as itself (token positions), not right after a negation."""
+        tokens, wanted = text.split(), word.split()
+        return [
+            (start, start + len(wanted)) for start in range(len(tokens) - len(wanted) + 1)
+            if tokens[start:start + len(wanted)] == wanted and (start == 0 or tokens[start - 1] not in self.negations)
+        ]
+
+    def state_for(self, status: str, applied: bool, initial_state: str) -> str | None:
+        """The state of a row: its status word, corrected by whether it has an application date."""
+        state = self.state_of(status) if status else initial_state
+        if state is None:
+            return None
+        rule = self.with_application_date if applied else self.without_application_date
+        return rule.get(state, state)
 
     def known_words(self) -> list[str]:
         return sorted(word for words in self.status_words.values() for word in words)
@@ -99,4 +124,21 @@ def load_mapping(user_file: str | Path | None = None, states: list[str] | None =
         raise MappingError(f"`columns` names unknown columns {unknown_columns}; known: {list(COLUMNS)}")
     if "title" not in columns:
         raise MappingError("`columns` must say which headers name the `title` column")
-    return ImportMapping(status_words=status, column_aliases=columns)
+    rules = {name: _state_rule(data.get(name), name, states) for name in ("with_application_date", "without_application_date")}
+    negations = data.get("negations") or []
+    if not isinstance(negations, list):
+        raise MappingError("`negations` must be a list of words")
+    return ImportMapping(status_words=status, column_aliases=columns,
+                         negations=tuple(normalise(str(word)) for word in negations), **rules)
+
+
+def _state_rule(section: Any, name: str, states: list[str] | None) -> dict[str, str]:
+    """`{from state: to state}`, every state known."""
+    if section is None:
+        return {}
+    if not isinstance(section, dict) or not all(isinstance(v, str) for v in section.values()):
+        raise MappingError(f"`{name}` must map a state to a state, e.g. {{pending: sent}}")
+    unknown = sorted({*section, *section.values()} - set(states)) if states is not None else []
+    if unknown:
+        raise MappingError(f"`{name}` names unknown states {unknown}; known: {sorted(states or [])}")
+    return {str(k): str(v) for k, v in section.items()}

@@ -7,9 +7,10 @@ their own:
   when it carries them, the job's facts; otherwise they are read from the description's tables;
 - the `imported` marker says the issue came from the spreadsheet, with the row's own dates and
   notes;
-- label events adding a state label say when the application moved, and who moved it;
-- `transition` markers in the bot's notes add what a label event cannot: the reviewer behind a
-  command or an emoji, and the reason they gave.
+- the timeline (bot/lifecycle/timeline.py) reads the bot's `transition` markers: every step with
+  the reviewer behind it, the reason, and the lifecycle's replies, interview rounds and offers;
+- label events adding a state label say when the application moved where no marker says so
+  (an issue labelled before the bot looked after it).
 
 Markers count only where the bot's own user wrote them (bot/snapshot.py sees to that).
 """
@@ -23,20 +24,25 @@ from typing import Any
 from bot.markers import Marker
 from bot.config.settings import WorkflowSettings
 from bot.snapshot import IssueSnapshot
+from bot.lifecycle import AFTER_SENT
+from bot.lifecycle.timeline import IMPORTED_KIND, read_timeline
 from bot.tracker.dates import DateError, parse_date, start_of_day
 from bot.tracker.description import read_facts
 from bot.tracker.job import Job
 from bot.tracker.scores import ScoreRange
 
 DECISIONS = ("approved", "rejected", "sent")
-IMPORTED_KIND = "imported"
 
 
 @dataclass(frozen=True)
 class Event:
     at: datetime
-    kind: str  # "staged", "imported", or the state entered
+    kind: str  # "staged", "imported", the state entered, or reply | round | offer
     actor: str
+    via: str = ""
+    text: str | None = None
+    when: datetime | None = None  # an interview round's time
+    with_: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,8 +69,12 @@ class Application:
 
     @property
     def reached(self) -> set[str]:
-        """Every state the application has been in; sent implies it was approved first."""
+        """Every state the application has been in: sent implies approved, and every state after
+        sending implies sent; an interview round means it reached interview."""
         states = {event.kind for event in self.events} | {self.state}
+        states |= {"interview"} if "round" in states else set()
+        if states & AFTER_SENT:
+            states.add("sent")
         return states | {"approved"} if "sent" in states else states
 
 
@@ -98,14 +108,16 @@ def _row_day(value: Any) -> datetime | None:
 
 
 def _state_events(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> list[Event]:
-    """State labels added after creation: the labels the issue was made with are no move."""
+    """State labels people added after creation: the labels the issue was made with are no move,
+    and the bot's own label fixes follow steps its markers already tell."""
     events = snapshot.label_events
     first = events[0] if events else None
     made_with = {e.id for e in events if first and e.created_at == first.created_at and e.user_id == snapshot.author.id}
     return [
         Event(at=e.created_at, kind=state, actor=e.username)
         for e in events
-        if e.action == "add" and e.id not in made_with and (state := workflow.state_of_label(e.label)) is not None
+        if e.action == "add" and e.id not in made_with and e.user_id != snapshot.bot_user.id
+        and (state := workflow.state_of_label(e.label)) is not None
     ]
 
 
@@ -113,6 +125,13 @@ def _job_facts(snapshot: IssueSnapshot) -> dict[str, Any]:
     """What the description's tables show, overridden by what the match marker says."""
     marker = snapshot.match_marker
     return {**read_facts(snapshot.description), **(marker.data if marker else {})}
+
+
+def _timeline_events(snapshot: IssueSnapshot, state: str) -> list[Event]:
+    return [
+        Event(at=e.at, kind=e.kind, actor=e.username or e.who, via=e.via, text=e.text, when=e.when, with_=e.with_)
+        for e in read_timeline(snapshot, state or None).events
+    ]
 
 
 def build_application(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> Application:
@@ -124,13 +143,15 @@ def build_application(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> Ap
     state = next((s for s in states if s), "")
     # An imported row's own date is when the application was made; the import date means nothing.
     listed = _row_day(imported.get("applied")) or snapshot.created_at
-    events = [Event(listed, IMPORTED_KIND if imported else "staged", snapshot.author.username)]
+    events = _timeline_events(snapshot, state)
+    recorded = {event.kind for event in events} | ({"interview"} if any(e.kind == "round" for e in events) else set())
     decided_day = _row_day(imported.get("decided"))
-    if decided_day and state in DECISIONS:
+    if decided_day and state in DECISIONS and state not in recorded:
         events.append(Event(decided_day, state, ""))
-    events += _state_events(snapshot, workflow)
+    events += [e for e in _state_events(snapshot, workflow) if e.kind not in recorded]
     events.sort(key=lambda e: e.at)
-    decision = next((e for e in events if e.kind in DECISIONS), None)
+    # A row's application date is no decision: the import only lists it (its "decided" column is).
+    decision = next((e for e in events if e.kind in DECISIONS and e.via != "import"), None)
     decider = next((t for t in transitions if t.get("to") in DECISIONS), {})
     reasons = [str(t["text"]) for t in transitions if t.get("to") in DECISIONS and t.get("text")]
     sent = next((e.at for e in events if e.kind == "sent"), None)

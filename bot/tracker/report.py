@@ -13,11 +13,11 @@ from statistics import median
 from typing import Any
 
 from bot.tracker.dates import iso_week
-from bot.tracker.records import DECISIONS, Application
+from bot.tracker.records import DECISIONS, Application, Event
 from bot.tracker.table import row_of
 
 SCHEMA_VERSION = 1
-FUNNEL = ("staged", "approved", "sent")
+FUNNEL = ("staged", "approved", "sent", "interview", "offer", "hired")
 SCORE_BUCKETS = [(90, 100), (80, 89), (70, 79), (60, 69), (50, 59), (0, 49)]
 # Upper bounds in hours of the time-to-decision buckets, with their labels.
 DECISION_BUCKETS = [(1, "< 1 h"), (24, "1–24 h"), (72, "1–3 days"), (168, "3–7 days"), (None, "> 7 days")]
@@ -85,6 +85,13 @@ def providers(apps: list[Application], states: list[str]) -> list[dict[str, Any]
     ]
 
 
+def timeline_entry(event: Event) -> dict[str, Any]:
+    entry = {"kind": event.kind, "at": event.at.isoformat(timespec="seconds"), "who": event.actor, "via": event.via}
+    extra = {"text": event.text, "when": event.when.isoformat(timespec="minutes") if event.when else None,
+             "with": event.with_}
+    return {**entry, **{key: value for key, value in extra.items() if value}}
+
+
 def application_entry(app: Application) -> dict[str, Any]:
     return {
         **row_of(app),
@@ -96,6 +103,7 @@ def application_entry(app: Application) -> dict[str, Any]:
         "decided_by": app.decided_by,
         "score_low": app.score.low if app.score else None,
         "score_high": app.score.high if app.score else None,
+        "timeline": [timeline_entry(event) for event in app.events],
     }
 
 

@@ -20,10 +20,22 @@ from bot.tracker.scores import ScoreError, ScoreRange, find_score, parse_score
 
 # Where free text mentions a score: "MATCH 85%!", "Passung: 75-80 %". Plain "100% remote" is not one.
 _SCORE_MENTION = re.compile(r"(?i)\b(?:match|matching|score|passung)\b[^\d\n]{0,12}")
+# Score cells that say "no score" (normalised: "n/a" -> "n a", "k.A." -> "k a", "-" -> "").
+NO_SCORE = frozenset({"", "n a", "na", "k a", "ka", "keine angabe", "none", "unknown", "unbekannt", "?"})
+# Several dates in one cell: "12.03.2024, 19.03.2024", "12.3.24 und 19.3.24".
+_DATE_LIST = re.compile(r"\s*(?:[,;\n]|\bund\b|\band\b)\s*")
 
 
 class RowError(ValueError):
     """Why one row cannot be imported."""
+
+
+class UnknownStatus(RowError):
+    """A status word the mapping does not know; said in full once per word, then referred to."""
+
+    def __init__(self, word: str) -> None:
+        super().__init__(f"unknown status {word!r}")
+        self.word = word
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,7 @@ class ImportRow:
     score: ScoreRange | None
     applied: date | None
     decided: date | None
+    interviews: tuple[date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,13 +79,12 @@ class Columns:
         return row.cells[position].strip()
 
 
-def row_key(number: str, url: str, title: str, provider: str, applied: date | None) -> str:
-    """Stable across re-imports of a grown spreadsheet, whatever rows were added around it."""
-    if number:
-        return f"nr:{normalise(number)}"
+def row_key(url: str, title: str, provider: str) -> str:
+    """The posting a row is about: its link, else its title and provider. Row numbers are no
+    identity: two files (or a re-sorted sheet) number their rows each their own way."""
     if url:
         return f"url:{url}"
-    return f"row:{normalise(title)}|{normalise(provider)}|{applied.isoformat() if applied else ''}"
+    return f"row:{normalise(title)}|{normalise(provider)}"
 
 
 def _checked_url(text: str) -> str:
@@ -85,6 +97,8 @@ def _checked_url(text: str) -> str:
 
 
 def _score(cell: str, notes: str, title: str) -> ScoreRange | None:
+    if normalise(cell) in NO_SCORE:
+        cell = ""  # "n/a", "-", "k.A.": no score given, which is no mistake
     try:
         score = parse_score(cell)
     except ScoreError as exc:
@@ -110,6 +124,11 @@ def _date(cell: str, what: str) -> date | None:
         raise RowError(f"{what}: {exc}") from exc
 
 
+def _dates(cell: str, what: str) -> tuple[date, ...]:
+    found = (_date(part, what) for part in _DATE_LIST.split(cell) if part.strip())
+    return tuple(sorted(day for day in found if day))
+
+
 def plan_row(row: SheetRow, columns: Columns, mapping: ImportMapping, initial_state: str) -> ImportRow:
     """The application in `row`, or RowError saying what is wrong with it."""
     extra = [c for c in row.cells[columns.width:] if c.strip()]
@@ -119,15 +138,15 @@ def plan_row(row: SheetRow, columns: Columns, mapping: ImportMapping, initial_st
     title = cell("title")
     if not title:
         raise RowError("the project/title cell is empty")
-    status_text = cell("status")
-    state = mapping.state_of(status_text) if status_text else initial_state
-    if state is None:
-        raise RowError(f"unknown status {status_text!r} (known: {', '.join(mapping.known_words())})")
     url = _checked_url(cell("url"))
     applied = _date(cell("date"), "date")
+    status_text = cell("status")
+    state = mapping.state_for(status_text, applied is not None, initial_state)
+    if state is None:
+        raise UnknownStatus(status_text)
     return ImportRow(
         number=row.number,
-        key=row_key(cell("number"), url, title, cell("provider"), applied),
+        key=row_key(url, title, cell("provider")),
         job=Job(
             title=title,
             company=cell("company"),
@@ -143,6 +162,7 @@ def plan_row(row: SheetRow, columns: Columns, mapping: ImportMapping, initial_st
         score=_score(cell("score"), cell("notes"), title),
         applied=applied,
         decided=_date(cell("decided"), "decision date"),
+        interviews=_dates(cell("interview"), "interview date"),
     )
 
 
@@ -161,9 +181,17 @@ def plan_sheet(sheet: Sheet, mapping: ImportMapping, initial_state: str) -> tupl
             f"name one of: {', '.join(mapping.column_aliases['title'])}"
         )
     planned, failed = [], []
+    first_seen: dict[str, int] = {}  # unknown status word -> the row that named it first
     for row in sheet.rows:
         try:
             planned.append(plan_row(row, columns, mapping, initial_state))
+        except UnknownStatus as unknown:
+            earlier = first_seen.setdefault(normalise(unknown.word), row.number)
+            hint = (f"add it under `status:` in a --mapping file (known: {', '.join(mapping.known_words())})"
+                    if earlier == row.number else f"as in row {earlier}")
+            failed.append(RowFailure(row.number, f"{unknown} — {hint}"))
         except RowError as exc:
             failed.append(RowFailure(row.number, str(exc)))
+    failed += [RowFailure(number, reason) for number, reason in sheet.damaged]
+    failed.sort(key=lambda f: f.number)
     return planned, failed, columns

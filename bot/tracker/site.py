@@ -28,7 +28,7 @@ def build_charts(dashboard: dict[str, Any], workflow: WorkflowSettings) -> list[
     return [
         stacked_rows(
             "funnel",
-            "Funnel: staged → approved → sent",
+            "Funnel: staged → approved → sent → interview → offer → hired",
             [(f["stage"], [Segment(f["stage"], f["count"], colors.get(f["stage"], FUNNEL_COLOR))]) for f in dashboard["funnel"]],
         ),
         donut(

@@ -3,17 +3,22 @@
 Ready means: GitLab answers, the bot's token is valid, the project is visible to it, and the
 bot is not shutting down. Otherwise 503 with the reason, so an orchestrator (or a person) sees
 what to fix. Ready also reports the queue and the last catch-up pass (`vorhoelle status` reads it).
+
+Both answer anyone, so on a public deployment they say the status alone; the reason, the GitLab
+URL, the project and the counts only to a request with the API token (`Authorization: Bearer`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.gitlab_access import GitLabAccess, GitLabError
+from bot.web.bearer import bearer_matches
 
 
 def not_ready_reason(error: GitLabError) -> str:
@@ -40,23 +45,27 @@ def checked_project_path(gitlab: GitLabAccess) -> str:
 async def ready(request: Request) -> JSONResponse:
     runtime = request.app.state.runtime
     if getattr(request.app.state, "draining", False):
-        return JSONResponse({"status": "not ready", "error": "shutting down"}, status_code=503)
+        return answer(request, {"status": "not ready", "error": "shutting down"}, 503)
     try:
         project = await asyncio.to_thread(checked_project_path, runtime.gitlab)
     except GitLabError as error:
-        return JSONResponse(
-            {"status": "not ready", "error": not_ready_reason(error), "detail": error.message},
-            status_code=503,
-        )
+        return answer(request, {"status": "not ready", "error": not_ready_reason(error), "detail": error.message}, 503)
     catch_up = getattr(request.app.state, "catch_up", None)
     queue = runtime.queue
-    return JSONResponse({
+    return answer(request, {
         "status": "ready",
         "gitlab": runtime.gitlab.url,
         "project": project,
         "queue": {"idle": queue.idle, **queue.stats},
         "catch_up": catch_up.status() if catch_up else None,
     })
+
+
+def answer(request: Request, body: dict[str, Any], status_code: int = 200) -> JSONResponse:
+    """`body` for a request with the API token, `{"status": ...}` alone for anyone else."""
+    if not bearer_matches(request.app.state.runtime.settings.api_token, request.headers.get("authorization")):
+        body = {"status": body["status"]}
+    return JSONResponse(body, status_code=status_code)
 
 
 def routes() -> list[BaseRoute]:

@@ -112,6 +112,8 @@ def test_gitlab_out_of_reach(monkeypatch, sandbox):
 
 def test_missing_deployment_values_are_named_without_contacting_gitlab(monkeypatch):
     monkeypatch.setenv("VORHOELLE_GITLAB_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("VORHOELLE_WEBHOOK_SECRET", "")  # empty is not set: it would accept an empty token
+    monkeypatch.setenv("VORHOELLE_API_TOKEN", " ")
     findings = run_checks(None)
     assert texts(findings, "error") == [
         "gitlab_token is not set: create a personal (or project) access token with scope `api` for "
@@ -119,9 +121,11 @@ def test_missing_deployment_values_are_named_without_contacting_gitlab(monkeypat
         "project is not set: set VORHOELLE_PROJECT to the project's id or path (group/project)",
     ]
     assert texts(findings, "warning") == [
-        "webhook_secret is not set: the bot refuses every webhook until it has one; choose a long "
-        "random string, set VORHOELLE_WEBHOOK_SECRET, and give the same to GitLab's hook",
-        "api_token is not set: /api/v1 stays closed; set VORHOELLE_API_TOKEN to open it",
+        "webhook_secret is not set (an empty one counts as not set): the bot refuses every webhook until "
+        "it has one; choose a long random string, set VORHOELLE_WEBHOOK_SECRET, and give the same to "
+        "GitLab's hook",
+        "api_token is not set (an empty one counts as not set): /api/v1 stays closed; set "
+        "VORHOELLE_API_TOKEN to open it",
         "public_url is not set: `vorhoelle hook install` needs --url, or set VORHOELLE_PUBLIC_URL to "
         "the address GitLab reaches the bot at",
     ]

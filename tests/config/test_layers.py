@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.config.files import ConfigError
+from bot.config.masking import public_view, secret_values
 from bot.config.project_file import parse_project_file
-from bot.config.settings import load_settings, public_view, secret_values
+from bot.config.settings import load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -112,7 +113,8 @@ def test_unknown_state_in_a_transition(tmp_path):
     path = write(tmp_path, "workflow:\n  transitions:\n    - {from: pending, to: aproved, min_access: developer}\n")
     assert problems(path) == [
         f"{path}:2: workflow.transitions: entry 0 (pending -> aproved): 'to' names unknown state "
-        "'aproved'; known states: ['approved', 'pending', 'rejected', 'sent']"
+        "'aproved'; known states: ['approved', 'declined', 'hired', 'interview', 'no-reply', 'offer', "
+        "'pending', 'rejected', 'sent', 'turned-down', 'withdrawn']"
     ]
 
 
@@ -207,7 +209,8 @@ def test_an_event_that_never_happens_is_named(tmp_path):
     path = write(tmp_path, "notify:\n  events:\n    aproved: [slack]\n")
     assert problems(path) == [
         f"{path}:1: notify: events.aproved is not an event; did you mean 'approved'? Events: staged, "
-        "refused, and one per workflow state: approved, pending, rejected, sent"
+        "refused, reply, and one per workflow state: approved, declined, hired, interview, no-reply, offer, "
+        "pending, rejected, sent, turned-down, withdrawn"
     ]
 
 

@@ -5,36 +5,12 @@ from __future__ import annotations
 
 import base64
 
-import httpx
-import pytest
 import yaml
 
-from bot import metrics
-from tests.support.botserver import install_hook_for, running_bot, served_bot_settings
+from tests.config.project import API_TOKEN, put_config, reloads
+from tests.support.botserver import running_bot, served_bot_settings
 from tests.support.waiting import wait_until
 from tests.support.world import new_world
-
-API_TOKEN = "made-up-api-token-for-config"
-
-
-@pytest.fixture
-def world(sandbox):
-    return new_world(sandbox, bot_access=40)  # main is protected: writing it back needs maintainer
-
-
-@pytest.fixture
-def bot(world):
-    with running_bot(served_bot_settings(world, api_token=API_TOKEN)) as running:
-        install_hook_for(running, world)
-        yield running
-
-
-def put_config(bot, body, token=API_TOKEN):
-    return httpx.put(f"{bot.url}/api/v1/config", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-
-
-def reloads(outcome):
-    return metrics.REGISTRY.get_sample_value("vorhoelle_config_reloads_total", {"outcome": outcome}) or 0
 
 
 def test_a_pushed_file_is_applied_and_a_broken_one_is_not(world, bot):

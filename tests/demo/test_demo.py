@@ -38,9 +38,10 @@ PACKAGED = ["setup.py", "pyproject.toml", "README.md", "bot", "handlers", "templ
 STEPS = [
     "sandbox GitLab", "project and people", "labels", "bot", "webhook", "stage matches",
     "approve by label", "reject by comment", "approve by command", "guest is refused",
-    "approve by emoji", "send", "stop the bot", "change while the bot is down", "restart and catch up",
+    "approve by emoji", "send", "a reply", "an interview", "an offer", "stop the bot", "change while the bot is down",
+    "restart and catch up",
 ]
-FINAL_STATES = ["sent", "rejected", "approved", "approved", "rejected"]  # the staged matches, in order
+FINAL_STATES = ["offer", "rejected", "approved", "approved", "rejected"]  # the staged matches, in order
 STEP_LINE = re.compile(r"^\[\s*(\d+)/(\d+)\] ([^:]+): (.*)$")
 
 
@@ -154,9 +155,12 @@ def test_the_installed_demo_shows_every_step_and_leaves_gitlab_as_it_says(instal
     assert "pending → approved" in said["approve by label"] and "pending → approved" in said["approve by emoji"]
     assert "refuses (no_right)" in said["guest is refused"]
     assert "approved → sent" in said["send"]
+    assert "records the reply (still sent)" in said["a reply"]
+    assert "records the round (sent → interview, due date " in said["an interview"]
+    assert "records the offer (interview → offer)" in said["an offer"]
     assert "delivery fails" in said["change while the bot is down"]
     assert "catch-up" in said["restart and catch up"] and "pending → rejected" in said["restart and catch up"]
-    assert len(re.findall(r"console notification: \[Vorhölle\]", demo.output)) == 7  # 1 summary, 6 changes
+    assert len(re.findall(r"console notification: \[Vorhölle\]", demo.output)) == 10  # 1 summary, 9 changes
 
     summary = json.loads(summary_file.read_text())
     assert summary["ok"] and [s["title"] for s in summary["steps"] if s["ok"]] == STEPS
@@ -180,7 +184,7 @@ def test_the_installed_demo_shows_every_step_and_leaves_gitlab_as_it_says(instal
     for match in summary["matches"]:
         for step in match["history"]:
             if step["kind"] == "transition":
-                assert (step["state"], step["source"]) in announced
+                assert (step["event"], step["source"]) in announced  # the state reached, or a reply
 
     assert not answers(summary["gitlab_url"]) and not answers(summary["bot_url"]), "processes left running"
 
@@ -214,7 +218,7 @@ def test_a_failing_step_is_named_and_everything_is_stopped(installed: Installed,
     port_holder.append(taken)
 
     assert demo.finish() == 1, demo.output
-    assert re.search(r"\[15/15\] restart and catch up: FAILED — bot exited with status 1", demo.output), demo.output
-    assert "vorhoelle demo: step 15 (restart and catch up) failed" in demo.output
+    assert re.search(rf"\[{len(STEPS)}/{len(STEPS)}\] restart and catch up: FAILED — bot exited with status 1", demo.output), demo.output
+    assert f"vorhoelle demo: step {len(STEPS)} (restart and catch up) failed" in demo.output
     assert "last lines of the bot's log" in demo.output
     assert not answers(gitlab)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from bot.sandbox.control import SandboxControl
 from tests.e2e.conftest import Scene
 from tests.e2e.test_review import by_comment, by_emoji, by_label
-from tests.support.botserver import install_hook_for, sandbox_process, serve_process, served_bot_settings
+from tests.support.botserver import install_hook_for, ready as ready_details, sandbox_process, serve_process, served_bot_settings
 from tests.support.waiting import wait_until
 from tests.support.world import new_world
 
@@ -54,7 +53,7 @@ def test_killed_mid_burst_then_restarted_records_every_change_once(sandbox_proc,
             scene.wait_for_state(iid, label)
 
         def caught_up() -> bool:
-            ready = httpx.get(f"{bot.url}/health/ready").json()
+            ready = ready_details(bot.url).json()
             return ready["catch_up"]["last_success"] is not None and ready["queue"]["idle"]
 
         wait_until(caught_up, timeout=60, message="the restarted bot's catch-up to finish")

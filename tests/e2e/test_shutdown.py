@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import signal
 
-import httpx
 
 from bot.sandbox.control import SandboxControl
 from tests.e2e.conftest import Scene
 from tests.e2e.test_review import by_comment
-from tests.support.botserver import install_hook_for, running_bot, serve_process, served_bot_settings
+from tests.support.botserver import install_hook_for, ready, running_bot, serve_process, served_bot_settings
 from tests.support.waiting import wait_until
 
 
@@ -17,7 +16,7 @@ def test_sigterm_lets_the_converge_in_hand_finish(sandbox, world, tmp_path):
     bot = serve_process(served_bot_settings(world), cwd=str(tmp_path),
                         env={"VORHOELLE_SERVER__SHUTDOWN_GRACE_SECONDS": "60"})
     scene = Scene(sandbox, world, bot, install_hook_for(bot, world))
-    wait_until(lambda: httpx.get(f"{bot.url}/health/ready").json()["catch_up"]["passes"],
+    wait_until(lambda: ready(bot.url).json()["catch_up"]["passes"],
                message="the start-up catch-up pass, so that only the webhook's converge runs")
     iid = scene.stage()
     with SandboxControl(sandbox.url, sandbox.root_token) as control:

@@ -76,6 +76,8 @@ def test_every_chart_is_drawn_and_the_table_filters(site: Path, browser: Chromiu
     assert browser.evaluate(session, "document.getElementById('shown').textContent") == "1"
 
     type_into_search(browser, session, "linkedin sent")  # every word must be found
+    assert browser.evaluate(session, VISIBLE_ROWS) == ["Data Analyst", "Python Developer, Remote"]  # dated: sent
+    type_into_search(browser, session, "linkedin sent remote")
     assert browser.evaluate(session, VISIBLE_ROWS) == ["Python Developer, Remote"]
 
     type_into_search(browser, session, "no such application")

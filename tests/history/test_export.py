@@ -94,7 +94,7 @@ def test_every_column_of_known_issues(world: World, vorhoelle, known: Known, tmp
         "Application ID": "2",
         "Company": "Globex",
         "Job title": "Site Reliability Engineer",
-        "Status": "rejected",
+        "Status": "turned-down",  # "rejected" with an application date: the employer's no
         "Application date": "2024-03-04",
         "Source": "Indeed",
         "Location": "",
@@ -105,7 +105,7 @@ def test_every_column_of_known_issues(world: World, vorhoelle, known: Known, tmp
         "Requirements met": "",
         "Requirements missing": "",
         "Skill suggestions": "",
-        "Last event type": "imported",
+        "Last event type": "sent",  # the row's own application date
         "Last event date": "2024-03-04T00:00:00+00:00",
         "Notes": "MATCH 72%, rejected: too junior",
     }
@@ -128,8 +128,8 @@ def test_filters(vorhoelle, known: Known, tmp_path: Path) -> None:
         assert vorhoelle("export", "--csv", str(out), *options).code == 0
         return sorted(read_rows(out), key=int)
 
-    assert ids("--state", "sent") == ["1", str(known.full)]
-    assert ids("--state", "sent", "--state", "rejected") == ["1", "2", str(known.full), str(known.staged)]
+    assert ids("--state", "sent") == ["1", "3", str(known.full)]  # row 3: pending, but with an application date
+    assert ids("--state", "sent", "--state", "turned-down") == ["1", "2", "3", str(known.full)]
     assert ids("--provider", "gulp") == [str(known.staged)]
     assert ids("--provider", "LinkedIn", "--provider", "Indeed") == ["1", "2", "3"]
     assert ids("--since", "2024-03-02", "--until", "04.03.2024") == ["2"]
@@ -142,9 +142,11 @@ def test_dashboard_json_follows_its_schema_and_counts_right(world: World, vorhoe
 
     jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(dashboard)
     assert dashboard["schema_version"] == 1
-    assert dashboard["states"] == {"pending": 2, "approved": 0, "rejected": 2, "sent": 2}
-    assert [(f["stage"], f["count"]) for f in dashboard["funnel"]] == [("staged", 6), ("approved", 2), ("sent", 2)]
-    assert dashboard["rejected_share"] == 0.5
+    assert dashboard["states"] == {"pending": 1, "approved": 0, "rejected": 1, "sent": 3, "no-reply": 0, "interview": 0,
+                                   "offer": 0, "hired": 0, "declined": 0, "turned-down": 1, "withdrawn": 0}
+    assert [(f["stage"], f["count"]) for f in dashboard["funnel"]] == [
+        ("staged", 6), ("approved", 4), ("sent", 4), ("interview", 0), ("offer", 0), ("hired", 0)]
+    assert dashboard["rejected_share"] == 0.25
     assert dashboard["decision_time"]["count"] == 2  # the imported rows carry no decision date
     assert {p["provider"]: p["total"] for p in dashboard["providers"]} == {
         "LinkedIn": 2, "(none)": 1, "GULP": 1, "Indeed": 1, "freelancermap": 1,

@@ -25,12 +25,15 @@ def test_every_valid_row_becomes_an_issue_and_bad_rows_are_listed(world: World, 
 
     assert result.code == 1  # some rows failed
     assert "cp1252, separated by ';', 11 rows" in result.out
-    assert "11 rows: created 6, skipped 0, failed 5" in result.out
-    assert re.search(r"^  row 7: unknown status 'vielleicht'", result.out, re.M)
-    assert "  row 8: date: '31.02.2024' is not a real date" in result.out
-    assert "  row 9: the project/title cell is empty" in result.out
-    assert "  row 10: match score: no score in 'über 9000'" in result.out
-    assert "  row 11: link 'javascript:alert(1)' is not an http(s) URL" in result.out
+    assert "11 rows: created 6, skipped 0, failed 5 (rows 7, 8, 9, 10, 11, each said above)" in result.out
+    assert re.search(r"^  row 7: failed: unknown status 'vielleicht'", result.out, re.M)
+    assert "  row 8: failed: date: '31.02.2024' is not a real date" in result.out
+    assert "  row 9: failed: the project/title cell is empty" in result.out
+    assert "  row 10: failed: match score: no score in 'über 9000'" in result.out
+    assert "  row 11: failed: link 'javascript:alert(1)' is not an http(s) URL" in result.out
+    assert result.out.count("javascript:alert(1)") == 1  # each failure said once, in row order
+    lines = [int(m) for m in re.findall(r"^  row (\d+):", result.out, re.M)]
+    assert lines == sorted(lines)
     assert re.search(r"^  row 2: created #\d+: Senior Python Entwickler", result.out, re.M)  # progress
 
     issues = {markers_of(i)["imported"].data["row"]: i for i in job_issues(world)}
@@ -40,10 +43,11 @@ def test_every_valid_row_becomes_an_issue_and_bad_rows_are_listed(world: World, 
     assert sent.title == "[JOB-MATCH] 85% — Senior Python Entwickler (m/w/d)"
     assert sent.author["username"] == world.users["bot"]["username"]
     imported = markers_of(sent)["imported"]
-    assert imported.source == "import:nr:1"
+    assert imported.source == "import:url:https://www.freelancermap.de/projekt/senior-python-1"
     assert imported.data == {
         "row": 2, "file": "bewerbungen_excel_de.csv", "status": "versendet", "applied": "2024-02-03",
         "decided": None, "notes": "Ansprechpartner: Frau Weiß\nRückruf am Montag",
+        "interviews": [], "replied": None, "outcome": None,
     }
     match = markers_of(sent)["match"]
     assert match.source == "match:https://www.freelancermap.de/projekt/senior-python-1"
@@ -51,16 +55,17 @@ def test_every_valid_row_becomes_an_issue_and_bad_rows_are_listed(world: World, 
     assert "| Rate | 95 €/h |" in sent.description
     ranged = markers_of(issues[3])["match"].data
     assert (ranged["score"], ranged["score_max"]) == (75, 80)
-    assert "job-match/rejected" in issues[3].labels and "[JOB-MATCH] 75-80% — Data Engineer – Spark" == issues[3].title
-    assert sorted(issues[4].labels) == ["job-match", "job-match/pending", "match-score/high"]  # 95%+
-    assert "job-match/approved" in issues[5].labels and "job-match/sent" in issues[6].labels
+    assert "job-match/turned-down" in issues[3].labels and "[JOB-MATCH] 75-80% — Data Engineer – Spark" == issues[3].title
+    assert issues[3].state == "closed"  # abgelehnt after applying: the employer's no, a final state
+    assert sorted(issues[4].labels) == ["job-match", "job-match/sent", "match-score/high"]  # offen, but applied
+    assert "job-match/hired" in issues[5].labels and "job-match/sent" in issues[6].labels
 
 
 def test_a_row_scored_below_the_staging_threshold_gets_no_score_label(world: World, vorhoelle) -> None:
     assert vorhoelle("import-csv", str(FIXTURES / "applications_utf8_bom.csv")).code == 0
 
     labels = {i.title: sorted(i.labels) for i in job_issues(world)}
-    assert labels["[JOB-MATCH] 65% — Data Analyst"] == ["job-match", "job-match/pending"]  # threshold 70
+    assert labels["[JOB-MATCH] 65% — Data Analyst"] == ["job-match", "job-match/sent"]  # threshold 70
     assert "match-score/medium" in labels["[JOB-MATCH] 72% — Site Reliability Engineer"]
 
 
@@ -70,7 +75,7 @@ def test_a_score_above_100_is_reported_not_read_as_its_last_digits(world: World,
 
     result = vorhoelle("import-csv", str(sheet))
 
-    assert "  row 2: match score: score not understood: 1000% is more than 100 %" in result.out
+    assert "  row 2: failed: match score: score not understood: 1000% is more than 100 %" in result.out
     assert [i.title for i in job_issues(world)] == ["[JOB-MATCH] 85% — Go Developer"]
 
 
@@ -118,14 +123,14 @@ def test_two_rows_of_one_posting_become_one_issue_in_the_first_run_too(world: Wo
 
     assert result.code == 0 and "2 rows: created 1, skipped 1, failed 0" in result.out
     assert "  row 3: skipped: same application as row 2" in result.out
-    assert [i.title for i in job_issues(world)] == ["[JOB-MATCH] ?% — Python Developer"]
+    assert [i.title for i in job_issues(world)] == ["[JOB-MATCH] Python Developer"]  # no score, no "?%"
 
 
 def test_a_dry_run_writes_nothing(world: World, vorhoelle) -> None:
     result = vorhoelle("import-csv", "--dry-run", str(FIXTURES / "bewerbungen_excel_de.csv"))
 
     assert "11 rows: would create 6, skipped 0, failed 5" in result.out
-    assert "  row 13: would create: /close Sicherheits-Audit @all [pending]" in result.out
+    assert "  row 13: would create: /close Sicherheits-Audit @all [sent]" in result.out
     assert job_issues(world) == []
     assert world.project("reviewer").labels.list(get_all=True) == []  # not even the labels
 
@@ -154,9 +159,9 @@ def test_unusable_input_is_refused_before_anything_is_written(world: World, vorh
     assert refused.code == 2 and "no project/title column" in refused.err
 
     bad_mapping = tmp_path / "mapping.yml"
-    bad_mapping.write_text("status:\n  hired: [eingestellt]\n", encoding="utf-8")
+    bad_mapping.write_text("status:\n  signed: [eingestellt]\n", encoding="utf-8")
     refused = vorhoelle("import-csv", "--mapping", str(bad_mapping), str(FIXTURES / "applications_utf8_bom.csv"))
-    assert refused.code == 2 and "unknown states ['hired']" in refused.err
+    assert refused.code == 2 and "unknown states ['signed']" in refused.err
     assert job_issues(world) == []
 
 
@@ -191,4 +196,4 @@ def test_throttled_creations_are_waited_for_not_lost(world: World, vorhoelle, sa
     assert result.code == 0 and "12 rows: created 12, skipped 0, failed 0" in result.out
     calls = control.get("/counters").json()["calls"][f"POST {endpoint}"]
     assert calls["201"] == 12 and calls["429"] >= 1  # refused, waited for, and retried
-    assert sorted(i.title for i in job_issues(world)) == sorted(f"[JOB-MATCH] ?% — Projekt {n}" for n in range(1, 13))
+    assert sorted(i.title for i in job_issues(world)) == sorted(f"[JOB-MATCH] Projekt {n}" for n in range(1, 13))

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.config.settings import load_settings
 from bot.tracker.csvfile import CsvFileError, read_sheet
 from bot.tracker.mapping import MappingError, load_mapping
 from bot.tracker.rows import RowError, plan_sheet
 from bot.tracker.scores import ScoreRange
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "csv"
-STATES = ["pending", "approved", "rejected", "sent"]
+STATES = list(load_settings().workflow.states)
 
 
 def plan(name: str, mapping_file: Path | None = None):
@@ -43,10 +44,10 @@ def test_excel_export_from_a_german_spreadsheet() -> None:
     assert first.state == "sent" and first.status_text == "versendet"
     assert first.score == ScoreRange(85, 85)  # "MATCH 85%!"
     assert first.notes == "Ansprechpartner: Frau Weiß\nRückruf am Montag"  # quoted newline, CRLF gone
-    assert first.key == "nr:1"
-    assert by_row[3].score == ScoreRange(75, 80) and by_row[3].state == "rejected"
+    assert first.key == "url:https://www.freelancermap.de/projekt/senior-python-1"
+    assert by_row[3].score == ScoreRange(75, 80) and by_row[3].state == "turned-down"  # abgelehnt, applied
     assert (by_row[3].applied.isoformat(), by_row[3].decided.isoformat()) == ("2024-02-05", "2024-02-12")
-    assert by_row[4].score == ScoreRange(95, 100) and by_row[4].state == "pending"
+    assert by_row[4].score == ScoreRange(95, 100) and by_row[4].state == "sent"  # offen, but applied
     assert by_row[5].score == ScoreRange(87, 87) and by_row[5].applied.isoformat() == "2024-02-12"  # 0,87 and 12.2.24
     assert by_row[6].score == ScoreRange(90, 90) and by_row[6].state == "sent"  # "Versendet"; score from the notes
     assert columns.ignored_headers == []  # the empty trailing columns are no columns
@@ -56,7 +57,7 @@ def test_bad_rows_are_reported_with_their_spreadsheet_row_number() -> None:
     _, failed, _ = plan("bewerbungen_excel_de.csv")
     reasons = {f.number: f.reason for f in failed}
     assert sorted(reasons) == [7, 8, 9, 10, 11]
-    assert reasons[7].startswith("unknown status 'vielleicht' (known: ")
+    assert reasons[7].startswith("unknown status 'vielleicht' — add it under `status:` in a --mapping file (known: ")
     assert reasons[8] == "date: '31.02.2024' is not a real date (day is out of range for month)"
     assert reasons[9] == "the project/title cell is empty"
     assert reasons[10].startswith("match score: no score in 'über 9000'")
@@ -70,7 +71,8 @@ def test_english_export_with_bom_and_quoted_commas() -> None:
     assert first.job.title == "Python Developer, Remote"
     assert first.score == ScoreRange(87, 87)  # 0.87 in the score column wins over the notes
     assert second.score == ScoreRange(72, 72)  # empty score column: "MATCH 72%" in the notes
-    assert first.key == "nr:a 1" and third.job.url == ""
+    assert first.key == "url:https://jobs.example.com/a1" and third.job.url == ""
+    assert third.key == "row:data analyst|linkedin"  # no link: title and provider
 
 
 def test_a_row_with_cells_beyond_the_header_is_refused() -> None:
@@ -82,8 +84,8 @@ def test_a_row_with_cells_beyond_the_header_is_refused() -> None:
 
 def test_status_words_contained_in_longer_text() -> None:
     mapping = load_mapping(states=STATES)
-    assert mapping.state_of("abgelehnt vom Kunden") == "rejected"
-    assert mapping.state_of("Zugesagt!") == "approved"
+    assert mapping.state_of("abgelehnt vom Kunden") == "turned-down"
+    assert mapping.state_of("Zugesagt!") == "hired"
     assert mapping.state_of("offen, aber abgelehnt") is None  # two states: ambiguous, not guessed
 
 
@@ -98,7 +100,7 @@ def test_a_user_mapping_adds_words_and_headers(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("status:\n  hired: [eingestellt]\n", "unknown states ['hired']"),
+        ("status:\n  signed: [eingestellt]\n", "unknown states ['signed']"),
         ("columns:\n  salary_band: [Band]\n", "unknown columns ['salary_band']"),
         ("columns:\n  number: [no]\n", "quote them"),
         ("- just a list\n", "top level must be a mapping"),

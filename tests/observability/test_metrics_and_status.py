@@ -22,6 +22,9 @@ from tests.support.world import new_world
 
 API_TOKEN = "made-up-api-token-for-metrics"
 
+# The lifecycle's states after sending, none of them reached in these tests.
+AFTER_SENT = dict.fromkeys(["no-reply", "interview", "offer", "hired", "declined", "turned-down", "withdrawn"], 0)
+
 
 def scrape(bot) -> dict[tuple[str, tuple], float]:
     answer = httpx.get(f"{bot.url}/metrics", timeout=10)
@@ -86,14 +89,14 @@ def test_a_review_shows_in_metrics_logs_and_status(sandbox, world, captured_logs
         assert config.status_code == 200 and config.json()["gitlab_token"] == "**********"
 
         status = gather(bot.runtime.settings, bot.runtime.gitlab, bot.url)
-        assert status.states == {"pending": 0, "approved": 1, "rejected": 0, "sent": 0} and status.total == 1
+        assert status.states == {"pending": 0, "approved": 1, "rejected": 0, "sent": 0, **AFTER_SENT} and status.total == 1
         [hook] = status.hooks
         assert (hook["url"], hook["state"], hook["missing_events"]) == (bot.webhook_url, "executable", [])
         wait_until(lambda: gather(bot.runtime.settings, bot.runtime.gitlab, bot.url).last_catch_up != "none yet",
                    message="the start-up catch-up pass")
         text = render(status)
         assert f"webhook #{hook['id']}: {bot.webhook_url} — executable (all events the bot needs)" in text
-        assert "matches: 1 (pending 0, approved 1, rejected 0, sent 0)" in text
+        assert "matches: 1 (pending 0, approved 1, rejected 0, sent 0, no-reply 0, interview 0, offer 0, hired 0, declined 0, turned-down 0, withdrawn 0)" in text  # noqa: E501
 
         handler.flush()
         logs = captured_logs.getvalue()
@@ -117,7 +120,7 @@ def test_status_command_without_a_running_bot(world):
         "webhook: none installed (run `vorhoelle hook install`); only catch-up sees changes",
         "last catch-up: unknown (give --url of the running bot)",
         "notifications owed: 1 issue (#1)",
-        "matches: 1 (pending 1, approved 0, rejected 0, sent 0)",
+        "matches: 1 (pending 1, approved 0, rejected 0, sent 0, no-reply 0, interview 0, offer 0, hired 0, declined 0, turned-down 0, withdrawn 0)",  # noqa: E501
     ]
     assert world.users["bot"]["token"] not in run.stdout + run.stderr
 
@@ -135,7 +138,7 @@ def test_status_of_a_developer_bot_and_of_a_refused_token(sandbox, monkeypatch, 
     assert main(["status"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[1] == "webhook: not visible to the bot (listing a project's hooks needs the maintainer role)"
-    assert lines[-1] == "matches: 0 (pending 0, approved 0, rejected 0, sent 0)"
+    assert lines[-1] == "matches: 0 (pending 0, approved 0, rejected 0, sent 0, no-reply 0, interview 0, offer 0, hired 0, declined 0, turned-down 0, withdrawn 0)"  # noqa: E501
 
     monkeypatch.setenv("VORHOELLE_GITLAB_TOKEN", "made-up-wrong-token")
     assert main(["status"]) == 1

@@ -22,7 +22,7 @@ import yaml
 
 from tests.e2e.conftest import Scene
 from tests.resilience.conftest import comment, emoji, label, notified, notify_config, outbox_items, slack_items
-from tests.support.botserver import install_hook_for, serve_process, served_bot_settings
+from tests.support.botserver import install_hook_for, ready as ready_details, serve_process, served_bot_settings
 from tests.support.waiting import wait_until
 
 BURST = int(os.environ.get("VORHOELLE_CRASH_BURST", "300"))
@@ -33,7 +33,7 @@ WAYS = [(label("approved"), "approved"), (comment("/reject not remote"), "reject
 
 def caught_up(bot) -> bool:
     try:
-        ready = httpx.get(f"{bot.url}/health/ready", timeout=10).json()
+        ready = ready_details(bot.url).json()
     except httpx.TransportError:
         return False
     return ready.get("catch_up", {}).get("last_success") is not None and ready["queue"]["idle"]

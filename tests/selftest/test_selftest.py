@@ -61,7 +61,8 @@ def test_the_sandbox_behaves_as_the_bot_needs_and_nothing_is_left_behind(owned, 
     labels_before = {label.name for label in owned.project("maintainer").labels.list(get_all=True)}
     checks = selftest(owned, bot)
     assert set(levels(checks).values()) == {"ok"}, "\n".join(map(str, checks.values()))
-    assert list(checks) == ["gitlab", "token", "role", "labels", "issue", "label_events", "approve", "reject",
+    assert list(checks) == ["gitlab", "token", "role", "labels", "issue", "description_edits", "label_events",
+                            "approve", "reject",
                             "quick_actions", "internal_notes", "award_emoji", "todos", "webhook",
                             "repository_files", "clean_up"]
     assert "token matched, Idempotency-Key present" in checks["webhook"].text
@@ -142,7 +143,7 @@ def cli_env(owned: World, bot: RunningBot, monkeypatch: pytest.MonkeyPatch, tmp_
 def test_the_command_prints_one_line_per_check_and_exits_1_when_a_need_is_missing(cli_env, bot, capsys):
     assert main(["selftest"]) == 1        # no hook installed yet
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 16 and lines[-1] == "1 needed behaviour missing"
+    assert len(lines) == 17 and lines[-1] == "1 needed behaviour missing"
     assert any(line.startswith("✗ webhook: no project hook sends to") for line in lines)
     install_hook_for(bot, cli_env)
     assert main(["selftest", "--json"]) == 0
@@ -191,3 +192,12 @@ def test_gitlab_failing_one_check_is_that_checks_line_and_the_rest_still_runs(sa
     assert checks["award_emoji"].level == "error" and "GitLab answered 500" in checks["award_emoji"].text
     assert checks["repository_files"].level == "ok" and checks["clean_up"].level == "ok"
     assert owned.project("maintainer").issues.list(get_all=True, state="all") == []
+
+
+def test_a_gitlab_that_records_no_description_editor_is_told_what_send_then_cannot_see(owned, monkeypatch):
+    every_note = GitLabAccess.notes
+    monkeypatch.setattr(GitLabAccess, "notes", lambda self, iid: [n for n in every_note(self, iid) if not n.get("system")])
+    settings = served_bot_settings(owned)
+    (check,) = [c for c in run_selftest(settings, GitLabAccess.from_settings(settings, **TEST_RETRIES))
+                if c.name == "description_edits"]
+    assert check.level == "warning" and "would mail it without asking" in check.text

@@ -79,7 +79,12 @@ def test_schemas_come_from_the_models(bot):
     assert {"201", "200", "422"} <= set(stage["responses"])
     listing = doc["paths"]["/api/v1/matches"]["get"]
     assert {p["name"] for p in listing["parameters"]} == {"state", "min_score", "page", "per_page"}
-    assert schemas["ActionRequest"]["properties"]["action"]["enum"] == ["approve", "reject"]
+    assert schemas["ActionRequest"]["properties"]["action"]["enum"] == [
+        "approve", "reject", "reply", "interview", "offer", "hired", "decline", "turned-down", "withdraw"]
+    assert {"when", "with"} <= set(schemas["ActionRequest"]["properties"])
+    timeline = doc["paths"]["/api/v1/matches/{iid}/timeline"]["get"]["responses"]["200"]
+    assert timeline["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Timeline"}
+    assert "with" in schemas["TimelineEvent"]["properties"]
 
 
 def assets_of(page: str) -> list[str]:

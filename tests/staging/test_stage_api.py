@@ -204,6 +204,7 @@ def test_staging_a_posting_imported_from_the_spreadsheet_keeps_the_import_record
     assert (result["outcome"], result["iid"]) == ("updated", iid)
     issue = issue_of(world, iid)
     kept = [m for m in parse_markers(issue.description) if m.kind == "imported"]
-    assert [(m.source, m.data["applied"], m.data["notes"]) for m in kept] == [("import:nr:7", "2024-02-03", "Rückruf am Montag")]
+    assert [(m.source, m.data["applied"], m.data["notes"]) for m in kept] == [
+        (f"import:url:{posting['url']}", "2024-02-03", "Rückruf am Montag")]  # a row is known by its posting
     assert [m.data["score"] for m in parse_markers(issue.description) if m.kind == "match"] == [92]
     assert "75-80 % → 92 %" in rescore_notes(issue)[0].body

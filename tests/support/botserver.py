@@ -43,6 +43,7 @@ from tests.support.bot import bot_settings
 from tests.support.waiting import wait_until
 
 WEBHOOK_SECRET = "made-up-webhook-secret"
+API_TOKEN = "made-up-api-token"  # served bots' default: /health/ready shows its details to it
 
 
 @dataclass
@@ -79,8 +80,13 @@ class RunningBot:
 
 
 def served_bot_settings(world: Any, **over: Any) -> Settings:
-    """`bot_settings` plus the webhook secret the receiver checks."""
-    return bot_settings(world, webhook_secret=WEBHOOK_SECRET, **over)
+    """`bot_settings` plus the webhook secret the receiver checks and an API token."""
+    return bot_settings(world, **{"webhook_secret": WEBHOOK_SECRET, "api_token": API_TOKEN, **over})
+
+
+def ready(bot_url: str, token: str = API_TOKEN, timeout: float = 10) -> httpx.Response:
+    """`GET /health/ready` with the API token: the details (project, queue, catch-up), not only the status."""
+    return httpx.get(f"{bot_url}/health/ready", headers={"Authorization": f"Bearer {token}"}, timeout=timeout)
 
 
 @contextmanager
@@ -201,6 +207,7 @@ def bot_env(settings: Settings) -> dict[str, str]:
         "VORHOELLE_PROJECT": settings.project,
         "VORHOELLE_WEBHOOK_SECRET": settings.webhook_secret.get_secret_value(),
         "VORHOELLE_LOGGING__FORMAT": "text",
+        **({"VORHOELLE_API_TOKEN": settings.api_token.get_secret_value()} if settings.api_token else {}),
     }
 
 

@@ -24,7 +24,7 @@ from bot.runtime import build_runtime
 from bot.sandbox.control import SandboxControl
 from bot.handlers.router import router
 from tests.support.bot import TEST_RETRIES
-from tests.support.botserver import WEBHOOK_SECRET as SECRET, running_bot, served_bot_settings
+from tests.support.botserver import WEBHOOK_SECRET as SECRET, ready as ready_details, running_bot, served_bot_settings
 from tests.support.waiting import wait_until
 from tests.webhook.conftest import LIMIT
 
@@ -203,7 +203,7 @@ def test_deliveries_get_503_while_the_bot_drains(bot):
 
 def test_health_says_live_and_ready_with_the_catch_up_state(bot, world):
     assert httpx.get(f"{bot.url}/health/live").json() == {"status": "live"}
-    ready = httpx.get(f"{bot.url}/health/ready")
+    ready = ready_details(bot.url)
     assert ready.status_code == 200
     assert ready.json()["project"] == world.path and ready.json()["status"] == "ready"
     assert set(ready.json()["catch_up"]) == {"passes", "window_start", "last_success", "last_error"}
@@ -212,7 +212,7 @@ def test_health_says_live_and_ready_with_the_catch_up_state(bot, world):
 def test_ready_names_the_reason_when_the_token_is_bad(world):
     settings = served_bot_settings(world).model_copy(update={"gitlab_token": SecretStr("made-up-and-invalid")})
     with running_bot(settings) as bot:
-        ready = httpx.get(f"{bot.url}/health/ready")
+        ready = ready_details(bot.url)
     assert ready.status_code == 503
     assert ready.json()["error"] == "the GitLab token is not valid (expired or revoked?)"
 
@@ -255,7 +255,7 @@ def test_ready_is_503_when_gitlab_fails_right_after_the_ping(world, sandbox):
         try:
             with running_bot(settings, runtime=runtime) as bot:
                 control.faults(error_rate=0.5, statuses={"502": 1}, paths=[project], seed=38)
-                ready = httpx.get(f"{bot.url}/health/ready", timeout=30)
+                ready = ready_details(bot.url, timeout=30)
         finally:
             control.faults()
     assert ready.status_code == 503
