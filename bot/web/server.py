@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from typing import Any
 
@@ -24,6 +25,13 @@ class DrainingServer(uvicorn.Server):
     def stop_soon(self) -> None:
         """Stop as on SIGTERM, from the server's own event loop (the bot could not start)."""
         self.should_exit = True
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        """Stop as uvicorn does, then write what the log handler still holds: uvicorn ends by
+        raising the signal again, and the default action ends the process without `atexit`."""
+        await super().shutdown(sockets)
+        for handler in logging.getLogger().handlers:
+            handler.flush()
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         self.app.state.draining = True

