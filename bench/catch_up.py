@@ -14,6 +14,10 @@ Measured, with the bot's own GitLab access and converge (no notifier):
   which asks GitLab for `updated_after` only;
 - full scan: every job-match issue listed, and converged. Listing is measured in full;
   converging is measured on `--sample` unchanged issues and scaled to N (said so in the output).
+- full reconcile (`bot/reconcile.py`, what the bot does every `catch_up.full_every_hours`): the
+  walk over every issue measured in full as a dry run; converging measured on `--sample` issues
+  (progress records included) and scaled to N; unpaced, then the time the default pace
+  (`catch_up.max_calls_per_minute`) stretches it to.
 Figures, not pass/fail; target: catch-up calls grow with the changed issues, not with N.
 """
 
@@ -25,7 +29,9 @@ from datetime import datetime, timedelta, timezone
 
 from _common import SandboxControl, machine, new_world, sandbox_in_thread, split_calls, store_of
 
-from bot.catch_up import OVERLAP, catch_up_once, changed_issues
+from bot.catch_up import OVERLAP, CatchUp, one_by_one
+from bot.config.settings import load_settings
+from bot.reconcile import Reconciler
 from bot.runtime import converge
 from bot.sandbox.issue_service import create_issue
 from bot.sandbox.store import format_time
@@ -83,13 +89,13 @@ def main() -> None:
 
         control.reset_counters()
         started = time.perf_counter()
-        report = catch_up_once(runtime, last_pass - OVERLAP, lambda iid: converge(runtime, iid))
+        report = CatchUp(runtime).run_pass(one_by_one(lambda iid: converge(runtime, iid)), last_pass - OVERLAP)
         catch_up_time = time.perf_counter() - started
         catch_up_calls = calls(control)
 
         control.reset_counters()
         started = time.perf_counter()
-        listed = list(changed_issues(runtime, datetime(1970, 1, 1, tzinfo=timezone.utc)))
+        listed = list(runtime.gitlab.iter_issues(labels=LABELS[:1]))
         list_time = time.perf_counter() - started
         list_calls = calls(control)
         unchanged = [iid for iid in iids if iid not in set(changed)][: args.sample]
@@ -99,6 +105,7 @@ def main() -> None:
             converge(runtime, iid)
         per_issue_time = (time.perf_counter() - started) / len(unchanged)
         per_issue_calls = [c / len(unchanged) for c in calls(control)]
+        reconcile = full_reconcile(world, control, args.sample)
 
     scale = len(listed)
     full_calls = [list_calls[i] + per_issue_calls[i] * scale for i in range(2)]
@@ -112,6 +119,37 @@ def main() -> None:
           f"(converge measured on {len(unchanged)} issues, scaled to {scale})")
     print(f"  catch-up / full scan: {sum(catch_up_calls) / sum(full_calls):.3%} of the calls, "
           f"{catch_up_time / full_time:.3%} of the time")
+    (walk_calls, walk_time), (step_calls, step_time), pace = reconcile
+    whole = [walk_calls[i] + step_calls[i] * scale for i in range(2)]
+    print(f"  full reconcile: {scale:>6} issues walked in {walk_calls[0]} reads / {walk_time:.2f} s; "
+          f"converging all: ~{whole[0]:.0f} reads, ~{whole[1]:.0f} writes, ~{walk_time + step_time * scale:.0f} s "
+          f"unpaced (measured on {args.sample} issues); at {pace} calls/min: ~{sum(whole) / pace:.0f} min")
+    print(f"  catch-up / full reconcile: {sum(catch_up_calls) / sum(whole):.3%} of the calls")
+
+
+def full_reconcile(world, control: SandboxControl, sample: int) -> tuple[tuple[list[float], float], ...]:
+    """The walk (a dry run: lists every issue, converges none), then `sample` converges of a
+    real run stopped there (as SIGTERM stops it), each as (reads, writes) and seconds; and the
+    default pace."""
+    runtime = bot_runtime(world, catch_up={"max_calls_per_minute": 10**9})   # measured unpaced
+    control.reset_counters()
+    started = time.perf_counter()
+    Reconciler(runtime, CatchUp(runtime)).run(lambda iid: None, dry_run=True)
+    walk = ([float(c) for c in calls(control)], time.perf_counter() - started)
+    reconciler = Reconciler(runtime, CatchUp(runtime))
+    done = []
+
+    def step(iid: int) -> object:
+        done.append(iid)
+        if len(done) == sample:
+            reconciler.stop()
+        return converge(runtime, iid)
+
+    control.reset_counters()
+    started = time.perf_counter()
+    reconciler.run(step)
+    per_issue = ([c / len(done) for c in calls(control)], (time.perf_counter() - started) / len(done))
+    return walk, per_issue, load_settings().catch_up.max_calls_per_minute
 
 
 if __name__ == "__main__":

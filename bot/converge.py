@@ -25,6 +25,7 @@ from bot.markers import parse_markers
 from bot.runtime import Runtime
 from bot.seams import GitLab
 from bot.snapshot import IssueSnapshot, read_snapshot
+from bot.status_issue import KIND as STATUS_KIND
 from bot.workflow import ApiAction, Reply
 
 __all__ = ["ApiAction", "ConvergeResult", "Effect", "converge_issue"]
@@ -82,6 +83,8 @@ def _issue_lock(gitlab: GitLab, project: Any, iid: int) -> _IssueLock:
 
 
 def _skip_reason(snapshot: IssueSnapshot, settings: Settings) -> str | None:
+    if any(marker.kind == STATUS_KIND for marker in snapshot.bot_markers):
+        return "the bot's status issue (bot/status_issue.py), whatever its labels"
     if not workflow.is_job_match(snapshot, settings.workflow):
         return "not a job-match issue"
     if snapshot.confidential and not settings.workflow.confidential.handle:

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -37,6 +38,17 @@ logger = logging.getLogger(__name__)
 EVENT_HEADER = "X-Gitlab-Event-UUID"
 PER_PAGE = 100
 _event_uuid: contextvars.ContextVar[str | None] = contextvars.ContextVar("gitlab_event_uuid", default=None)
+
+
+def read_time(text: str) -> datetime:
+    """A timestamp as GitLab writes it (`2025-01-10T10:00:00.123Z`), or in ISO 8601 with an offset."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def gitlab_time(moment: datetime) -> str:
+    """A time for GitLab's `*_after`/`*_before` filters (UTC, microseconds: the bound is exact)."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class GitLabError(Exception):
@@ -94,7 +106,10 @@ class _Transport(requests.Session):
     errors drop headers) and keeps python-gitlab's unbounded rate-limit sleep out of the way.
     """
 
+    calls = 0  # every request sent, answered or not: what a pacer spends (bot/reconcile.py)
+
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        self.calls += 1
         uuid = _event_uuid.get()
         if uuid:
             kwargs["headers"] = {**(kwargs.get("headers") or {}), EVENT_HEADER: uuid}
@@ -137,9 +152,8 @@ class GitLabAccess:
     ) -> None:
         self.url = url.rstrip("/")
         self._project_ref = quote(str(project), safe="")
-        self._gl = gitlab.Gitlab(
-            self.url, private_token=token, timeout=timeout, session=_Transport()
-        )
+        self._transport = _Transport()
+        self._gl = gitlab.Gitlab(self.url, private_token=token, timeout=timeout, session=self._transport)
         self._retries = retries
         self._max_wait = max_wait
         self._backoff = wait_random_exponential(multiplier=0.5, max=max_wait)
@@ -152,6 +166,11 @@ class GitLabAccess:
         if missing:
             raise GitLabError(0, f"settings lack {', '.join(missing)} (VORHOELLE_{missing[0].upper()})")
         return cls(settings.gitlab_url, settings.gitlab_token.get_secret_value(), settings.project, **options)
+
+    @property
+    def calls(self) -> int:
+        """Requests this access has sent to GitLab so far, retries included."""
+        return self._transport.calls
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -246,6 +265,15 @@ class GitLabAccess:
         users = self._json("get", "/users", query_data={"username": username})
         return users[0] if users else None
 
+    def user_by_public_email(self, email: str) -> dict[str, Any] | None:
+        """The one user showing `email` as their public e-mail. GitLab's search matches it exactly
+        (and names in part), so each hit's profile is read to keep only the real match."""
+        wanted = email.strip().lower()
+        hits = self._json("get", "/users", query_data={"search": wanted, "per_page": 20})
+        profiles = [self._json("get", f"/users/{int(hit['id'])}") for hit in hits]
+        found = [p for p in profiles if (p.get("public_email") or "").lower() == wanted]
+        return found[0] if len(found) == 1 else None
+
     # -- issues -----------------------------------------------------------------------------
 
     def get_issue(self, iid: int) -> dict[str, Any]:
@@ -269,6 +297,37 @@ class GitLabAccess:
         if state:
             query["state"] = state
         return self._pages(self._in_project("/issues"), query)
+
+    def walk_issues(self, field: str, after: tuple[str, int] | None = None, *, labels: Iterable[str] = (),
+                    not_labels: Iterable[str] = (), **query: str) -> Iterator[list[dict[str, Any]]]:
+        """Issues matching `query` (GitLab's own names: `updated_before`, `state`...) in
+        (`field`, id) order, after the row `after` (its `field` value and id), a page at a time.
+
+        Each page is asked for with `<field>_after` moved to the last row seen (GitLab's bound
+        includes it; rows seen are dropped) rather than by page number, so issues that leave or
+        join the list while it is walked — a converge moves `updated_at` — shift nothing. Rows
+        sharing one timestamp beyond a page are stepped through by page number under that bound."""
+        bound, number = (after[0] if after else None), 1
+        last = (read_time(after[0]), after[1]) if after else None
+        data: dict[str, Any] = {**query, "order_by": field, "sort": "asc", "per_page": PER_PAGE}
+        if labels:
+            data["labels"] = ",".join(labels)
+        if not_labels:
+            data["not[labels]"] = ",".join(not_labels)
+        while True:
+            if bound:
+                data[f"{field.removesuffix('_at')}_after"] = gitlab_time(read_time(bound))
+            rows = self._json("get", self._in_project("/issues"), query_data={**data, "page": number}) or []
+            fresh = [row for row in rows if last is None or (read_time(row[field]), int(row["id"])) > last]
+            if fresh:
+                yield fresh
+                last = (read_time(fresh[-1][field]), int(fresh[-1]["id"]))
+            if len(rows) < PER_PAGE:
+                return
+            if fresh and (bound is None or (last is not None and last[0] != read_time(bound))):
+                bound, number = fresh[-1][field], 1
+            else:
+                number += 1
 
     def create_issue(
         self,
@@ -309,6 +368,9 @@ class GitLabAccess:
         if internal:
             data["internal"] = True
         return self._json("post", self._issue(iid, "/notes"), post_data=data)
+
+    def get_note(self, iid: int, note_id: int) -> dict[str, Any]:
+        return self._json("get", self._issue(iid, f"/notes/{int(note_id)}"))
 
     def edit_note(self, iid: int, note_id: int, body: str) -> dict[str, Any]:
         return self._json("put", self._issue(iid, f"/notes/{int(note_id)}"), post_data={"body": body})

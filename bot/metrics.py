@@ -86,6 +86,22 @@ CATCH_UP_LAST_SUCCESS = Gauge(
     "Unix time at which the last catch-up pass finished without error (0: none yet).",
     registry=REGISTRY,
 )
+RECONCILE_ISSUES = Counter(
+    "vorhoelle_reconcile_issues",
+    "Issues a full reconcile converged, by outcome (converged, failed).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+RECONCILE_CONVERGED = Gauge(
+    "vorhoelle_reconcile_progress_issues",
+    "Issues the full reconcile under way (or the last one) has converged so far, resumed runs included.",
+    registry=REGISTRY,
+)
+RECONCILE_LAST_SUCCESS = Gauge(
+    "vorhoelle_reconcile_last_success_timestamp_seconds",
+    "Unix time at which the last complete full reconcile started (0: none yet in this process).",
+    registry=REGISTRY,
+)
 CONFIG_RELOADS = Counter(
     "vorhoelle_config_reloads",
     "Reloads of the project's .vorhoelle.yml, by outcome (applied, removed, invalid, unavailable).",

@@ -3,7 +3,7 @@
 - the webhook: is it installed, which events, and has GitLab disabled it after failures (only a
   maintainer may list hooks: for a developer bot it is "not visible");
 - the last catch-up pass: asked from the running bot (`/health/ready`, else `/metrics`) when its
-  URL is given, otherwise unknown (the bot keeps no state anywhere else);
+  URL is given; the watermark and the full reconcile's progress from the bot's status issue;
 - notifications owed: issues carrying `notify.owed_label`, which the dispatcher keeps on an
   issue while its markers show a message not yet delivered;
 - matches per state: label counts from the issues API's `x-total` (one small request each).
@@ -19,10 +19,10 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.config.settings import Settings
 from bot.gitlab_access import GitLabError
 from bot.hook_admin import WANTED_EVENTS
-from bot.seams import GitLab
+from bot.config.settings import Settings
+from bot.status_issue import Health, StatusIssue
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class Status:
     project: str
     hooks: list[dict[str, Any]] | None = field(default_factory=list)   # None: not visible to the bot
     last_catch_up: str = "unknown"
+    catch_up: list[str] = field(default_factory=list)   # the watermark and the full reconcile
     owed_issues: list[int] = field(default_factory=list)
     states: dict[str, int | None] = field(default_factory=dict)
     total: int | None = None
@@ -56,11 +57,9 @@ def _bearer(token: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {token.get_secret_value()}"} if token is not None else {}
 
 
-def last_catch_up(bot_url: str | None, settings: Settings | None = None, timeout: float = 5) -> str:
+def last_catch_up(bot_url: str, settings: Settings | None = None, timeout: float = 5) -> str:
     """When the running bot last finished a catch-up pass, as it says itself: `/health/ready`
     tells it to the API token (`settings.api_token`), `/metrics` to anyone or to the metrics token."""
-    if not bot_url:
-        return "unknown (give --url of the running bot)"
     base = bot_url.rstrip("/")
     api_token = settings.api_token if settings else None
     metrics_token = settings.server.metrics_token if settings else None
@@ -79,17 +78,44 @@ def last_catch_up(bot_url: str | None, settings: Settings | None = None, timeout
     return "none yet"
 
 
-def gather(settings: Settings, gitlab: GitLab, bot_url: str | None = None) -> Status:
-    workflow = settings.workflow
-    status = Status(project=gitlab.project.path)
+def health(settings: Settings, gitlab: Any, notes: list[str] | None = None) -> Health:
+    """The webhook's state and the issues owing notifications: what the status note shows too."""
+    found = Health(notes=list(notes or ()))
     try:
-        status.hooks = [hook_summary(hook) for hook in gitlab.hooks()]
+        found.hooks = [hook_summary(hook) for hook in gitlab.hooks()]
     except GitLabError as error:
         if error.status != 403:
             raise
-        status.hooks = None
-    status.last_catch_up = last_catch_up(bot_url, settings)
-    status.owed_issues = sorted(issue["iid"] for issue in gitlab.iter_issues(labels=[settings.notify.owed_label]))
+        found.hooks = None
+    found.owed_issues = sorted(issue["iid"] for issue in gitlab.iter_issues(labels=[settings.notify.owed_label]))
+    return found
+
+
+def recorded(settings: Settings, gitlab: Any) -> tuple[str | None, list[str]]:
+    """The catch-up's record in the status issue (bot/status_issue.py): the last pass it
+    recorded (None: none), and lines on the watermark and the full reconcile."""
+    keeper = StatusIssue(gitlab)
+    loaded = keeper.load()
+    if loaded.first_run:
+        return None, [f"watermark: none yet (the first pass looks back {settings.catch_up.first_window_days:g} days)"]
+    if loaded.problem:
+        return None, [f"watermark: cannot be read ({loaded.problem}); the next pass starts a full reconcile"]
+    record, run = keeper.record, keeper.record.full_run
+    full = (f"under way since {run.started.isoformat(timespec='seconds')}, {run.converged} issues converged"
+            if run else f"last started {record.full_last.isoformat(timespec='seconds')}" if record.full_last else "none yet")
+    due = f", next due {record.full_next.isoformat(timespec='seconds')}" if record.full_next and not run else ""
+    watermark = record.watermark.isoformat(timespec="seconds") if record.watermark else "none yet"
+    last = f"{record.last_pass.isoformat(timespec='seconds')} ({record.last_summary})" if record.last_pass else None
+    return last, [f"watermark: {watermark} (status issue #{keeper.iid})", f"full reconcile: {full}{due}"]
+
+
+def gather(settings: Settings, gitlab: Any, bot_url: str | None = None) -> Status:
+    workflow = settings.workflow
+    status = Status(project=gitlab.project.path)
+    found = health(settings, gitlab)
+    status.hooks, status.owed_issues = found.hooks, found.owed_issues
+    last_pass, status.catch_up = recorded(settings, gitlab)
+    status.last_catch_up = last_catch_up(bot_url, settings) if bot_url else last_pass or "none recorded yet"
     for name, state in workflow.states.items():
         _, totals = gitlab.issues_page(labels=[workflow.marker_label, state.label], per_page=1)
         status.states[name] = totals["total"]
@@ -110,6 +136,7 @@ def render(status: Status) -> str:
         events = f"missing events: {', '.join(missing)}" if missing else "all events the bot needs"
         lines.append(f"webhook #{hook['id']}: {hook['url']} — {hook['state']}{until} ({events})")
     lines.append(f"last catch-up: {status.last_catch_up}")
+    lines += status.catch_up
     owed = status.owed_issues
     lines.append(f"notifications owed: {len(owed)} issue{'s' if len(owed) != 1 else ''}"
                  + (f" ({', '.join(f'#{iid}' for iid in owed)})" if owed else ""))

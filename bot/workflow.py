@@ -46,7 +46,9 @@ def _now() -> datetime:
 
 @dataclass(frozen=True)
 class ApiAction:
-    """A state change asked for through the bot's API or CLI, by a caller we trust by token."""
+    """A state change asked for through the bot's API or CLI, by a caller we trust by token, or
+    from a message (a Slack button, a WhatsApp reply) by a person mapped to a GitLab user, whose
+    access level then decides as it would in GitLab."""
 
     request_id: str
     action: str  # "approve" | "reject" | "send" | "reopen" | one of LIFECYCLE_ACTIONS
@@ -55,6 +57,11 @@ class ApiAction:
     created_at: datetime = field(default_factory=_now)
     when: str | None = None  # interview: the round's time, as a person would type it
     with_: str | None = None  # interview: with whom
+    channel: str = "api"  # "api" | "slack" | "whatsapp": also the kind of its source id
+    user_id: int | None = None  # the GitLab user a message's sender maps to; None: trusted by token
+    username: str | None = None
+    link: str | None = None  # the message the decision was made in
+    expects: str | None = None  # the state the person saw; in any other, someone decided first
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,7 @@ class Reopened:
 @dataclass(frozen=True)
 class Source:
     id: str
-    channel: str  # "label" | "comment" | "emoji" | "api"
+    channel: str  # "label" | "comment" | "emoji" | "api" | "slack" | "whatsapp"
     actor: Actor
     at: datetime
     order: int
@@ -96,6 +103,7 @@ class Source:
     covers: tuple[str, ...] = ()  # further sources handled with this one (label events of one edit)
     link: str | None = None
     internal: bool = False
+    expects: str | None = None  # asks for nothing unless the match is still in this state
 
 
 @dataclass(frozen=True)
@@ -298,12 +306,14 @@ def _api_request(action: ApiAction, workflow: WorkflowSettings) -> Request:
 def _api_sources(actions: Iterable[ApiAction], workflow: WorkflowSettings) -> list[Source]:
     return [
         Source(
-            id=source_id("api", action.request_id),
-            channel="api",
-            actor=Actor(None, None, action.actor),
+            id=source_id(action.channel, action.request_id),
+            channel=action.channel,
+            actor=Actor(action.user_id, action.username, action.actor),
             at=action.created_at,
             order=0,
             requests=(_api_request(action, workflow),),
+            link=action.link,
+            expects=action.expects,
         )
         for action in actions
     ]
@@ -348,7 +358,7 @@ def pending_sources(
         + _award_sources(snapshot, workflow)
         + _api_sources(api_actions, workflow)
     )
-    channels = ("label", "comment", "emoji", "api")
+    channels = ("label", "comment", "emoji", "api", "slack", "whatsapp")
     unhandled = [s for s in every if s.id not in handled]
     return first + sorted(unhandled, key=lambda s: (s.at, channels.index(s.channel), s.order))
 
@@ -450,6 +460,8 @@ def _outcome(
     access_level: Callable[[int], int],
     send_check: SendCheck | None = None,
 ) -> Verdict | None:
+    if source.expects not in (None, current):
+        return None  # a second press, or someone decided first: nothing to do, nothing to say
     if isinstance(request, MoveTo):
         return _move(request, current, source, workflow, access_level, send_check)
     if isinstance(request, Reopened):

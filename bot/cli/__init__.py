@@ -19,6 +19,7 @@ COMMANDS = [
     "stage",
     "list",
     "catch_up",
+    "reconcile",
     "import_csv",
     "export",
     "hook",

@@ -28,10 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "where the problem is (file:line or variable) and how to fix it. Checks GitLab: the "
             "token is accepted and has scope api, the project is visible, the bot's role is at "
             "least reporter, the project's .vorhoelle.yml is valid, and for each right or recipient "
-            "that file changes, whether its value or the operator's applies and why. Exit status 1 on any ✗."
+            "that file changes, whether its value or the operator's applies and why. With Slack buttons "
+            "or WhatsApp replies set up: the Slack app's token and scopes, and where Twilio sends the "
+            "number's messages. Exit status 1 on any ✗."
         ),
     )
-    check.add_argument("--offline", action="store_true", help="check the settings only, do not contact GitLab")
+    check.add_argument("--offline", action="store_true", help="check the settings only, do not contact GitLab, Slack or Twilio")
     check.set_defaults(func=run_check)
     show = actions.add_parser(
         "show",

@@ -13,8 +13,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="show the webhook, the last catch-up, owed notifications and matches per state",
         description=(
             "Ask GitLab whether the project webhook is installed and executable, how many job "
-            "matches are in each state, and which issues still owe a notification; ask the "
-            "running bot (--url) when it last finished a catch-up pass."
+            "matches are in each state, and which issues still owe a notification; read the "
+            "catch-up's watermark and the full reconcile's progress from the bot's status issue; "
+            "ask the running bot (--url) when it last finished a catch-up pass (without one: the "
+            "last pass the status issue recorded)."
         ),
     )
     parser.add_argument("--url", metavar="BOT_URL",

@@ -220,7 +220,10 @@ def run_checks(
         settings = load_settings(config_file)
     except ConfigError as problem:
         return [error(line) for line in problem.problems]
+    from bot.config.check_actions import check_actions
+
     found = [ok("settings are valid")] + check_notify(settings) + check_deployment(settings)
+    found += check_actions(settings, offline=offline)
     if offline or any(f.level == "error" for f in found) or not settings.gitlab_url:
         return found
     if connect is None:

@@ -62,6 +62,7 @@ class SlackChannel(Section):
     channel: str | None = None
     api_url: str = "https://slack.com/api/"
     timeout_seconds: float = 10
+    signing_secret: SecretStr | None = None  # the Slack app's: buttons on, POST /slack/actions open
 
     @model_validator(mode="after")
     def _one_way_in(self) -> "SlackChannel":
@@ -121,6 +122,7 @@ class WhatsAppChannel(Section):
     mode: Literal["template", "free_text"] = "template"
     content_sid: str | None = None
     api_url: str | None = None       # only for tests: where the Twilio API is
+    inbound: bool = False            # replies ("A 12", "R 12 reason") reach POST /twilio/inbound
 
     @model_validator(mode="after")
     def _complete(self) -> "WhatsAppChannel":

@@ -160,6 +160,8 @@ class StagingSettings(Section):
 class CatchUpSettings(Section):
     interval_minutes: float = Field(10, gt=0)
     first_window_days: float = Field(7, ge=0)
+    full_every_hours: float = Field(24, gt=0)
+    max_calls_per_minute: int = Field(600, gt=0)
 
 
 class LoggingSettings(Section):

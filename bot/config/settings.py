@@ -47,6 +47,7 @@ from bot.config.sections import (
     StagingSettings,
     WorkflowSettings,
 )
+from bot.config.review import ReviewSettings
 from bot.config.sources import NamedEnv, YamlSource
 from bot.config.trust import Verdict, looser, restrict
 from bot.config.values import unset_if_empty
@@ -76,6 +77,7 @@ class Settings(BaseSettings):
     catch_up: CatchUpSettings = CatchUpSettings()
     notify: NotifySettings = NotifySettings()
     logging: LoggingSettings = LoggingSettings()
+    review: ReviewSettings = ReviewSettings()
 
     @field_validator("gitlab_token", "webhook_secret", "webhook_signing_key", "api_token", mode="before")
     @classmethod

@@ -23,6 +23,7 @@ SECRET_ENV: dict[str, tuple[str, ...]] = {
     "METRICS_TOKEN": ("server", "metrics_token"),
     "SLACK_TOKEN": ("notify", "channels", "slack", "bot_token"),
     "SLACK_WEBHOOK_URL": ("notify", "channels", "slack", "webhook_url"),
+    "SLACK_SIGNING_SECRET": ("notify", "channels", "slack", "signing_secret"),
     "TWILIO_AUTH_TOKEN": ("notify", "channels", "whatsapp", "auth_token"),
     "SMTP_PASSWORD": ("notify", "channels", "email", "smtp", "password"),
 }

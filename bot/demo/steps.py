@@ -22,6 +22,7 @@ from bot.staging.labels import sync_labels
 from bot.cli.serve import DEMO_BOT, DEMO_PROJECT
 from bot.cli.tables import table
 from bot.demo.run import Account, Outbox, Report, Services, Step, StepFailed, answers, poll
+from bot.demo.slack import DemoSlack
 from bot.gitlab_access import GitLabAccess, GitLabError
 from bot.hook_admin import delivered, install_hook
 from bot.markers import Marker, parse_markers, source_id
@@ -37,6 +38,7 @@ PEOPLE = (
     ("bot", DEMO_BOT, "Vorhölle Bot", 40),  # maintainer: it installs its own webhook
 )
 NOTE_KINDS = ("history", "delivery record", "to-do")
+REVIEWER_SLACK = "U0REVIEWR"  # the reviewer's Slack member id, mapped in review.slack_users
 
 
 def note_kind(body: str) -> str:
@@ -74,6 +76,7 @@ class Scene:
     missed: str = ""  # the source of the change made while the bot was down
     webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    slack: DemoSlack = field(default_factory=DemoSlack)
 
     # -- what an earlier step set up ------------------------------------------------------------
 
@@ -114,6 +117,7 @@ class Scene:
             "VORHOELLE_STAGING__REVIEWER": self.people["reviewer"].username,
             "VORHOELLE_NOTIFY__CHANNELS__CONSOLE__OUTBOX": str(self.outbox.path),
             "VORHOELLE_LOGGING__FORMAT": "text",
+            **self.slack.env(REVIEWER_SLACK, self.people["reviewer"].username),
         }
 
     # -- what the bot wrote --------------------------------------------------------------------
@@ -195,12 +199,14 @@ Everything keeps running (--keep): process group {self.services.group}, logs and
   the bot           {self.bot_url}   API docs {self.bot_url}/docs   API token {self.api_token}
   in a browser      {self.gitlab_url}/api/v4/projects/{quote(path, safe="")}/issues?private_token={self.root_token}
   python-gitlab     gitlab.Gitlab("{self.gitlab_url}", private_token="<a token above>").projects.get("{path}")
+  Slack             the demo's stand-in ended with the demo: the bot's Slack messages now fail (and are retried)
 Stop everything:    kill -TERM -{self.services.group}"""
 
     def close(self) -> None:
         for account in [self.admin, *self.people.values()]:
             if account is not None:
                 account.close()
+        self.slack.close()
 
 
 # --- Setting up ------------------------------------------------------------------------------------
@@ -318,6 +324,18 @@ def after_sending(index: int, text: str, state: str, event: str) -> Callable[[Sc
     return step
 
 
+def approve_from_slack(scene: Scene) -> str:
+    match = scene.matches[2]
+    poll(lambda: scene.slack.buttons(match.iid), f"the Slack message with buttons for #{match.iid}")
+    answer, action_ts = scene.slack.press(scene.bot_url, match.iid, "approve", REVIEWER_SLACK)
+    if answer.status_code != 200:
+        raise StepFailed(f"POST /slack/actions answered {answer.status_code}: {answer.text[:300]}")
+    recorded = scene.answered(match, {source_id("slack", action_ts)}, "approved")
+    shown = poll(lambda: scene.slack.outcome(match.iid), f"the Slack message updated for #{match.iid}")
+    return (f"@reviewer presses Approve in Slack on #{match.iid} → signature checked, answered at once; "
+            f'{recorded}; the Slack message now reads "{shown}"  {match.url}')
+
+
 def guest_is_refused(scene: Scene) -> str:
     match = scene.matches[3]
     source = comment(scene, "guest", match, "/reject")
@@ -373,7 +391,7 @@ STEPS = [
     Step("stage matches", stage_samples),
     Step("approve by label", approve_by_label),
     Step("reject by comment", reviewer_comments(1, "/reject too far away", "rejected")),
-    Step("approve by command", reviewer_comments(2, "/accept", "approved")),
+    Step("approve from Slack", approve_from_slack),
     Step("guest is refused", guest_is_refused),
     Step("approve by emoji", approve_by_emoji),
     Step("send", reviewer_comments(0, "/send", "sent")),

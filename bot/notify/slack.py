@@ -1,7 +1,8 @@
 """Slack: Block Kit messages through an incoming webhook or `chat.postMessage` (slack-sdk).
 
 One section block for the summary, one per match (score, linked title, event, provider,
-location), a "review pending" link last. Slack's limits are kept here, not hoped for: at most 50
+location) with its Approve/Reject/Send buttons when the Slack app's interactivity is set up
+(bot/actions), a "review pending" link last. Slack's limits are kept here, not hoped for: at most 50
 blocks (later items are summarised in one line) and 3,000 characters per section text.
 slack-sdk retries connection errors and sleeps `Retry-After` on 429 (`RateLimitErrorRetryHandler`);
 an incoming webhook never raises on an error answer, so its status and body are checked here.
@@ -14,7 +15,8 @@ from typing import Any
 
 from bot.escape import cut, escape_slack
 from bot.notify.channel import ChannelError, required
-from bot.notify.message import Message
+from bot.actions.slack_blocks import match_actions
+from bot.notify.message import Item, Message
 from bot.config.settings import SlackChannel
 
 log = logging.getLogger(__name__)
@@ -33,19 +35,29 @@ def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text.strip(), MAX_SECTION_CHARS - 60)}}
 
 
-def build_blocks(message: Message) -> list[dict[str, Any]]:
-    """The message as at most `MAX_BLOCKS` blocks; items that do not fit become one line."""
+def _item_blocks(message: Message, item: Item, interactive: bool) -> list[dict[str, Any]]:
+    blocks = [_section(message.render("item.slack.j2", item=item))]
+    buttons = match_actions(item.event, item.iid, item.web_url) if interactive else None
+    return blocks + ([buttons] if buttons else [])
+
+
+def build_blocks(message: Message, *, interactive: bool = False) -> list[dict[str, Any]]:
+    """The message as at most `MAX_BLOCKS` blocks: each match with its buttons (`interactive`,
+    bot/actions/slack_blocks.py) while they fit, then one line for the rest, linking to them."""
     head = [_section(message.render("summary.slack.j2"))]
     tail = [_section(message.render("review.slack.j2"))] if message.review_url else []
     room = MAX_BLOCKS - len(head) - len(tail)
     items = list(message.items)
-    if len(items) > room:
-        shown, hidden = items[: room - 1], len(items) - (room - 1)
-        rest = [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {hidden} more"}]}]
-    else:
-        shown, rest = items, []
-    body = [_section(message.render("item.slack.j2", item=item)) for item in shown]
-    return head + body + rest + tail
+    body: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        blocks = _item_blocks(message, item, interactive)
+        more = 1 if index < len(items) - 1 else 0   # room for the "…and N more" line
+        if len(body) + len(blocks) + more > room:
+            rest = message.render("more.slack.j2", hidden=len(items) - index).strip()
+            body.append({"type": "context", "elements": [{"type": "mrkdwn", "text": rest}]})
+            break
+        body += blocks
+    return head + body + tail
 
 
 def _retry_handlers() -> list[Any]:
@@ -74,8 +86,14 @@ class Slack:
     def __init__(self, settings: SlackChannel):
         self.settings = settings
 
+    @property
+    def interactive(self) -> bool:
+        """Buttons need the Slack app: its bot token (chat.update, views.open) and signing secret."""
+        s = self.settings
+        return s.webhook_url is None and s.bot_token is not None and s.signing_secret is not None
+
     def send(self, message: Message) -> str:
-        blocks = build_blocks(message)
+        blocks = build_blocks(message, interactive=self.interactive)
         text = escape_slack(message.subject())   # mrkdwn as well: the notification banner's text
         try:
             if self.settings.webhook_url is not None:

@@ -3,10 +3,11 @@
 WhatsApp allows free text only within 24 hours of the recipient's last message. A notifier
 writes first, so the default is an approved template (`content_sid`) whose variables are
 {1: the summary, 2: the top match, 3: the link}; `mode: free_text` sends the rendered
-`whatsapp.txt.j2` instead. Error 63016 (free text outside the 24-hour window) is permanent:
-retrying cannot help until the configuration or the recipient changes. The Twilio SDK does not
-retry and its exceptions carry no headers, so the HTTP client keeps the last response to read
-`Retry-After` from.
+`whatsapp.txt.j2` instead, which, with `inbound` on, ends with the reply codes for a new match
+("Reply *A 12* to approve, …", bot/actions/twilio_inbound.py). Error 63016 (free text outside
+the 24-hour window) is permanent: retrying cannot help until the configuration or the recipient
+changes. The Twilio SDK does not retry and its exceptions carry no headers, so the HTTP client
+keeps the last response to read `Retry-After` from.
 
 Each recipient is a delivery target of its own (`targets`): with several, each is named
 `whatsapp:<number>`, retried and recorded apart, so a failure at the second number never sends
@@ -36,7 +37,7 @@ def template_variables(message: Message) -> dict[str, str]:
     return {"1": ", ".join(message.counts), "2": escape_plain(f"{score}{top.title}", 200), "3": link}
 
 
-def _http_client(api_url: str | None, timeout: float) -> Any:
+def http_client(api_url: str | None, timeout: float) -> Any:
     from twilio.http.http_client import TwilioHttpClient
 
     class Client(TwilioHttpClient):
@@ -83,12 +84,12 @@ class WhatsApp:
         from twilio.rest import Client
 
         s = self.settings
-        http = _http_client(s.api_url, self.timeout)
+        http = http_client(s.api_url, self.timeout)
         client = Client(s.account_sid, required(s.auth_token, "auth_token"), http_client=http)
         if s.mode == "template":
             content: dict[str, Any] = {"content_sid": s.content_sid, "content_variables": json.dumps(template_variables(message))}
         else:
-            content = {"body": message.render("whatsapp.txt.j2")}
+            content = {"body": message.render("whatsapp.txt.j2", reply_codes=s.inbound)}
         try:
             sent = client.messages.create(from_=f"whatsapp:{s.from_number}", to=f"whatsapp:{self.to}", **content)
         except TwilioRestException as exc:

@@ -78,11 +78,14 @@ async def list_users(request: Request) -> JSONResponse:
     if username := params.str("username"):
         users = [u for u in users if u.username.lower() == username.lower()]
     if search := params.str("search"):
-        wanted = search.lower()
+        # As GitLab's User.search: name or username in part, the public e-mail exactly, and the
+        # private e-mail exactly only for an admin.
+        wanted = search.lower().removeprefix("@")
         users = [
             u
             for u in users
-            if wanted in u.username.lower() or wanted in u.name.lower() or wanted == u.email.lower()
+            if wanted in u.username.lower() or wanted in u.name.lower()
+            or wanted == (u.public_email or "").lower() or (caller.is_admin and wanted == u.email.lower())
         ]
     if params.bool("blocked"):
         users = [u for u in users if u.state == "blocked"]
@@ -110,7 +113,21 @@ async def post_user(request: Request) -> JSONResponse:
         params.required("email"),
         is_admin=bool(params.bool("admin", False)),
     )
+    user.public_email = params.str("public_email") or None
     return JSONResponse(user_full(sandbox, user, private=True), status_code=201)
+
+
+async def put_user(request: Request) -> JSONResponse:
+    """`PUT /users/:id` (admin): the profile fields the sandbox keeps, `name` and `public_email`."""
+    require_admin(current_user(request))
+    sandbox = sandbox_of(request)
+    user = _user(sandbox, request.path_params["user_id"])
+    params = await read_params(request)
+    if (name := params.str("name")) is not None:
+        user.name = name
+    if (public_email := params.str("public_email")) is not None:
+        user.public_email = public_email or None
+    return JSONResponse(user_full(sandbox, user, private=True))
 
 
 async def get_user(request: Request) -> JSONResponse:
@@ -191,6 +208,7 @@ routes = [
     route("/users", list_users),
     route("/users", post_user, "POST"),
     route("/users/{user_id:seg}", get_user),
+    route("/users/{user_id:seg}", put_user, "PUT"),
     route("/users/{user_id:seg}", delete_user, "DELETE"),
     route("/users/{user_id:seg}/block", set_blocked, "POST"),
     route("/users/{user_id:seg}/unblock", set_blocked, "POST"),

@@ -33,6 +33,7 @@ class User:
     created_at: str
     is_admin: bool = False
     state: str = "active"  # "active" | "blocked"
+    public_email: str | None = None  # shown on the profile; found by anyone's exact search
 
 
 @dataclass
@@ -215,13 +216,18 @@ def parse_time(text: str) -> datetime:
 
 
 class Clock:
-    """Wall-clock time that never repeats: two writes never share an `updated_at`."""
+    """Wall-clock time that never repeats: two writes never share an `updated_at`. `offset` moves
+    it (the control's `PUT /-/sandbox/clock`), so tests can make changes look days old."""
 
     def __init__(self) -> None:
         self._last = datetime.min.replace(tzinfo=timezone.utc)
+        self.offset = timedelta(0)
+
+    def shift(self, offset: timedelta) -> None:
+        self.offset, self._last = offset, datetime.min.replace(tzinfo=timezone.utc)
 
     def now(self) -> str:
-        moment = datetime.now(timezone.utc)
+        moment = datetime.now(timezone.utc) + self.offset
         if moment <= self._last:
             moment = self._last + timedelta(microseconds=1)
         self._last = moment

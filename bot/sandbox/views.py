@@ -47,7 +47,7 @@ def user_full(sandbox: Sandbox, user: User, *, private: bool) -> dict[str, Any]:
         "created_at": user.created_at,
         "bio": "",
         "location": "",
-        "public_email": None,
+        "public_email": user.public_email,
         "skype": "",
         "linkedin": "",
         "twitter": "",

@@ -24,7 +24,7 @@ from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-ROUTE_MODULES = ["bot.web.webhook", "bot.web.health", "bot.metrics", "bot.api"]
+ROUTE_MODULES = ["bot.web.webhook", "bot.web.health", "bot.metrics", "bot.api", "bot.actions"]
 NOTIFY_FLUSH_SECONDS = 30
 
 

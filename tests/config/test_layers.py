@@ -132,7 +132,8 @@ def test_a_channel_enabled_without_its_secret_names_the_variables(tmp_path):
     path = write(tmp_path, "notify:\n  channels:\n    slack:\n      enabled: true\n")
     assert problems(path) == [
         f"{path}:3: notify.channels.slack: slack needs webhook_url, or bot_token and channel (secrets: "
-        "set VORHOELLE_SLACK_TOKEN or VORHOELLE_SLACK_WEBHOOK_URL, or the same names with _FILE)"
+        "set VORHOELLE_SLACK_TOKEN or VORHOELLE_SLACK_WEBHOOK_URL or VORHOELLE_SLACK_SIGNING_SECRET, or the same "
+        "names with _FILE)"
     ]
 
 

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGED = ["setup.py", "pyproject.toml", "README.md", "bot", "handlers", "templates", "config"]
 STEPS = [
     "sandbox GitLab", "project and people", "labels", "bot", "webhook", "stage matches",
-    "approve by label", "reject by comment", "approve by command", "guest is refused",
+    "approve by label", "reject by comment", "approve from Slack", "guest is refused",
     "approve by emoji", "send", "a reply", "an interview", "an offer", "stop the bot", "change while the bot is down",
     "restart and catch up",
 ]

@@ -75,7 +75,8 @@ def test_catch_up_converges_what_changed_and_prints_a_summary(sandbox, world, tm
     assert f"#{approved}: state approved after 2 writes" in first.stdout
     assert f"#{rejected}: state rejected after 2 writes" in first.stdout
     assert f"#{untouched}: nothing owed, state pending" in first.stdout
-    assert first.stdout.rstrip().splitlines()[-1].startswith("3 issues converged since ")
+    summary, watermark = first.stdout.rstrip().splitlines()[-2:]
+    assert summary.startswith("3 issues converged since ") and watermark.startswith("watermark: ")
     assert again.returncode == 0 and again.stdout.count("nothing owed") == 3
     assert [len(scene.history(iid)) for iid in (approved, rejected, untouched)] == [1, 1, 0]
 

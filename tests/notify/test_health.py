@@ -128,7 +128,7 @@ def test_catch_up_and_notification_rounds_failing_in_a_row_are_one_incident_each
     for _ in range(3):
         runtime.notifier.flush_due()
     catch_up, notifications = admin_messages(outbox)
-    assert catch_up.startswith("Catch-up keeps failing: listing changed issues failed: GitLab answered 500")
+    assert catch_up.startswith("Catch-up keeps failing: the pass failed: GitLab answered 500")
     assert catch_up.endswith("(2 times in a row)")
     assert notifications.startswith("Notifications wait, GitLab keeps failing: GitLab answered 500")
 

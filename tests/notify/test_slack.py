@@ -60,8 +60,31 @@ def test_many_matches_stay_within_slacks_block_and_text_limits(slack):
     blocks = slack.messages()[0]["blocks"]
     assert len(blocks) == MAX_BLOCKS
     assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
-    assert blocks[-2]["elements"][0]["text"] == f"…and {120 - (MAX_BLOCKS - 3)} more"
+    assert blocks[-2]["elements"][0]["text"] == (
+        f"…and {120 - (MAX_BLOCKS - 3)} more: <https://gitlab.example.com/r|see them in GitLab>"
+    )
     assert len(build_blocks(summary(3))) == 5
+
+
+def test_digest_with_buttons_keeps_slacks_block_limit_then_links_the_rest(slack):
+    channel = Slack(SlackChannel(enabled=True, bot_token="xoxb-fake", channel="#jobs", api_url=slack.api_url,
+                                 signing_secret="made-up-signing-secret"))
+    many = Message(items=tuple(item(n) for n in range(1, 41)), review_url="https://gitlab.example.com/r")
+    channel.send(many)
+
+    blocks = slack.messages()[0]["blocks"]
+    actions = [b for b in blocks if b["type"] == "actions"]
+    assert len(blocks) <= MAX_BLOCKS
+    assert len(actions) == (MAX_BLOCKS - 3) // 2   # a section and its buttons per match, while they fit
+    assert [e["action_id"] for e in actions[0]["elements"]] == ["approve", "reject", "open"]
+    assert actions[0]["block_id"] == "vorhoelle:1" and actions[0]["elements"][0]["value"] == '{"iid":1,"from":"pending"}'
+    assert actions[0]["elements"][2]["url"] == "https://gitlab.example.com/acme/jobs/-/issues/1"
+    assert blocks[-2]["elements"][0]["text"] == f"…and {40 - len(actions)} more: <https://gitlab.example.com/r|see them in GitLab>"
+
+
+def test_no_buttons_without_the_apps_signing_secret(slack):
+    bot_channel(slack).send(summary(2))
+    assert not [b for b in slack.messages()[0]["blocks"] if b["type"] == "actions"]
 
 
 def test_rate_limit_is_waited_out_by_the_sdk(slack):

@@ -118,7 +118,8 @@ def test_status_command_without_a_running_bot(world):
     assert run.stdout.splitlines() == [
         f"project: {world.path}",
         "webhook: none installed (run `vorhoelle hook install`); only catch-up sees changes",
-        "last catch-up: unknown (give --url of the running bot)",
+        "last catch-up: none recorded yet",
+        "watermark: none yet (the first pass looks back 7 days)",
         "notifications owed: 1 issue (#1)",
         "matches: 1 (pending 1, approved 0, rejected 0, sent 0, no-reply 0, interview 0, offer 0, hired 0, declined 0, turned-down 0, withdrawn 0)",  # noqa: E501
     ]

@@ -23,6 +23,20 @@ def make_user(admin, prefix="user"):
     return user, token
 
 
+def test_search_finds_a_public_email_for_anyone_and_a_private_one_only_for_an_admin(sandbox, admin):
+    user, token = make_user(admin, "mail")
+    other, _ = make_user(admin, "other")
+    shown = admin.users.get(user.id)
+    shown.public_email = f"shown-{user.username}@example.org"
+    shown.save()
+    anyone = client(sandbox.url, token)
+
+    assert [u.id for u in anyone.users.list(search=shown.public_email.upper())] == [user.id]
+    assert anyone.users.list(search=other.email) == []
+    assert [u.id for u in admin.users.list(search=other.email)] == [other.id]
+    assert anyone.users.get(user.id).public_email == shown.public_email
+
+
 def test_root_is_admin_with_id_1(sandbox, admin):
     admin.auth()
     assert (admin.user.id, admin.user.username, admin.user.is_admin) == (1, "root", True)

@@ -18,6 +18,12 @@ API_TOKEN = "test-api-token-0123456789"
 QUIET_NOTIFY = {"channels": {"console": {"enabled": False, "outbox": None}, "gitlab_todo": {"enabled": False}}}
 
 
+def issues_in(world: World) -> list[Any]:
+    """Every issue of the world's project except the bot's own status issue (bot/status_issue.py),
+    which a served bot opens at its first catch-up pass."""
+    return world.project("maintainer").issues.list(get_all=True, query_parameters={"not[labels]": "vorhoelle/status"})
+
+
 def settings_for(world: World, **overrides: Any) -> Settings:
     """Settings for the bot user of `world`, reviewer assigned, notifications off."""
     staging = {"reviewer": world.users["reviewer"]["username"], **overrides.pop("staging", {})}

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from bot.config.settings import load_settings
-from tests.staging.conftest import QUIET_NOTIFY, api_client, match
+from tests.staging.conftest import QUIET_NOTIFY, api_client, issues_in, match
 from tests.support.botserver import running_bot
 
 
@@ -25,21 +25,21 @@ def test_each_invalid_field_is_named(world, api):
 
     assert set(found) == {("title",), ("score",), ("rate", "amount"), ("requirements", 0, "met")}
     assert "100" in found[("score",)]
-    assert world.project("maintainer").issues.list(get_all=True) == []
+    assert issues_in(world) == []
 
 
 def test_a_boolean_is_not_a_score(world, api):
     found = problems(api.post("/matches", json=match(score=True)))
 
     assert set(found) == {("score",)} and "not true/false" in found[("score",)]
-    assert world.project("maintainer").issues.list(get_all=True) == []
+    assert issues_in(world) == []
 
 
 def test_in_a_cycle_the_position_is_named_and_nothing_is_staged(world, api):
     found = problems(api.post("/matches", json=[match(), {"title": "No score"}, match(attachments=[{"name": "x", "content": "%%%"}])]))
 
     assert found == {(1, "score"): "Field required", (2, "attachments", 0, "content"): "Value error, is not valid base64"}
-    assert world.project("maintainer").issues.list(get_all=True) == []
+    assert issues_in(world) == []
 
 
 @pytest.mark.parametrize("body", [[], "a string", 42])
@@ -55,7 +55,7 @@ def test_a_lone_surrogate_is_refused_not_crashed_on(world, api):
     answer = api.post("/matches", content=body, headers={"Content-Type": "application/json"})
 
     assert answer.status_code == 422 and answer.json()["error"] == "invalid match"
-    assert world.project("maintainer").issues.list(get_all=True) == []
+    assert issues_in(world) == []
 
 
 def test_a_body_that_is_not_json(api):
@@ -126,4 +126,4 @@ def test_gitlab_failing_part_way_through_a_cycle_names_what_was_staged_and_what_
     again = api.post("/matches", json=cycle)   # the engine sends the cycle again once GitLab is back
     assert again.status_code == 201
     assert [r["outcome"] for r in again.json()["results"]] == ["unchanged", "unchanged", "created", "created"]
-    assert len(world.project("maintainer").issues.list(get_all=True)) == 4
+    assert len(issues_in(world)) == 4

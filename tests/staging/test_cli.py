@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.staging.conftest import match
+from tests.staging.conftest import issues_in, match
 
 @pytest.fixture
 def world(world, tmp_path):
@@ -52,7 +52,7 @@ def test_stage_the_samples_then_again_from_a_new_process(world):
     table = second.stdout.splitlines()
     assert table[0].split()[:3] == ["OUTCOME", "ISSUE", "SCORE"]
     assert [line.split()[0] for line in table[2:]] == [o.replace("created", "unchanged") for o in expected]
-    issues = world.project("maintainer").issues.list(get_all=True)
+    issues = issues_in(world)
     assert len(issues) == expected.count("created")
 
 
@@ -90,7 +90,7 @@ def test_a_file_that_is_not_utf8_is_a_clear_error(world, tmp_path):
 
     assert done.returncode == 2
     assert "not UTF-8 text" in done.stderr and "Traceback" not in done.stderr
-    assert world.project("maintainer").issues.list(get_all=True) == []
+    assert issues_in(world) == []
 
 
 def test_invalid_input_names_the_field_and_stages_nothing(world, tmp_path):
@@ -101,7 +101,7 @@ def test_invalid_input_names_the_field_and_stages_nothing(world, tmp_path):
 
     assert done.returncode == 2
     assert "match 1: score:" in done.stderr
-    assert world.project("maintainer").issues.list(get_all=True) == []
+    assert issues_in(world) == []
 
 
 def test_a_missing_file_is_a_clear_error(world, tmp_path):

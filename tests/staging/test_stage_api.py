@@ -7,7 +7,7 @@ import base64
 import httpx
 
 from bot.markers import parse_markers
-from tests.staging.conftest import api_client, match, settings_for
+from tests.staging.conftest import api_client, issues_in, match, settings_for
 from tests.support.botserver import running_bot
 
 
@@ -65,7 +65,7 @@ def test_below_the_threshold_is_skipped_with_the_reason(world, api):
     [result] = answer.json()["results"]
     assert result["outcome"] == "skipped" and result["iid"] is None
     assert "69" in result["reason"] and "70" in result["reason"]
-    assert world.project("maintainer").issues.list(get_all=True) == []
+    assert issues_in(world) == []
 
 
 def test_the_threshold_comes_from_the_settings(world):
@@ -96,7 +96,7 @@ def test_a_replay_finds_the_issue_in_gitlab_even_after_a_restart(world, settings
         assert answer.status_code == 200
         [result] = answer.json()["results"]
         assert (result["outcome"], result["iid"]) == ("unchanged", first["iid"])
-    assert len(world.project("maintainer").issues.list(get_all=True)) == 1
+    assert len(issues_in(world)) == 1
 
 
 def test_without_url_title_and_provider_identify_the_match(world, api):
@@ -183,7 +183,7 @@ def test_an_unreadable_default_attachment_stops_the_cycle_before_its_first_issue
 
     assert answer.status_code == 503
     assert "staging.attachments.cv: cannot read" in answer.json()["detail"]
-    assert world.project("maintainer").issues.list(get_all=True) == []
+    assert issues_in(world) == []
 
 
 def test_staging_a_posting_imported_from_the_spreadsheet_keeps_the_import_record(world, settings, api):

@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from bot.gitlab_access import GitLabAccess
@@ -34,3 +37,19 @@ def bot_runtime(world: World, *, notifier: Any = None, gitlab_options: dict[str,
     settings = bot_settings(world, **over)
     gitlab = GitLabAccess.from_settings(settings, **{**TEST_RETRIES, **(gitlab_options or {})})
     return Runtime(settings=settings, gitlab=gitlab, notifier=notifier)
+
+
+@contextmanager
+def cli_environment(world: World, monkeypatch: Any, **settings: str) -> Iterator[None]:
+    """For `bot.cli.main` run in this process: the world's connection and `settings` (names as
+    after `VORHOELLE_`, e.g. `NOTIFY__MAX_AGE_DAYS="30"`) in the environment; the root logger,
+    which the command configures, put back afterwards."""
+    connection = {"GITLAB_URL": world.url, "GITLAB_TOKEN": world.users["bot"]["token"], "PROJECT": str(world.project_id)}
+    for name, value in {**connection, **settings}.items():
+        monkeypatch.setenv(f"VORHOELLE_{name}", value)
+    handlers, level = logging.root.handlers[:], logging.root.level
+    try:
+        yield
+    finally:
+        logging.root.handlers[:] = handlers
+        logging.root.setLevel(level)

@@ -206,7 +206,8 @@ def test_health_says_live_and_ready_with_the_catch_up_state(bot, world):
     ready = ready_details(bot.url)
     assert ready.status_code == 200
     assert ready.json()["project"] == world.path and ready.json()["status"] == "ready"
-    assert set(ready.json()["catch_up"]) == {"passes", "window_start", "last_success", "last_error"}
+    assert set(ready.json()["catch_up"]) == {"passes", "window_start", "last_success", "last_error", "status_issue",
+                                           "full_reconcile"}
 
 
 def test_ready_names_the_reason_when_the_token_is_bad(world):

@@ -25,6 +25,8 @@ token, 403 for anybody else) change what it does.
     DELETE /-/sandbox/counters            reset them
     POST   /-/sandbox/hooks/{id}/pause    drop that hook's deliveries (logged dropped_paused)
     POST   /-/sandbox/hooks/{id}/unpause
+    PUT    /-/sandbox/clock               {"offset_seconds": -864000}: the time the sandbox stamps
+                                          on what is written from now on (0: the real time)
 
 The `gitlab.com` preset is GitLab.com's: 2,000 authenticated API calls a minute per user, 500
 unauthenticated per address, 200 issue creations and 60 note creations a minute per user. A

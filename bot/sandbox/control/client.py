@@ -44,6 +44,10 @@ class SandboxControl:
     def unpause_hook(self, hook_id: int) -> dict[str, Any]:
         return self._call("POST", f"hooks/{hook_id}/unpause")
 
+    def shift_clock(self, seconds: float) -> dict[str, Any]:
+        """Stamp what is written from now on `seconds` off the real time (0: back to it)."""
+        return self._call("PUT", "clock", {"offset_seconds": seconds})
+
     def close(self) -> None:
         self._http.close()
 

@@ -6,13 +6,14 @@ import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot.sandbox.control.settings import ControlError, Faults, RateLimits
+from bot.sandbox.control.settings import ControlError, Faults, RateLimits, clock_offset
 from bot.sandbox.control.state import ControlState
 from bot.sandbox.delivery import HookState
 
@@ -77,7 +78,14 @@ def control_routes(
 
         return endpoint
 
+    async def clock(request: Request) -> JSONResponse:
+        offset = clock_offset(await _json_body(request))
+        request.app.state.sandbox.store.clock.shift(timedelta(seconds=offset))
+        log.info("sandbox clock moved by %+.0f s", offset)
+        return JSONResponse({"offset_seconds": offset})
+
     return [
+        Route("/-/sandbox/clock", admin_only(clock), methods=["PUT"]),
         Route("/-/sandbox/faults", admin_only(faults), methods=["GET", "PUT"]),
         Route("/-/sandbox/rate-limits", admin_only(rate_limits), methods=["GET", "PUT"]),
         Route("/-/sandbox/counters", admin_only(counters), methods=["GET", "DELETE"]),

@@ -127,3 +127,12 @@ def _number(body: dict[str, Any], name: str, default: float, low: float, high: f
     if not isinstance(value, int | float) or isinstance(value, bool) or not low <= value <= high:
         raise ControlError(f"{name} must be a number from {low:g} to {high:g}")
     return float(value)
+
+
+def clock_offset(body: Any) -> float:
+    """`{"offset_seconds": -864000}` (PUT /-/sandbox/clock): how far from the real time the
+    sandbox stamps what is written from then on."""
+    if not isinstance(body, dict):
+        raise ControlError("the body must be a JSON object")
+    _reject_unknown(body, {"offset_seconds"})
+    return _number(body, "offset_seconds", 0.0, -3.2e9, 3.2e9)
