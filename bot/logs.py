@@ -171,6 +171,13 @@ class OffThreadHandler(logging.Handler):
         super().close()
 
 
+def write_held() -> None:
+    """Write what the off-thread handler still holds (before a signal ends the process)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, OffThreadHandler):
+            handler.flush()
+
+
 def choose_format(wanted: str, stream: Any) -> str:
     if wanted != "auto":
         return wanted

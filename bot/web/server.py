@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import socket
 from typing import Any
 
@@ -30,8 +29,9 @@ class DrainingServer(uvicorn.Server):
         """Stop as uvicorn does, then write what the log handler still holds: uvicorn ends by
         raising the signal again, and the default action ends the process without `atexit`."""
         await super().shutdown(sockets)
-        for handler in logging.getLogger().handlers:
-            handler.flush()
+        from bot.logs import write_held   # late: the settings model is not to be loaded before listening
+
+        write_held()
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         self.app.state.draining = True
