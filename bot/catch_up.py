@@ -264,11 +264,11 @@ class CatchUpLoop:
 
     def _through_queue(self, reason: str) -> ConvergePage:
         """Converge from a worker thread through the queue (in parallel, in the queue's order)."""
-        loop, queue = asyncio.get_running_loop(), self.runtime.hints
+        loop, runtime = asyncio.get_running_loop(), self.runtime
 
         def page(iids: Sequence[int]) -> Sequence[object]:
             async def all_of() -> list[bool]:
-                return list(await asyncio.gather(*(queue.submit(Hint(iid, reason)) for iid in iids)))
+                return list(await asyncio.gather(*(runtime.hints.submit(Hint(iid, reason)) for iid in iids)))
             future = asyncio.run_coroutine_threadsafe(all_of(), loop)
             while True:  # never outlive the server's loop: a stopped loop answers nothing
                 try:
