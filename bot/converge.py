@@ -5,7 +5,8 @@ Read what GitLab says (`read_snapshot`), ask the workflow what is owed, write th
 source order, then fix the labels in one call. Every note carries the marker of its source, so a
 second run, a replayed webhook or a run after a crash half-way finds nothing left to do, or
 exactly what the crash left undone. Notes go first: the recorded state lives in them, and labels
-are always re-derivable from it.
+are always re-derivable from it. Another replica converging the same issue at the same moment
+writes the same notes: after writing, the younger of two twins is deleted (bot/replicas.py).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import logging
 import threading
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
-from bot import history, workflow
+from bot import history, replicas, workflow
 from bot.config.settings import Settings
 from bot.gitlab_access import handling_event
 from bot.markers import parse_markers
@@ -121,32 +122,53 @@ def _converge(runtime: Runtime, iid: int, api_actions: Sequence[ApiAction]) -> C
                          guard_send=_mails_applications(settings))
     result.start_state, result.final_state = plan.start_state, plan.final_state
     closing = next((r for r in reversed(plan.replies) if r.kind == "transition"), None) if plan.close else None
+    written: dict[int, Reply] = {}
     for reply in plan.replies:
         body = history.note_body(
             reply, snapshot, settings.workflow, _intents(runtime, snapshot, reply), close=reply is closing
         )
         note = gitlab.create_note(iid, body, internal=reply.internal)
-        result.effects.append(Effect("note", reply.source.id, f"{reply.kind} note {note.get('id')}"))
-        result.replies.append(reply)
+        written[note["id"]] = reply
         refused = ",".join(o.why for o in reply.outcomes if o.kind == "refusal")
         logger.info(
             "issue #%s: %s%s for %s by %s (%s), now %s",
             iid, reply.kind, f" ({refused})" if refused else "", reply.source.id, reply.source.actor.name,
             reply.source.channel, reply.state,
         )
+    others: list[Effect] = []   # what the converge writes besides notes
     if plan.add_labels or plan.remove_labels:
         gitlab.update_labels(iid, add=plan.add_labels, remove=plan.remove_labels)
-        detail = f"+{','.join(plan.add_labels)} -{','.join(plan.remove_labels)}"
-        result.effects.append(Effect("labels", None, detail))
-        logger.info("issue #%s: labels %s", iid, detail)
+        others.append(Effect("labels", None, f"+{','.join(plan.add_labels)} -{','.join(plan.remove_labels)}"))
+        logger.info("issue #%s: labels %s", iid, others[-1].detail)
     if plan.change_due_date:
         gitlab.edit_issue(iid, due_date=plan.due_date or "")
-        result.effects.append(Effect("due_date", None, plan.due_date or "none"))
+        others.append(Effect("due_date", None, plan.due_date or "none"))
         logger.info("issue #%s: due date %s (next interview round)", iid, plan.due_date or "cleared")
-    result.snapshot = read_snapshot(gitlab, iid) if result.effects else snapshot
+    result.snapshot = snapshot
+    if written or others:
+        result.snapshot = _keep_older_twins(runtime, read_snapshot(gitlab, iid), written)
+    for note_id, reply in written.items():
+        if any(note.id == note_id for note in result.snapshot.notes):
+            result.effects.append(Effect("note", reply.source.id, f"{reply.kind} note {note_id}"))
+            result.replies.append(reply)
+    result.effects += others
     _notify(runtime, result.snapshot)
     _send_applications(runtime, result.snapshot)
     return result
+
+
+def _keep_older_twins(runtime: Any, snapshot: IssueSnapshot, written: dict[int, Reply]) -> IssueSnapshot:
+    """The issue as it stands, read after the writes, less the notes written here that another
+    replica's older note records already: those are deleted, and what this converge promised in
+    them (the notifier's intents) is taken back."""
+    deleted = replicas.delete_younger_twins(runtime.gitlab, snapshot, written)
+    withdraw = getattr(getattr(runtime, "notifier", None), "withdraw", None)
+    for body in deleted.values():
+        if withdraw is not None:
+            withdraw(snapshot.iid, body)
+    if not deleted:
+        return snapshot
+    return replace(snapshot, notes=tuple(note for note in snapshot.notes if note.id not in deleted))
 
 
 def _mails_applications(settings: Any) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextvars
 import email.utils
 import logging
+import re
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -64,6 +65,15 @@ class GitLabError(Exception):
     def transient(self) -> bool:
         """Worth another try: nothing arrived, GitLab was overloaded, or it asked us to wait."""
         return self.status == 0 or self.status == 429 or self.status >= 500
+
+
+def unreachable_reason(error: Exception) -> str:
+    """Why no answer came, in a few words (`Connection refused`, `Name or service not known`,
+    `no answer within the timeout`), not urllib3's paragraph of pool and object names."""
+    if isinstance(error, requests.Timeout):
+        return "no answer within the timeout"
+    errno_text = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", str(error))
+    return errno_text.group(1).strip() if errno_text else type(error).__name__
 
 
 @contextmanager
@@ -211,7 +221,7 @@ class GitLabAccess:
         except gitlab.exceptions.GitlabError as error:
             raise GitLabError(error.response_code or 0, str(error.error_message)) from None
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as error:
-            raise GitLabError(0, f"{type(error).__name__}: {error}") from None
+            raise GitLabError(0, unreachable_reason(error)) from None
 
     def _json(self, verb: str, path: str, **kwargs: Any) -> Any:
         response = self._request(verb, path, **kwargs)
@@ -375,6 +385,14 @@ class GitLabAccess:
     def edit_note(self, iid: int, note_id: int, body: str) -> dict[str, Any]:
         return self._json("put", self._issue(iid, f"/notes/{int(note_id)}"), post_data={"body": body})
 
+    def delete_note(self, iid: int, note_id: int) -> None:
+        """Delete one of the bot's own notes (a twin another replica wrote first); gone already is fine."""
+        try:
+            self._request("delete", self._issue(iid, f"/notes/{int(note_id)}"))
+        except GitLabError as error:
+            if error.status != 404:
+                raise
+
     # -- labels, hooks, uploads -------------------------------------------------------------
 
     def labels(self) -> list[dict[str, Any]]:
@@ -465,12 +483,16 @@ class GitLabAccess:
             raise
 
     def write_repository_file(
-        self, path: str, text: str, *, branch: str, commit_message: str, last_commit_id: str | None = None
+        self, path: str, text: str, *, branch: str, commit_message: str, last_commit_id: str | None = None,
+        author: tuple[str, str] | None = None,
     ) -> dict[str, Any]:
         """Commit `text` as `path` on `branch`: an update when `last_commit_id` is given (GitLab
-        refuses it if the file changed since), else a new file."""
+        refuses it if the file changed since), else a new file. `author` (name, e-mail) is the
+        commit's author; the bot's user commits it either way."""
         data: dict[str, Any] = {"branch": branch, "content": text, "commit_message": commit_message,
                                 "encoding": "text"}
+        if author is not None:
+            data["author_name"], data["author_email"] = author
         verb = "post"
         if last_commit_id:
             data["last_commit_id"] = last_commit_id

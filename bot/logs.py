@@ -2,7 +2,10 @@
 
 `configure_logging(settings)` sets up the root logger once: JSON lines when stderr is not a
 terminal (a container, a service), `HH:MM:SS LEVEL logger message key=value` on a terminal;
-`logging.format` (auto, json, text) chooses explicitly. Modules log with their own logger and say
+`logging.format` (auto, json, text) chooses explicitly. The JSON names its fields as Google Cloud
+Logging reads them (`severity`, `message`, `time`, and `logging.googleapis.com/trace` for a line
+written while answering a request that carried a trace header), so one format serves Cloud Run
+and `jq` alike. Modules log with their own logger and say
 what happened to which issue through `extra=`:
 
     log.info("converged", extra={"event": "converge", "issue": 12, "outcome": "ok"})
@@ -21,11 +24,15 @@ from __future__ import annotations
 
 import atexit
 import collections
+import contextvars
 import logging
+import os
 import re
 import sys
 import threading
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -42,6 +49,32 @@ _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "ascti
 # Libraries that log every request or connection; the bot logs one line per webhook itself.
 _QUIET_LOGGERS = ("uvicorn.access", "httpx", "httpcore", "urllib3", "asyncio")
 _HANDLER_NAME = "vorhoelle"
+TRACE_FIELD = "logging.googleapis.com/trace"
+_trace: contextvars.ContextVar[str | None] = contextvars.ContextVar("vorhoelle_trace", default=None)
+
+
+def trace_of(headers: Mapping[str, str]) -> str | None:
+    """The trace a request belongs to, from Google's `X-Cloud-Trace-Context: TRACE/SPAN;o=1` or
+    W3C `traceparent: 00-TRACE-SPAN-01`, spelled as Cloud Logging links it to the request
+    (`projects/P/traces/TRACE`, P from `GOOGLE_CLOUD_PROJECT`; the bare id without it)."""
+    trace = (headers.get("x-cloud-trace-context") or "").split("/")[0].strip()
+    if not trace:
+        parts = (headers.get("traceparent") or "").split("-")
+        trace = parts[1] if len(parts) == 4 else ""
+    if not re.fullmatch(r"[0-9a-fA-F]{1,32}", trace):
+        return None
+    project = os.environ.get("GOOGLE_CLOUD_PROJECT")
+    return f"projects/{project}/traces/{trace}" if project else trace
+
+
+@contextmanager
+def tracing(trace: str | None) -> Iterator[None]:
+    """Lines logged inside the block (this task or thread) carry `trace`."""
+    token = _trace.set(trace)
+    try:
+        yield
+    finally:
+        _trace.reset(token)
 
 
 def extras(record: logging.LogRecord) -> dict[str, Any]:
@@ -71,16 +104,19 @@ class RedactSecrets(logging.Formatter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, then the extras."""
+    """One JSON object per line: time, severity, logger, message, the trace, then the extras."""
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "severity": record.levelname,  # Python's level names are Cloud Logging's, CRITICAL too
             "logger": record.name,
             "message": record.getMessage(),
             **extras(record),
         }
+        trace = getattr(record, "_trace", None) or _trace.get()   # taken where the line was logged
+        if trace:
+            line[TRACE_FIELD] = trace
         if record.exc_text:
             line["exception"] = record.exc_text
         elif record.exc_info:
@@ -126,10 +162,11 @@ class OffThreadHandler(logging.Handler):
         atexit.register(self.stop)
 
     def handle(self, record: logging.LogRecord) -> bool:   # no lock, no filter: a deque append is atomic
-        self._pending.append(record)
+        self.emit(record)
         return True
 
     def emit(self, record: logging.LogRecord) -> None:
+        record._trace = _trace.get()   # the request's trace, read where the line was logged
         self._pending.append(record)
 
     def _write_batches(self) -> None:

@@ -67,6 +67,14 @@ def parse_markers(body: str | None) -> list[Marker]:
     return found
 
 
+def without_markers(body: str, kind: str) -> str:
+    """`body` with every marker of `kind` taken out (the rest of the text as it was)."""
+    def keep(found: re.Match[str]) -> str:
+        return "" if any(m.kind == kind for m in parse_markers(found[0])) else found[0]
+
+    return _PATTERN.sub(keep, body)
+
+
 def description_markers(body: str | None) -> list[Marker]:
     """The markers of a description the bot wrote that may count: `DESCRIPTION_KINDS` only, and
     one `match` (the first): the bot writes one per issue, so any other was typed by someone."""

@@ -124,6 +124,19 @@ def gather(settings: Settings, gitlab: Any, bot_url: str | None = None) -> Statu
     return status
 
 
+def trouble(settings: Settings, failure: GitLabError) -> str:
+    """One line saying what kept `gather` from GitLab, and what to check."""
+    url = settings.gitlab_url
+    if failure.status == 0:
+        return f"cannot reach GitLab at {url}: {failure.message}; check gitlab_url and the network"
+    if failure.status == 401:
+        return f"GitLab at {url} answered 401: the token is wrong, expired or revoked"
+    if failure.status in (403, 404):
+        return (f"project {settings.project!r} is not visible to the bot's user at {url} ({failure.status}): "
+                "check the id or path (group/project) and the bot's membership")
+    return f"GitLab at {url} answered {failure.status}: {failure.message}"
+
+
 def render(status: Status) -> str:
     lines = [f"project: {status.project}"]
     if status.hooks is None:

@@ -73,7 +73,8 @@ async def write_config(request: Request) -> Response:
         problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
         raise ApiError(422, "invalid request", problems) from None
     try:
-        written = await run_in_threadpool(project_file.write, runtime, update.settings, update.author)
+        written = await run_in_threadpool(project_file.write, runtime, update.settings,
+                                           project_file.Author(update.author))
     except ConfigError as error:
         return JSONResponse({"error": "invalid settings", "problems": error.problems}, status_code=422)
     except GitLabError as error:

@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="receive GitLab webhooks and keep job-match issues converged",
         description=(
             "Serve POST /webhook, GET /health/live, GET /health/ready, GET /metrics and the API "
-            "under /api/v1. Listens at once and loads behind the open socket: while it loads, "
+            "under /api/v1, and the settings page GET /settings when settings_page is configured "
+            "(sign-in with GitLab; see the README). Listens at once and loads behind the open socket: while it loads, "
             "/health/live says starting and webhooks wait instead of being refused. "
             "Catches up on start-up and every catch_up.interval_minutes. "
             "Without gitlab_url configured, starts an embedded sandbox GitLab with a demo "
@@ -36,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--host", help="address to listen on (default: server.host, 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port to listen on; 0 picks a free one (default: server.port, 8080)")
+    parser.add_argument("--port", type=int, help="port to listen on; 0 picks a free one (default: the PORT "
+                        "variable if set, as Cloud Run sets it, else server.port, 8080)")
     parser.set_defaults(func=run)
 
 
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     sock = listening_socket(*address)
     bot = ServedBot(args, sock, address, settings)
     loading = LoadingApp(bot.load)
-    bot.server = DrainingServer(loading)
+    bot.server = DrainingServer(loading, hard_exit=True)
     loading.on_failure = bot.server.stop_soon
     try:
         bot.server.run(sockets=[sock])
@@ -110,7 +112,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def chosen_address(args: argparse.Namespace, settings: Any) -> tuple[str, int]:
-    return args.host or settings.server.host, settings.server.port if args.port is None else args.port
+    """`--host`/`--port`, else `PORT` for the port, else the settings."""
+    from bot.config.files import platform_port
+
+    port = args.port if args.port is not None else platform_port()
+    return args.host or settings.server.host, settings.server.port if port is None else port
 
 
 @dataclass

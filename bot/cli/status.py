@@ -29,13 +29,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from bot.gitlab_access import GitLabAccess, GitLabError
     from bot.config.settings import load_settings
-    from bot.status import gather, render
+    from bot.status import gather, render, trouble
 
     settings = load_settings(args.config)
     try:
-        status = gather(settings, GitLabAccess.from_settings(settings), args.url or settings.public_url)
+        gitlab = GitLabAccess.from_settings(settings, retries=0, timeout=10)  # a person waits: fail fast
+        status = gather(settings, gitlab, args.url or settings.public_url)
     except GitLabError as error:
-        print(f"vorhoelle status: {error}", file=sys.stderr)
+        print(f"vorhoelle status: {trouble(settings, error)}", file=sys.stderr)
         return 1
     print(json.dumps(status.as_dict(), indent=2) if args.json else render(status))
     return 0

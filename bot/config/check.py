@@ -113,7 +113,24 @@ def check_deployment(settings: Settings) -> list[Finding]:
             "public_url is not set: `vorhoelle hook install` needs --url, or set "
             f"{ENV_PREFIX}PUBLIC_URL to the address GitLab reaches the bot at"
         ))
-    return found
+    return found + _settings_page(settings)
+
+
+def _settings_page(settings: Settings) -> list[Finding]:
+    """The settings page is on with all three of its settings, off with none; half is a mistake."""
+    page = settings.settings_page
+    given = {"settings_page.oauth_client_id": page.oauth_client_id,
+             "settings_page.oauth_client_secret": page.oauth_client_secret,
+             "settings_page.session_secret": page.session_secret}
+    missing = [name for name, value in given.items() if not value]
+    if len(missing) == len(given):
+        return []
+    if missing:
+        return [warning(f"the settings page stays off: {', '.join(missing)} not set (it needs the OAuth "
+                        f"application's id and secret, {ENV_PREFIX}OAUTH_CLIENT_SECRET, and "
+                        f"{ENV_PREFIX}SESSION_SECRET)")]
+    where = f"{settings.public_url.rstrip('/')}/settings" if settings.public_url else "/settings"
+    return [ok(f"settings page on at {where}; the OAuth application's redirect URI must be {where}/callback")]
 
 
 def _missing_files(settings: Settings) -> list[Finding]:

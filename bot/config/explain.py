@@ -19,7 +19,7 @@ def _dotted(loc: tuple[Any, ...]) -> str:
     return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
 
 
-def _origin(loc: tuple[Any, ...], layers: list[YamlLayer], overrides: dict[str, Any]) -> str:
+def origin(loc: tuple[Any, ...], layers: list[YamlLayer], overrides: dict[str, Any]) -> str:
     """Where the value at `loc` was written, highest layer first (the one that won)."""
     if loc and loc[0] in overrides:
         return f"keyword argument {loc[0]}"
@@ -73,7 +73,7 @@ def is_secret_path(loc: tuple[Any, ...]) -> bool:
 
 def explain_error(error: dict[str, Any], layers: list[YamlLayer], overrides: dict[str, Any]) -> str:
     loc = tuple(error["loc"])
-    where = _origin(loc, layers, overrides)
+    where = origin(loc, layers, overrides)
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         key = str(loc[-1])

@@ -209,13 +209,29 @@ def settings_files(config_file: str | Path | None = None) -> tuple[Path | None, 
     return user_file, layers
 
 
+PLATFORM_PORT = "PORT"
+
+
+def platform_port() -> int | None:
+    """The port the platform tells the container to listen on (`PORT`: Cloud Run, Knative,
+    Heroku), None when it is not set. It comes between `--port` and the settings."""
+    value = os.environ.get(PLATFORM_PORT, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise ConfigError([f"{PLATFORM_PORT}={value!r}: not a port (0-65535); unset it or give --port"])
+    return int(value)
+
+
 def listen_address(config_file: str | Path | None, host: str | None, port: int | None) -> tuple[str, int] | None:
-    """`server.host` and `server.port` as the settings will say (`host`/`port` from the command
-    line win), read from the same files and variables without the settings model. None where
-    only the model can tell (a file it would refuse, a value it would convert, the whole section
-    in `VORHOELLE_SERVER`): `vorhoelle serve` then loads the settings before listening."""
+    """Where `vorhoelle serve` listens: `host`/`port` from the command line, else the port in
+    `PORT`, else `server.host` and `server.port` as the settings will say, read from the same
+    files and variables without the settings model. None where only the model can tell (a file
+    it would refuse, a value it would convert, the whole section in `VORHOELLE_SERVER`):
+    `vorhoelle serve` then loads the settings before listening."""
     try:
         _, layers = settings_files(config_file)
+        port = platform_port() if port is None else port
     except ConfigError:
         return None
     server: dict[str, Any] = {}

@@ -159,6 +159,7 @@ class NotifySettings(Section):
     admin_channel: str | None = None
     max_age_days: float = Field(7, gt=0)     # older events are history, not news
     notes_per_minute: int = Field(50, ge=1)  # GitLab.com allows 60 note creations a minute
+    claim_lease_seconds: float = Field(600, ge=0)  # another instance's unrecorded send: alive this long
     owed_label: str = "vorhoelle/notify-owed"
     events: dict[str, EventRule] = {}
     channels: NotifyChannels = NotifyChannels()

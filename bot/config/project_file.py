@@ -237,7 +237,18 @@ def _at(data: Any, loc: tuple[str, ...]) -> Any:
     return data
 
 
-def commit_message(old: dict[str, Any], new: dict[str, Any], author: str) -> str:
+@dataclass(frozen=True)
+class Author:
+    """Who asked for a write, and through which door: named in the commit message. With an
+    `email` (the settings page's signed-in person) they are also the commit's author; without
+    one the commit is the bot's user's."""
+
+    name: str
+    via: str = "PUT /api/v1/config"
+    email: str | None = None
+
+
+def commit_message(old: dict[str, Any], new: dict[str, Any], author: Author) -> str:
     changed = _changed_keys(old, new)
     if not changed:
         title = f"Rewrite {PROJECT_FILE} (no setting changed)"
@@ -246,36 +257,77 @@ def commit_message(old: dict[str, Any], new: dict[str, Any], author: str) -> str
     else:
         title = f"Vorhölle settings: change {len(changed)} settings"
     lines = "\n".join(f"- {key}" for key in changed)
-    by = commit_line(author) or "the REST API"
-    return f"{title}\n\nWritten through PUT /api/v1/config by {by}.\n\n{lines}".rstrip() + "\n"
+    by = commit_line(author.name) or "the REST API"
+    return f"{title}\n\nWritten through {author.via} by {by}.\n\n{lines}".rstrip() + "\n"
 
 
-def write(runtime: Runtime, data: dict[str, Any], author: str) -> dict[str, Any]:
-    """Validate `data` as the whole project file and commit it to the default branch.
+@dataclass(frozen=True)
+class Checked:
+    """A would-be project file that passed every check: its text, and the settings it makes."""
 
-    Nothing is written unless the result is valid settings (ConfigError otherwise); a broken
-    file already in the repository can be replaced this way. The new settings apply at once,
-    and the Push Hook that follows re-reads the same file.
-    """
+    text: str
+    layer: YamlLayer
+    settings: Settings
+
+
+def check(runtime: Runtime, data: dict[str, Any]) -> Checked:
+    """Validate `data` as the whole project file, as a push would be and under the trust rule;
+    ConfigError with one line per problem (`config check`'s wording) otherwise."""
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     layer = parse_project_file(text)
     settings = runtime.settings.with_project_file(layer)
     refused = looser(settings.trust_verdicts)
     if refused:  # asked now: say no, rather than commit a file whose values would not apply
         raise ConfigError([f"{PROJECT_FILE}:{layer.line_of(v.setting) or 1}: {v}" for v in refused])
+    return Checked(text, layer, settings)
+
+
+def current_text(gitlab: Any) -> tuple[str, str | None]:
+    """The file's text on the default branch ("" without one) and its last commit id, to show
+    what a change would do (the settings page's diff)."""
+    current = _fetch_content(gitlab)
+    if current is None:
+        return "", None
+    return current[0].decode("utf-8", errors="replace"), current[1]
+
+
+def write(runtime: Runtime, data: dict[str, Any], author: Author,
+          base_commit: str | None = None) -> dict[str, Any]:
+    """Validate `data` as the whole project file and commit it to the default branch.
+
+    Nothing is written unless the result is valid settings (ConfigError otherwise); a broken
+    file already in the repository can be replaced this way. The new settings apply at once,
+    and the Push Hook that follows re-reads the same file. With `base_commit` (the file's last
+    commit when the change was shown) a file changed since is not overwritten: StaleFile.
+    """
+    checked = check(runtime, data)
     current = _fetch_content(runtime.gitlab)
+    if base_commit is not None and (current[1] if current else "") != base_commit:
+        raise StaleFile(f"{PROJECT_FILE} changed since the change was shown")
     old = _readable(current[0].decode("utf-8", errors="replace")) if current else {}
-    message = commit_message(old, layer.data, author)
+    message = commit_message(old, checked.layer.data, author)
     branch = current[2] if current else default_branch(runtime.gitlab)
     with _applying:  # a reload that read the file before this commit will read it again
         answer = runtime.gitlab.write_repository_file(
-            PROJECT_FILE, text, branch=branch, commit_message=message,
+            PROJECT_FILE, checked.text, branch=branch, commit_message=message,
             last_commit_id=current[1] if current else None,
+            author=(author.name, author.email) if author.email else None,
         )
-        _apply(runtime, settings)
-    log.info("%s written: %s", PROJECT_FILE, message.splitlines()[0],
-             extra={"event": "config_write", "outcome": "committed"})
-    return {"file_path": answer.get("file_path", PROJECT_FILE), "branch": branch, "message": message}
+        _apply(runtime, checked.settings)
+    log.info("%s written by %s through %s: %s", PROJECT_FILE, commit_line(author.name), author.via,
+             message.splitlines()[0], extra={"event": "config_write", "outcome": "committed"})
+    return {"file_path": answer.get("file_path", PROJECT_FILE), "branch": branch, "message": message,
+            "commit_id": _commit_of(runtime.gitlab, branch)}
+
+
+class StaleFile(Exception):
+    """The project file changed in GitLab after the change to it was shown."""
+
+
+def _commit_of(gitlab: Any, branch: str) -> str | None:
+    """The commit the write made: the file's last commit, read back (the files API does not say)."""
+    found = gitlab.repository_file(PROJECT_FILE, branch)
+    return found["last_commit_id"] if found else None
 
 
 def _readable(text: str) -> dict[str, Any]:

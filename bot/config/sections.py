@@ -45,13 +45,33 @@ class ServerSettings(Section):
     max_parallel_issues: int = Field(4, ge=1)
     converge_spacing_seconds: float = Field(0.25, ge=0, le=60)
     converge_retry_seconds: float = Field(30, ge=0)
-    shutdown_grace_seconds: float = Field(10, ge=0)
+    shutdown_grace_seconds: float = Field(8, ge=0)
     metrics_token: SecretStr | None = None   # set: GET /metrics needs `Authorization: Bearer <it>`
 
     @field_validator("metrics_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return unset_if_empty(value)
+
+
+class SettingsPageSettings(Section):
+    """GET /settings (bot/web/settings_page): people sign in with GitLab through an OAuth
+    application the operator registered; without its id, secret and a session secret there is
+    no page at all."""
+
+    oauth_client_id: str | None = None
+    oauth_client_secret: SecretStr | None = None
+    session_secret: SecretStr | None = None   # signs the page's session cookies
+    session_hours: float = Field(8, gt=0, le=24 * 7)
+
+    @field_validator("oauth_client_secret", "session_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return unset_if_empty(value)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.oauth_client_id and self.oauth_client_secret and self.session_secret)
 
 
 class StateSettings(Section):

@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import PrivateAttr, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.config.explain import explain_error
+from bot.config.explain import explain_error, origin
 from bot.config.files import ENV_PREFIX, ConfigError, YamlLayer, settings_files
 from bot.config.notify_sections import (
     ConsoleChannel,
@@ -44,6 +44,7 @@ from bot.config.sections import (
     CatchUpSettings,
     LoggingSettings,
     ServerSettings,
+    SettingsPageSettings,
     StagingSettings,
     WorkflowSettings,
 )
@@ -57,6 +58,11 @@ __all__ = [
     "ACCESS_LEVELS", "ConsoleChannel", "EmailChannel", "EventRule", "QuietHours", "Settings", "SlackChannel",
     "SmtpTransport", "WhatsAppChannel", "WorkflowSettings", "load_settings",
 ]
+
+def notify_events(workflow: WorkflowSettings) -> list[str]:
+    """The events a `notify.events` rule can name: staged, refused, reply, one per state."""
+    return ["staged", "refused", "reply", *sorted(workflow.states)]
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -78,6 +84,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = NotifySettings()
     logging: LoggingSettings = LoggingSettings()
     review: ReviewSettings = ReviewSettings()
+    settings_page: SettingsPageSettings = SettingsPageSettings()
 
     @field_validator("gitlab_token", "webhook_secret", "webhook_signing_key", "api_token", mode="before")
     @classmethod
@@ -91,7 +98,7 @@ class Settings(BaseSettings):
         workflow = info.data.get("workflow")
         if workflow is None:
             return notify  # the workflow itself is wrong; that error is reported
-        known = ["staged", "refused", "reply", *sorted(workflow.states)]
+        known = notify_events(workflow)
         for event in notify.events:
             if event not in known:
                 guess = difflib.get_close_matches(event, known, n=1)
@@ -121,6 +128,12 @@ class Settings(BaseSettings):
     def with_project_file(self, project_file: YamlLayer | None) -> "Settings":
         """The same layers again, with `project_file` (the project's .vorhoelle.yml) in place."""
         return load_settings(self._config_file, project_file=project_file, **self._overrides)
+
+    def origin_of(self, loc: tuple[str, ...], project_file: YamlLayer | None = None) -> str:
+        """Where the value at `loc` was written, in `config check`'s words: a file and line, a
+        variable, a keyword argument, or "settings" (the model's own default)."""
+        _, layers = settings_files(self._config_file)
+        return origin(loc, [*layers, *([project_file] if project_file else [])], self._overrides)
 
 
 def load_settings(

@@ -26,6 +26,8 @@ SECRET_ENV: dict[str, tuple[str, ...]] = {
     "SLACK_SIGNING_SECRET": ("notify", "channels", "slack", "signing_secret"),
     "TWILIO_AUTH_TOKEN": ("notify", "channels", "whatsapp", "auth_token"),
     "SMTP_PASSWORD": ("notify", "channels", "email", "smtp", "password"),
+    "OAUTH_CLIENT_SECRET": ("settings_page", "oauth_client_secret"),
+    "SESSION_SECRET": ("settings_page", "session_secret"),
 }
 # Not secrets, but deployment details that belong with them in the environment.
 DEPLOYMENT_ENV: dict[str, tuple[str, ...]] = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.resources
 import secrets
 import signal
+import socket
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,8 @@ class Scene:
     webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     slack: DemoSlack = field(default_factory=DemoSlack)
+    session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    oauth: dict[str, Any] = field(default_factory=dict)  # the settings page's OAuth application
 
     # -- what an earlier step set up ------------------------------------------------------------
 
@@ -118,6 +121,9 @@ class Scene:
             "VORHOELLE_NOTIFY__CHANNELS__CONSOLE__OUTBOX": str(self.outbox.path),
             "VORHOELLE_LOGGING__FORMAT": "text",
             **self.slack.env(REVIEWER_SLACK, self.people["reviewer"].username),
+            "VORHOELLE_SETTINGS_PAGE__OAUTH_CLIENT_ID": self.oauth.get("application_id", ""),
+            "VORHOELLE_OAUTH_CLIENT_SECRET": self.oauth.get("secret", ""),
+            "VORHOELLE_SESSION_SECRET": self.session_secret,
         }
 
     # -- what the bot wrote --------------------------------------------------------------------
@@ -200,7 +206,9 @@ Everything keeps running (--keep): process group {self.services.group}, logs and
   in a browser      {self.gitlab_url}/api/v4/projects/{quote(path, safe="")}/issues?private_token={self.root_token}
   python-gitlab     gitlab.Gitlab("{self.gitlab_url}", private_token="<a token above>").projects.get("{path}")
   Slack             the demo's stand-in ended with the demo: the bot's Slack messages now fail (and are retried)
-Stop everything:    kill -TERM -{self.services.group}"""
+  settings page     {self.bot_url}/settings   "Sign in with GitLab", then on the sandbox's sign-in page:
+                    root + {self.root_token} (may change) or @{self.people["reviewer"].username if self.people else "reviewer"} + its token above (may look)
+Stop everything:    kill -TERM -{self.services.group}"""  # noqa: E501
 
     def close(self) -> None:
         for account in [self.admin, *self.people.values()]:
@@ -245,11 +253,27 @@ def create_labels(scene: Scene) -> str:
     return f"{len(created)} labels created, as `vorhoelle labels sync` does: {', '.join(created)}"
 
 
+def register_settings_page(scene: Scene) -> int:
+    """The settings page's OAuth application, registered as a GitLab administrator would; its
+    callback names the bot's address, so the bot's port is chosen here. Returns the port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    admin = scene.admin
+    if admin is None:
+        raise StepFailed("no admin account yet: the step that makes it has not run")
+    scene.oauth = admin.call("POST", "/applications", name="Vorhölle settings page", scopes="read_user",
+                                   redirect_uri=f"http://127.0.0.1:{port}/settings/callback")
+    return port
+
+
 def start_bot(scene: Scene, port: int = 0) -> str:
+    if not scene.oauth:
+        port = port or register_settings_page(scene)
     scene.bot_url = scene.services.start("bot", ["serve", "--port", str(port)], r"listening on (http://\S+)",
                                          env=scene.bot_env())
     poll(lambda: answers(f"{scene.bot_url}/health/ready"), "ready answer from the bot's /health/ready")
-    return f"`vorhoelle serve` is ready at {scene.bot_url} (health: /health/ready)"
+    return f"`vorhoelle serve` is ready at {scene.bot_url} (health: /health/ready, settings page: /settings)"
 
 
 def install_webhook(scene: Scene) -> str:

@@ -44,11 +44,13 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_rand
 from bot import metrics
 from bot.gitlab_access import GitLabError
 from bot.markers import Marker, parse_markers, render_marker
+from bot.notify import claims
 from bot.notify.channel import Channel, ChannelError
 from bot.notify.clock import Clock, QuietWindow, system_clock
 from bot.notify.message import Item, Message, item_of
 from bot.notify.owed import (
-    NOTIFIED, SENDING, STAGED, UNSENT, DeliveryKey, IntentKey, Owed, Recorded, family, marker_time, owed, recorded_in,
+    NOTIFIED, SENDING, STAGED, UNSENT, DeliveryKey, IntentKey, Owed, Recorded, delivery_key, family, marker_time, owed,
+    recorded_in,
 )
 from bot.notify.watch import NOTIFICATIONS, HealthWatch
 from bot.render import render
@@ -113,6 +115,7 @@ class Dispatcher:
         self.quiet = QuietWindow.from_settings(self.notify.quiet_hours)
         self.health = {name: ChannelHealth() for name in self.channels}
         self.pacer = NotePacer(self.notify.notes_per_minute, sleep)
+        self._lease = timedelta(seconds=self.notify.claim_lease_seconds)
         self._lock = threading.Lock()          # one round at a time
         self._memory_lock = threading.Lock()   # guards the two sets below across threads
         # Deliveries this process recorded, for snapshots read before the record was written.
@@ -245,7 +248,8 @@ class Dispatcher:
             owing = self._owed(snapshot, now)
             ready, held = [], []
             for item in owing:
-                (ready if self._is_due(item, now, cycle) else held).append(item)
+                now_due = self._is_due(item, now, cycle) and not self._sending_elsewhere(snapshot, item, now)
+                (ready if now_due else held).append(item)
             if held:
                 still_owed.add(snapshot.iid)
             if ready:
@@ -288,15 +292,20 @@ class Dispatcher:
         entries: list[tuple[IssueSnapshot, Owed]] = []
         still_owed: set[int] = set()
         for snapshot, items in due:
-            fresh = [item for item in items if not item.intended]
+            fresh = [item for item in items if not item.intended or item.possible_repeat]   # each needs a claim
             try:
                 notes[snapshot.iid] = self._write_intent(snapshot, fresh, round_id) if fresh else None
+                beaten = self._beaten(snapshot.iid, notes[snapshot.iid], fresh, items, round_id)
             except GitLabError as exc:
                 log.warning("issue #%d: cannot record the intent to notify (%s); holding", snapshot.iid, exc)
                 still_owed.add(snapshot.iid)
                 continue
-            self._remember_intents(snapshot.iid, fresh, round_id)
-            entries += [(snapshot, item) for item in items]
+            self._remember_intents(snapshot.iid, [item for item in fresh if item not in beaten], round_id)
+            if beaten:
+                still_owed.add(snapshot.iid)   # the winner's to record; the next flush looks again
+                if len(beaten) == len(items):
+                    del notes[snapshot.iid]
+            entries += [(snapshot, item) for item in items if item not in beaten]
         flight = {(s.iid, o.event.key(o.channel)) for s, o in entries}
         with self._memory_lock:
             self._in_flight |= flight
@@ -373,6 +382,36 @@ class Dispatcher:
         log.info("%s: delivered %s (%d item(s)): %s", channel.name, message.kind, len(message.items), receipt)
         counted(channel=family(channel.name), outcome="sent").inc()
         return Outcome(channel.name, True, str(receipt))
+
+    # -- more than one replica (bot/notify/claims.py) --------------------------------------
+
+    def _sending_elsewhere(self, snapshot: IssueSnapshot, item: Owed, now: datetime) -> bool:
+        """An intent this process did not write, not resolved and recent: another replica sends."""
+        if not item.possible_repeat:
+            return False
+        with self._memory_lock:
+            mine = {intent[1] for iid, intent in self._intents if iid == snapshot.iid}
+        return claims.claimed_elsewhere(snapshot, item.event.key(item.channel), mine, now, self._lease)
+
+    def _beaten(self, iid: int, note_id: int | None, fresh: list[Owed], items: list[Owed], round_id: str) -> list[Owed]:
+        """The fresh claims another replica won; a round note holding nothing but those goes."""
+        keys = [item.event.key(item.channel) for item in fresh]
+        keys = claims.lost(self.gitlab, iid, keys, round_id, self.clock(), self._lease)
+        beaten = [item for item in fresh if item.event.key(item.channel) in keys]
+        if beaten:
+            log.info("issue #%d: another replica claimed %d message(s) first; it sends them", iid, len(beaten))
+        if beaten and len(beaten) == len(items) and note_id is not None:
+            self.gitlab.delete_note(iid, note_id)
+        return beaten
+
+    def withdraw(self, iid: int, body: str) -> None:
+        """The converge deleted a note it wrote (another replica's twin was older): the intents
+        in it are no longer this process's to keep."""
+        with self._memory_lock:
+            for marker in parse_markers(body):
+                intent = (iid, (delivery_key(marker), marker.data.get("round")))
+                if marker.kind == SENDING and intent in self._intents:
+                    self._intents[intent] = False
 
     # -- what GitLab records ----------------------------------------------------------------
 

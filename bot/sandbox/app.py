@@ -31,6 +31,7 @@ from bot.sandbox import (
     routes_labels,
     routes_members,
     routes_notes,
+    routes_oauth,
     routes_projects,
     routes_repository,
     routes_todos,
@@ -62,6 +63,7 @@ API_ROUTE_MODULES = (
     routes_uploads,
     routes_hooks,
     routes_hook_test,
+    routes_oauth,
 )
 
 
@@ -160,6 +162,7 @@ def create_app(
         routes=[
             Mount("/api/v4", routes=api_routes),
             *control_routes(is_admin, find_hook, sandbox.control),
+            *routes_oauth.web_routes,
             *routes_uploads.web_routes,
         ],
         middleware=[

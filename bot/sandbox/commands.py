@@ -9,6 +9,7 @@ the author or a reporter, award and to-do anyone who sees the issue. Anything th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,6 +100,14 @@ def _assignees(plan: _Plan, out: QuickActionsResult, action: QuickAction, actor:
     return True
 
 
+def _same_project_issue(sandbox: Sandbox, project: Project, args: str) -> Issue | None:
+    """The issue `#N` names in `project` (the only reference form the sandbox resolves)."""
+    found = re.fullmatch(r"\s*#(\d+)\s*", args)
+    if found is None:
+        return None
+    return next((i for i in sandbox.store.all("issues") if i.project_id == project.id and i.iid == int(found[1])), None)
+
+
 def _plan_one(
     plan: _Plan, out: QuickActionsResult, action: QuickAction, sandbox: Sandbox, actor: User, project: Project, issue: Issue
 ) -> bool:
@@ -119,6 +128,13 @@ def _plan_one(
     if command == "reopen" and may_update and issue.state == "closed":
         plan.change.state_event = "reopen"
         out.summary.append("Reopened this issue.")
+        return True
+    if command == "duplicate" and may_update and issue.state == "opened":
+        original = _same_project_issue(sandbox, project, action.args)
+        if original is None or original.id == issue.id:
+            return False
+        plan.change.state_event, plan.change.duplicated_to_id = "close", original.id
+        out.summary.append(f"Closed this issue. Marked as related to, and a duplicate of, #{original.iid}.")
         return True
     if command == "title" and may_update and action.args.strip():
         plan.change.title = action.args.strip()

@@ -43,6 +43,7 @@ class IssueChange:
     remove_assignee_ids: list[int] = field(default_factory=list)
     state_event: str | None = None  # "close" | "reopen"
     confidential: bool | None = None
+    duplicated_to_id: int | None = None  # `/duplicate #N`: the other issue's id
     due_date: str | None = None  # YYYY-MM-DD; "" clears it
 
     def is_empty(self) -> bool:
@@ -158,6 +159,9 @@ def apply_change(
         record("closed_at", hook_time(issue.closed_at), hook_time(closed_at))
         issue.state, issue.closed_at = state, closed_at
         issue.closed_by_id = actor.id if state == "closed" else None
+    if change.duplicated_to_id is not None and change.duplicated_to_id != issue.duplicated_to_id:
+        record("duplicated_to_id", issue.duplicated_to_id, change.duplicated_to_id)
+        issue.duplicated_to_id = change.duplicated_to_id
 
     if change.due_date is not None and (change.due_date or None) != issue.due_date:
         record("due_date", issue.due_date, change.due_date or None)

@@ -118,7 +118,7 @@ def issue_attributes(sandbox: Sandbox, project: Project, issue: Issue) -> dict[s
         "discussion_locked": None,
         "due_date": issue.due_date,
         "moved_to_id": None,
-        "duplicated_to_id": None,
+        "duplicated_to_id": issue.duplicated_to_id,
         "time_estimate": 0,
         "total_time_spent": 0,
         "time_change": 0,

@@ -64,7 +64,7 @@ ALIASES = {
 
 ISSUE_EXECUTABLE = frozenset({
     "label", "labels", "unlabel", "remove_label", "relabel", "close", "reopen", "assign",
-    "unassign", "title", "confidential", "award", "react", "todo", "done",
+    "unassign", "title", "confidential", "award", "react", "todo", "done", "duplicate",
 })
 """Names (aliases included) the sandbox executes on an issue; the rest answer
 `could_not_apply(name)`."""

@@ -107,6 +107,7 @@ class Issue:
     updated_by_id: int | None = None
     last_edited_at: str | None = None
     last_edited_by_id: int | None = None
+    duplicated_to_id: int | None = None  # the issue's id (not iid) `/duplicate` named
     due_date: str | None = None  # YYYY-MM-DD
 
 

@@ -196,6 +196,14 @@ def issue_labels(sandbox: Sandbox, issue: Issue) -> list[Label]:
     return sorted((label for label in labels if label), key=lambda label: label.name)
 
 
+def _duplicate_url(sandbox: Sandbox, issue: Issue) -> str | None:
+    """`_links.closed_as_duplicate_of`: the API URL of the issue `/duplicate` named."""
+    if issue.duplicated_to_id is None:
+        return None
+    original = sandbox.store.get("issues", issue.duplicated_to_id)
+    return f"{sandbox.base_url}/api/v4/projects/{original.project_id}/issues/{original.iid}"
+
+
 def issue_json(sandbox: Sandbox, issue: Issue, *, label_details: bool = False) -> dict[str, Any]:
     store = sandbox.store
     project = store.get("projects", issue.project_id)
@@ -252,7 +260,7 @@ def issue_json(sandbox: Sandbox, issue: Issue, *, label_details: bool = False) -
             "notes": f"{api}/issues/{issue.iid}/notes",
             "award_emoji": f"{api}/issues/{issue.iid}/award_emoji",
             "project": api,
-            "closed_as_duplicate_of": None,
+            "closed_as_duplicate_of": _duplicate_url(sandbox, issue),
         },
         "references": {
             "short": f"#{issue.iid}",

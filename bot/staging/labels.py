@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config.settings import Settings
+from bot.gitlab_access import GitLabError
 from bot.seams import GitLab
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,12 @@ def ensure_labels(settings: Settings, gitlab: GitLab) -> None:
     existing = {label["name"] for label in gitlab.labels()}
     for label in wanted_labels(settings):
         if label.name not in existing:
-            gitlab.create_label(label.name, label.color, label.description)
+            try:
+                gitlab.create_label(label.name, label.color, label.description)
+            except GitLabError as error:
+                if error.status != 409:
+                    raise
+                continue   # another instance of the bot created it a moment ago
             log.info("created label %s", label.name, extra={"event": "label_created", "label": label.name})
 
 

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
+
+from markupsafe import Markup
 
 from bot.config.settings import Settings
+from bot import render
 from bot.gitlab_access import GitLabError
+from bot.markers import render_marker, source_id, without_markers
 from bot.runtime import Runtime
 from bot.seams import GitLab
 from bot.snapshot import read_snapshot
@@ -24,9 +29,11 @@ from bot.staging.errors import StagingError
 from bot.staging.labels import ensure_labels
 from bot.staging.match import Match, StageResult
 from bot.staging.rescore import rescore
-from bot.staging.search import find_staged
+from bot.staging.search import MATCH_KIND, find_staged, match_marker
 
 logger = logging.getLogger(__name__)
+
+DUPLICATE_KIND = "duplicate"
 
 # One cycle at a time per process, so two requests carrying the same new match cannot both
 # miss each other in GitLab and create it twice.
@@ -69,9 +76,40 @@ def _create(cycle: Cycle, match: Match) -> StageResult:
     issue = cycle.gitlab.create_issue(
         issue_title(settings, match), description, labels, assignee_ids=assignees
     )
+    original = _older_twin(cycle, match, issue)
+    if original is not None:
+        _close_as_duplicate(cycle, issue, original, source_id(MATCH_KIND, match.key))
+        return result(match, "unchanged", original, f"staged at the same moment by another instance of the bot; "
+                                                    f"#{issue['iid']} was closed as its duplicate")
     logger.info("staged match #%s (%s %%)", issue["iid"], match.score,
                 extra={"event": "staged", "issue": issue["iid"], "score": match.score})
     return result(match, "created", issue, None)
+
+
+def _older_twin(cycle: Cycle, match: Match, issue: dict[str, Any]) -> dict[str, Any] | None:
+    """Another issue staged for the same match before `issue` (a lower iid), asked of GitLab
+    right after creating `issue`: two instances of the bot given the same cycle at once both
+    miss each other before creating, but the younger always finds the older after."""
+    wanted = source_id(MATCH_KIND, match.key)
+    twins = [found for found in cycle.gitlab.search_issues(match.key_hash)
+             if (marker := match_marker(found, cycle.bot_id)) is not None and marker.source == wanted]
+    oldest = min(twins, key=lambda found: found["iid"], default=None)
+    return oldest if oldest is not None and oldest["iid"] < issue["iid"] else None
+
+
+def _close_as_duplicate(cycle: Cycle, issue: dict[str, Any], original: dict[str, Any], source: str) -> None:
+    """The younger twin steps aside and owes nothing: its match marker (what notifications and
+    the next cycle look for) and the review labels go, then GitLab's `/duplicate` closes it
+    and links it to the original."""
+    workflow, iid = cycle.settings.workflow, issue["iid"]
+    labels = [workflow.marker_label, *(state.label for state in workflow.states.values()),
+              *(rule.label for rule in cycle.settings.staging.score_labels)]
+    cycle.gitlab.edit_issue(iid, description=without_markers(issue.get("description") or "", MATCH_KIND),
+                            remove_labels=",".join(labels))
+    cycle.gitlab.create_note(iid, render.render("issue/duplicate.md.j2", original=original["iid"],
+                                                marker=Markup(render_marker(DUPLICATE_KIND, source, of=original["iid"]))))
+    logger.info("match #%s was staged twice at once; closed it as a duplicate of #%s", iid, original["iid"],
+                extra={"event": "staged_twice", "issue": iid})
 
 
 def _stage_one(cycle: Cycle, match: Match) -> StageResult:

@@ -11,20 +11,25 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from bot.config import project_file
 from bot.catch_up import CatchUpLoop
+from bot.logs import trace_of, tracing
 from bot.runtime import Runtime
+from bot.web.server import shutdown_budget
 
 log = logging.getLogger(__name__)
 
-ROUTE_MODULES = ["bot.web.webhook", "bot.web.health", "bot.metrics", "bot.api", "bot.actions"]
+ROUTE_MODULES = ["bot.web.webhook", "bot.web.health", "bot.metrics", "bot.api", "bot.actions",
+                 "bot.web.settings_page"]
 NOTIFY_FLUSH_SECONDS = 30
 
 
@@ -33,12 +38,28 @@ def create_app(runtime: Runtime) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(TraceRequests)],
         # Starlette types the mapping by its widest handler; each one here takes its own class.
         exception_handlers={HTTPException: http_error, Exception: internal_error},  # type: ignore[dict-item]
     )
     app.state.runtime = runtime
     app.state.draining = False
     return app
+
+
+class TraceRequests:
+    """Lines logged while answering a request carry the trace its headers name, so that Cloud
+    Logging files them under that request (bot/logs.py)."""
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        with tracing(trace_of(headers)):
+            await self.app(scope, receive, send)
 
 
 async def http_error(request: Request, error: HTTPException) -> JSONResponse:
@@ -69,8 +90,17 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.draining = True
         for task in tasks:
             task.cancel()
-        left = await runtime.hints.stop(runtime.settings.server.shutdown_grace_seconds)
-        log.info("bot stopped; %d issues left for the next catch-up", len(left))
+        grace = runtime.settings.server.shutdown_grace_seconds
+        left = await runtime.hints.stop(shutdown_budget(app.state, grace))
+        log.info("bot stopped; %d issues left for the next catch-up%s", len(left), since_signal(app.state, grace))
+
+
+def since_signal(state: object, grace: float) -> str:
+    """`, 7.5 s after the signal (grace 8 s)` when a signal stopped the bot."""
+    deadline = getattr(state, "shutdown_deadline", None)
+    if deadline is None:
+        return ""
+    return f", {time.monotonic() - (deadline - grace):.1f} s after the signal (grace {grace:g} s)"
 
 
 async def every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:

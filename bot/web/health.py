@@ -1,4 +1,5 @@
-"""`GET /health/live` (the process answers) and `GET /health/ready` (it can do its job).
+"""`GET /health/live` (the process answers; `GET /health` too, the path many probes default to)
+and `GET /health/ready` (it can do its job).
 
 Ready means: GitLab answers, the bot's token is valid, the project is visible to it, and the
 bot is not shutting down. Otherwise 503 with the reason, so an orchestrator (or a person) sees
@@ -71,5 +72,6 @@ def answer(request: Request, body: dict[str, Any], status_code: int = 200) -> JS
 def routes() -> list[BaseRoute]:
     return [
         Route("/health/live", live, methods=["GET"]),
+        Route("/health", live, methods=["GET"]),
         Route("/health/ready", ready, methods=["GET"]),
     ]

@@ -5,9 +5,9 @@ settings model, python-gitlab and the bot's routes are imported: about half a se
 machine, during which a bot that had not listened yet would refuse connections. GitLab counts a
 refused connection as a failed delivery, drops that event for good and disables the hook after
 four, so the bot takes the connection and makes the request wait for it instead: while it loads,
-`/health/live` answers 200 "starting", `/health/ready` 503 "starting" (probes must not hang), and
-every other request, a webhook above all, is held until the bot can answer it itself (at most
-`hold_seconds`, then 503). Should loading fail (settings that cannot be used), held requests get
+`/health/live` (and `/health`) answers 200 "starting", `/health/ready` 503 "starting" (probes
+must not hang), and every other request, a webhook above all, is held until the bot can answer it
+itself (at most `hold_seconds`, then 503). Should loading fail (settings that cannot be used), held requests get
 503 and the server stops; `failure` says why.
 """
 
@@ -23,7 +23,8 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 
-PROBES = {"/health/live", "/health/ready"}
+LIVE_PROBES = {"/health/live", "/health"}
+PROBES = LIVE_PROBES | {"/health/ready"}
 
 
 class LoadingApp:
@@ -99,7 +100,7 @@ class LoadingApp:
         if self.failure is not None or self._own_state.draining:
             error = "the bot could not start" if self.failure is not None else "shutting down"
             return JSONResponse({"error": error, "detail": None}, status_code=503)
-        if scope["path"] == "/health/live":
+        if scope["path"] in LIVE_PROBES:
             return JSONResponse({"status": "starting"})
         return JSONResponse({"status": "not ready", "error": "starting"}, status_code=503,
                             headers={"Retry-After": "1"})

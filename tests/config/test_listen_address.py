@@ -3,9 +3,12 @@ settings will say, or None where only the model can tell."""
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
-from bot.config.files import listen_address
+from bot.cli.serve import chosen_address
+from bot.config.files import ConfigError, listen_address
 from bot.config.settings import load_settings
 
 
@@ -14,7 +17,7 @@ def clean_env(monkeypatch):
     import os
 
     for name in list(os.environ):
-        if name.upper().startswith("VORHOELLE_"):
+        if name.upper().startswith("VORHOELLE_") or name == "PORT":
             monkeypatch.delenv(name)
 
 
@@ -72,3 +75,22 @@ def test_unsure_means_none_so_the_settings_load_first(tmp_path, monkeypatch, tex
 
 def test_a_missing_file_is_left_to_the_settings_to_report(tmp_path):
     assert listen_address(tmp_path / "missing.yml", None, None) is None
+
+
+def test_port_comes_between_the_command_line_and_the_settings(tmp_path, monkeypatch):
+    config = tmp_path / "vorhoelle.yml"
+    config.write_text("server:\n  host: 0.0.0.0\n  port: 9000\n")
+    monkeypatch.setenv("VORHOELLE_SERVER__PORT", "9100")
+    monkeypatch.setenv("PORT", "9500")
+    assert listen_address(config, None, None) == ("0.0.0.0", 9500)
+    assert listen_address(config, None, 9600) == ("0.0.0.0", 9600)
+    arguments = argparse.Namespace(host=None, port=None)
+    assert chosen_address(arguments, load_settings(config)) == ("0.0.0.0", 9500)
+
+
+def test_a_port_that_is_no_port_is_said_in_one_line(monkeypatch):
+    monkeypatch.setenv("PORT", "http")
+    assert listen_address(None, None, None) is None  # serve loads the settings, then hears why
+    with pytest.raises(ConfigError, match=r"^PORT='http': not a port"):
+        chosen_address(argparse.Namespace(host=None, port=None), load_settings())
+    assert chosen_address(argparse.Namespace(host=None, port=8123), load_settings()) == ("127.0.0.1", 8123)

@@ -84,7 +84,8 @@ def test_event_rules_choose_channels_and_minimum_scores(make_bot):
 
 
 def test_possible_repeat_after_a_crash_between_sending_and_recording(make_bot):
-    bot = make_bot()
+    clock = FakeClock()
+    bot = make_bot(clock)
     bot.runtime.notifier, notifier = None, bot.notifier
     (iid,) = bot.stage(90)
     bot.runtime.notifier = notifier
@@ -93,6 +94,9 @@ def test_possible_repeat_after_a_crash_between_sending_and_recording(make_bot):
     intent = render_marker("sending", source, event="staged", channel="slack")
     bot.runtime.gitlab.create_note(iid, f"Sending notifications: slack…\n\n{intent}", internal=True)
 
+    bot.notifier.on_staged([bot.snapshot(iid)])
+    assert bot.slack.messages() == []   # as far as GitLab shows, another replica may be sending it now
+    clock.advance(seconds=bot.runtime.settings.notify.claim_lease_seconds + 1)   # no record: that process died
     bot.notifier.on_staged([bot.snapshot(iid)])
 
     (message,) = bot.slack.messages()
@@ -231,7 +235,8 @@ def test_a_transition_with_notifications_costs_three_writes_its_intent_riding_on
 
 
 def test_a_crash_after_the_history_note_leaves_its_intent_and_the_message_is_marked_a_possible_repeat(make_bot, world):
-    bot = make_bot()
+    clock = FakeClock()
+    bot = make_bot(clock)
     (iid,) = bot.stage(88)
     reject(world, iid)
     bot.notifier.on_converged = lambda snapshot: None   # the process dies right after the converge's writes
@@ -239,6 +244,7 @@ def test_a_crash_after_the_history_note_leaves_its_intent_and_the_message_is_mar
     assert len(bot.slack.messages()) == 1               # the staging summary only
 
     bot.start()
+    clock.advance(seconds=bot.runtime.settings.notify.claim_lease_seconds + 1)
     bot.notifier.on_converged(bot.snapshot(iid))
 
     last = bot.slack.messages()[-1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from datetime import datetime
 import threading
 
 import pytest
@@ -51,7 +52,9 @@ def test_json_lines_carry_the_extras_and_hide_every_secret(monkeypatch):
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert len(lines) == 3
     first = lines[0]
-    assert (first["level"], first["logger"], first["message"]) == ("INFO", "bot.converge", "converged issue 12")
+    assert (first["severity"], first["logger"], first["message"]) == ("INFO", "bot.converge", "converged issue 12")
+    assert [line["severity"] for line in lines] == ["INFO", "WARNING", "ERROR"]
+    assert datetime.fromisoformat(first["time"]).tzinfo is not None and "logging.googleapis.com/trace" not in first
     assert {k: first[k] for k in ("event", "issue", "idempotency_key", "outcome")} == {
         "event": "converge", "issue": 12, "idempotency_key": "k-1", "outcome": "ok"}
     assert lines[1]["message"] == "GitLab said no to PRIVATE-TOKEN: **********"

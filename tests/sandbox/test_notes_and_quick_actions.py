@@ -164,3 +164,16 @@ def test_editing_a_comment_into_commands_that_ran_deletes_it(world):
     issue.notes.update(note.id, {"body": "/close"})
     assert issue.notes.list(get_all=True) == []
     assert world.project("bot").issues.get(issue.iid).state == "closed"
+
+
+def test_duplicate_closes_the_issue_and_links_the_original(sandbox, world):
+    original, copy = new_issue(world), new_issue(world)
+    answer = post_note(sandbox, world, "bot", copy, f"/duplicate #{original.iid}")
+    assert answer.status_code == 202
+    assert answer.json()["summary"] == [f"Closed this issue. Marked as related to, and a duplicate of, #{original.iid}."]
+    closed = world.project("bot").issues.get(copy.iid)
+    assert closed.state == "closed"
+    assert closed._links["closed_as_duplicate_of"].endswith(f"/projects/{world.project_id}/issues/{original.iid}")
+    assert world.project("bot").issues.get(original.iid)._links["closed_as_duplicate_of"] is None
+    refused = post_note(sandbox, world, "bot", new_issue(world), "/duplicate #9999")  # no such issue
+    assert refused.status_code == 400 and "Could not apply duplicate command." in refused.json()["message"]

@@ -74,6 +74,7 @@ def test_probes_answer_while_loading_and_a_webhook_waits_for_the_bot():
         live = httpx.get(f"{url}/health/live")
         ready = httpx.get(f"{url}/health/ready")
         assert (live.status_code, live.json()) == (200, {"status": "starting"})
+        assert httpx.get(f"{url}/health").json() == {"status": "starting"}  # as /health/live
         assert (ready.status_code, ready.json()["error"], ready.headers["Retry-After"]) == (503, "starting", "1")
         held = pool.submit(httpx.post, f"{url}/webhook", content=b'{"object_kind": "issue"}', timeout=20)
         wait_until(lambda: len(server.server_state.tasks) == 1, message="the webhook to arrive")

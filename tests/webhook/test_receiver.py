@@ -203,6 +203,7 @@ def test_deliveries_get_503_while_the_bot_drains(bot):
 
 def test_health_says_live_and_ready_with_the_catch_up_state(bot, world):
     assert httpx.get(f"{bot.url}/health/live").json() == {"status": "live"}
+    assert httpx.get(f"{bot.url}/health").json() == {"status": "live"}  # the path many probes default to
     ready = ready_details(bot.url)
     assert ready.status_code == 200
     assert ready.json()["project"] == world.path and ready.json()["status"] == "ready"
