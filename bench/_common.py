@@ -99,11 +99,13 @@ def sandbox_in_thread() -> Iterator[RunningSandbox]:
 
 
 @contextmanager
-def served_bot(world: World, config: dict[str, Any] | None = None) -> Iterator[LoggedProcess]:
+def served_bot(world: World, config: dict[str, Any] | None = None,
+               env: dict[str, str] | None = None) -> Iterator[LoggedProcess]:
     """`vorhoelle serve` for `world` on a free port, configured through the environment as in
-    production (`config` becomes its VORHOELLE_CONFIG file), its webhook installed."""
+    production (`config` becomes its VORHOELLE_CONFIG file, `env` adds variables), its webhook
+    installed."""
     with tempfile.TemporaryDirectory(prefix="vorhoelle-bench-") as workdir:
-        env = {}
+        env = dict(env or {})
         if config:
             path = Path(workdir) / "vorhoelle.yml"
             path.write_text(yaml.safe_dump(config), encoding="utf-8")

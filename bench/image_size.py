@@ -12,7 +12,7 @@ size, `docker buildx imagetools inspect --raw` and the layers' `size` for the co
     .venv/bin/python bench/image_size.py [--extras slack,email,replies] [--base-mb 130 --base-compressed-mb 45]
 
 Prints figures; it is a measurement, not a pass/fail test (exit status 0 either way).
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 

@@ -127,7 +127,7 @@ def main() -> None:
             alone = iids[:args.one_by_one]
             for n, iid in enumerate(alone):
                 reviewer_calls[WAYS[n % len(WAYS)](world, iid)] += 1
-                wait_until(lambda: iid in history_notes(sandbox, world), interval=0.01, message=f"#{iid}'s note")
+                wait_until(lambda: iid in history_notes(sandbox, world), interval=0.01, message=f"#{iid}'s note")  # noqa: B023
             deliveries = webhook_starts(sandbox, hook_id, world.users["reviewer"]["id"])  # the log keeps 500
             burst = iids[len(alone):]
             started = time.time()

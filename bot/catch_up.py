@@ -184,7 +184,8 @@ class CatchUp:
         for line in notes:
             log.warning("catch-up: %s", line, extra={"event": "catch-up"})
             self.say(line)
-        report = PassReport(start, until=self.clock(), paged=bool(notes))
+        until = self.clock()
+        report = PassReport(start, until=until, paged=bool(notes))
 
         def on_page(report: PassReport) -> None:
             if report.paged and report.reached and since is None:
@@ -194,9 +195,10 @@ class CatchUp:
         changes: dict[str, Any] = {"last_pass": self.clock(), "last_summary": report.summary()}
         old = self.status.record.watermark
         if since is None or old is None or since <= old:  # a later `--since` leaves a gap unchecked
-            changes["watermark"] = report.until - OVERLAP if not report.failed else (report.reached or start)
+            changes["watermark"] = until - OVERLAP if not report.failed else (report.reached or start)
         self.status.save(self.health(notes), **changes)
-        metrics.CATCH_UP_LAG.set((self.clock() - report.since).total_seconds())
+        if report.since is not None:
+            metrics.CATCH_UP_LAG.set((self.clock() - report.since).total_seconds())
         return report
 
     def health(self, notes: list[str]) -> Health:
@@ -262,11 +264,11 @@ class CatchUpLoop:
 
     def _through_queue(self, reason: str) -> ConvergePage:
         """Converge from a worker thread through the queue (in parallel, in the queue's order)."""
-        loop, queue = asyncio.get_running_loop(), self.runtime.queue
+        loop, runtime = asyncio.get_running_loop(), self.runtime
 
         def page(iids: Sequence[int]) -> Sequence[object]:
             async def all_of() -> list[bool]:
-                return list(await asyncio.gather(*(queue.submit(Hint(iid, reason)) for iid in iids)))
+                return list(await asyncio.gather(*(runtime.hints.submit(Hint(iid, reason)) for iid in iids)))
             future = asyncio.run_coroutine_threadsafe(all_of(), loop)
             while True:  # never outlive the server's loop: a stopped loop answers nothing
                 try:

@@ -18,9 +18,11 @@ from functools import cache
 from typing import Any
 
 from bot import history, replicas, workflow
+from bot.config.settings import Settings
 from bot.gitlab_access import handling_event
 from bot.issue_lock import holding
 from bot.markers import parse_markers
+from bot.runtime import Runtime
 from bot.snapshot import IssueSnapshot, read_snapshot
 from bot.status_issue import KIND as STATUS_KIND
 from bot.workflow import FOLLOW_UP_KINDS, ApiAction, MailAnswer, Reply
@@ -54,7 +56,7 @@ class ConvergeResult:
         return next((r for r in self.replies if r.source.id == source), None)
 
 
-def _skip_reason(snapshot: IssueSnapshot, settings: Any) -> str | None:
+def _skip_reason(snapshot: IssueSnapshot, settings: Settings) -> str | None:
     if any(marker.kind == STATUS_KIND for marker in snapshot.bot_markers):
         return "the bot's status issue (bot/status_issue.py), whatever its labels"
     if not workflow.is_job_match(snapshot, settings.workflow):
@@ -65,7 +67,7 @@ def _skip_reason(snapshot: IssueSnapshot, settings: Any) -> str | None:
 
 
 def converge_issue(
-    runtime: Any,
+    runtime: Runtime,
     iid: int,
     *,
     event_uuid: str | None = None,
@@ -79,7 +81,7 @@ def converge_issue(
         return _converge(runtime, iid, api_actions, mails)
 
 
-def _converge(runtime: Any, iid: int, api_actions: Sequence[ApiAction], mails: Sequence[MailAnswer] = ()) -> ConvergeResult:
+def _converge(runtime: Runtime, iid: int, api_actions: Sequence[ApiAction], mails: Sequence[MailAnswer] = ()) -> ConvergeResult:
     """Read, plan, write notes, fix labels, hand over to the notifier: under the issue's lock."""
     gitlab, settings = runtime.gitlab, runtime.settings
     result = ConvergeResult(iid=iid)
@@ -151,7 +153,7 @@ def _mails_applications(settings: Any) -> bool:
     return bool(email.enabled and email.send_application.enabled)
 
 
-def _send_applications(runtime: Any, snapshot: IssueSnapshot) -> None:
+def _send_applications(runtime: Runtime, snapshot: IssueSnapshot) -> None:
     """Mail the application for a recent `sent` transition, when that feature is switched on."""
     if not _mails_applications(runtime.settings):
         return
@@ -165,7 +167,7 @@ def _send_applications(runtime: Any, snapshot: IssueSnapshot) -> None:
             logger.exception("issue #%s: application for %s failed; the next converge tries again", snapshot.iid, source)
 
 
-def _intents(runtime: Any, snapshot: IssueSnapshot, reply: Reply) -> list[str]:
+def _intents(runtime: Runtime, snapshot: IssueSnapshot, reply: Reply) -> list[str]:
     """The notifier's intent to announce `reply` right away, written with its history note:
     one write fewer per message than a note of the notifier's own."""
     intent_for = getattr(getattr(runtime, "notifier", None), "intent_for", None)
@@ -178,7 +180,7 @@ def _intents(runtime: Any, snapshot: IssueSnapshot, reply: Reply) -> list[str]:
         return []
 
 
-def _notify(runtime: Any, snapshot: IssueSnapshot) -> None:
+def _notify(runtime: Runtime, snapshot: IssueSnapshot) -> None:
     """Hand the issue as it now stands to the notifier; its failures are its own to retry."""
     notifier = getattr(runtime, "notifier", None)
     if notifier is None:

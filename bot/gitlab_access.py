@@ -337,7 +337,7 @@ class GitLabAccess:
                 last = (read_time(fresh[-1][field]), int(fresh[-1]["id"]))
             if len(rows) < PER_PAGE:
                 return
-            if fresh and (bound is None or last[0] != read_time(bound)):
+            if fresh and (bound is None or (last is not None and last[0] != read_time(bound))):
                 bound, number = fresh[-1][field], 1
             else:
                 number += 1
@@ -428,7 +428,7 @@ class GitLabAccess:
         """Upload a file; put the answer's `markdown` into a description or note."""
         return self._json("post", self._in_project("/uploads"), files={"file": (filename, data)})
 
-    # -- staging (bot/staging/stage.py, bot/staging/read.py): find, edit and page through job matches ----
+    # -- staging (bot/staging/): find, edit and page through job matches ------------------------------
 
     def search_issues(self, text: str) -> list[dict[str, Any]]:
         """Issues in any state whose title or description contains `text` (GitLab's `search`)."""
@@ -454,7 +454,7 @@ class GitLabAccess:
                   "next_page": header("x-next-page")}
         return response.json(), totals
 
-    # -- added by B1 (webhook receiver): readiness and hook health ---------------------------
+    # -- readiness and hook health -----------------------------------------------------------
 
     def ping(self) -> None:
         """Fresh proof, without retries, that GitLab answers, the token is valid and the project
@@ -467,7 +467,7 @@ class GitLabAccess:
         path = self._in_project(f"/hooks/{int(hook_id)}/events")
         return self._json("get", path, query_data={"per_page": per_page}) or []
 
-    # -- added by F (config check, settings kept in the repository) ---------------------------
+    # -- the token and settings kept in the repository -----------------------------------------
 
     def token_info(self) -> dict[str, Any] | None:
         """The token's own record (`scopes`, `expires_at`); None where GitLab cannot tell (404)."""

@@ -20,7 +20,7 @@ from bot.markers import render_marker
 from bot.render import render
 from bot.config.settings import ACCESS_LEVELS, WorkflowSettings
 from bot.snapshot import IssueSnapshot
-from bot.workflow import FOLLOW_UP_KINDS, Outcome, Reply
+from bot.workflow import FOLLOW_UP_KINDS, Reply, Verdict
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*$")
 MARKER_TEXT_CHARS = 500
@@ -81,7 +81,7 @@ def _help_context(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> dict[s
     return {"commands": commands, "emoji": shown}
 
 
-def _part(outcome: Outcome, reply: Reply, snapshot: IssueSnapshot, workflow: WorkflowSettings) -> str:
+def _part(outcome: Verdict, reply: Reply, snapshot: IssueSnapshot, workflow: WorkflowSettings) -> str:
     source = reply.source
     context: dict[str, Any] = {
         **vars(outcome),
@@ -106,14 +106,14 @@ def _part(outcome: Outcome, reply: Reply, snapshot: IssueSnapshot, workflow: Wor
     return render("notes/help.md.j2", **context, **_help_context(snapshot, workflow))
 
 
-def _follow_up(outcome: Outcome, workflow: WorkflowSettings) -> dict[str, Any]:
+def _follow_up(outcome: Verdict, workflow: WorkflowSettings) -> dict[str, Any]:
     """A /snooze's or /remind's time, in the configured zone."""
     zone = workflow.lifecycle.timezone
     moment = datetime.fromisoformat((outcome.happened or {}).get("until") or (outcome.happened or {})["due"])
     return {"follow_up": outcome.kind, "until": Markup(f"{moment.astimezone(ZoneInfo(zone)):%a %d %b %Y, %H:%M} ({zone})")}
 
 
-def _happened(outcome: Outcome, workflow: WorkflowSettings) -> dict[str, Any]:
+def _happened(outcome: Verdict, workflow: WorkflowSettings) -> dict[str, Any]:
     """A lifecycle step's own words: which happening, and a round's time in the configured zone."""
     happened = outcome.happened or {}
     shown: dict[str, Any] = {"step": happened.get("happened"), "round": happened.get("round"),

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.seams import GitLab
+
 # Every event the bot reads; every other event flag of GitLab's project hook API is switched off
 # so GitLab does not send it. (`repository_update_events` appears in hook answers but is not a
 # project hook parameter: GitLab sends it to system hooks only.)
@@ -46,7 +48,7 @@ def hook_fields(url: str, secret: str) -> dict[str, Any]:
     }
 
 
-def install_hook(gitlab: Any, url: str, secret: str) -> tuple[dict[str, Any], bool]:
+def install_hook(gitlab: GitLab, url: str, secret: str) -> tuple[dict[str, Any], bool]:
     """Create the hook for `url`, or update the one already there. Returns (hook, created)."""
     for hook in gitlab.hooks():
         if hook.get("url") == url:
@@ -75,13 +77,13 @@ class HookStatus:
 def delivered(event: dict[str, Any]) -> bool:
     """GitLab counts any 2xx or 3xx answer as delivered."""
     try:
-        status = int(event.get("response_status"))
+        status = int(event.get("response_status"))  # type: ignore[arg-type]  # None: TypeError below
     except (TypeError, ValueError):  # "internal error": no answer at all
         return False
     return 200 <= status < 400
 
 
-def hook_status(gitlab: Any, url: str | None = None) -> list[HookStatus]:
+def hook_status(gitlab: GitLab, url: str | None = None) -> list[HookStatus]:
     """Every hook of the project (or only the one for `url`) with its recent failed deliveries."""
     return [
         HookStatus(hook, [event for event in gitlab.hook_events(hook["id"]) if not delivered(event)])

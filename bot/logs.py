@@ -10,22 +10,33 @@ what happened to which issue through `extra=`:
 
     log.info("converged", extra={"event": "converge", "issue": 12, "outcome": "ok"})
 
-Every line passes `RedactSecrets` first, so a token that slips into a message, an extra or a
+Every finished line passes `RedactSecrets`, so a token that slips into a message, an extra or a
 traceback is printed as `**********`.
+
+For `vorhoelle serve`, formatting, redaction and the write happen off the event loop: the root
+logger's handler only keeps the record (`OffThreadHandler`), and a writer thread formats and
+writes what it holds every 50 ms, so a webhook's log line costs the loop little more than making
+the record. At exit (`atexit`) what is still held is written; `flush()` waits for it (tests read
+the stream right after logging).
 """
 
 from __future__ import annotations
 
+import atexit
+import collections
 import contextvars
-import json
 import logging
 import os
 import re
 import sys
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Iterable
+
+import orjson
 
 from bot.config.masking import MASK, secret_values
 from bot.config.settings import Settings
@@ -71,28 +82,25 @@ def extras(record: logging.LogRecord) -> dict[str, Any]:
     return {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRIBUTES and not k.startswith("_")}
 
 
-class RedactSecrets(logging.Filter):
-    """Replace every secret value in a record's message, extras and traceback with the mask."""
+class RedactSecrets(logging.Formatter):
+    """Formats with `inner`, then replaces every secret value in the finished line (message,
+    extras and traceback alike) with the mask: one pass over the line, not one per field.
 
-    def __init__(self, secrets: Iterable[str] = ()):
+    A secret is looked for as written and as a JSON line escapes it."""
+
+    def __init__(self, inner: logging.Formatter, secrets: Iterable[str] = ()):
         super().__init__()
-        known = sorted({re.escape(s) for s in secrets if s}, key=len, reverse=True)
+        self._inner = inner
+        values = {s for s in secrets if s}
+        forms = values | {orjson.dumps(s).decode()[1:-1] for s in values}
+        known = sorted({re.escape(s) for s in forms}, key=len, reverse=True)
         self._pattern = re.compile("|".join([*known, _KNOWN_TOKEN_SHAPES]))
 
     def redact(self, text: str) -> str:
         return self._pattern.sub(MASK, text)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self.redact(record.getMessage())
-        record.args = None
-        for key, value in extras(record).items():
-            if isinstance(value, str):
-                setattr(record, key, self.redact(value))
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redact(self._inner.format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -106,12 +114,14 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             **extras(record),
         }
-        trace = _trace.get()
+        trace = getattr(record, "_trace", None) or _trace.get()   # taken where the line was logged
         if trace:
             line[TRACE_FIELD] = trace
-        if record.exc_info or record.exc_text:
-            line["exception"] = record.exc_text or self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        elif record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(line, default=str).decode()   # a tenth of json.dumps' time
 
 
 class TextFormatter(logging.Formatter):
@@ -129,24 +139,111 @@ class TextFormatter(logging.Formatter):
         return f"{head}  {fields}" + (f"\n{tail}" if tail else "")
 
 
+class OffThreadHandler(logging.Handler):
+    """Keeps records in memory and has a writer thread format and write them in batches, every
+    `interval` seconds: a record costs its caller an append, and the writer one wake-up per
+    batch, not one per line (a thread woken per line, as `QueueListener` is, costs more CPU
+    than formatting the line where it was logged; bench/README.md has the figures).
+
+    The arguments of a log call are formatted up to `interval` later than the call; the bot
+    passes strings and numbers."""
+
+    def __init__(self, target: logging.Handler, interval: float = 0.05) -> None:
+        super().__init__()
+        self._target = target
+        self._interval = interval
+        self._pending: collections.deque[logging.LogRecord] = collections.deque()
+        self._wake = threading.Event()
+        self._written = threading.Condition()
+        self._batches = 0
+        self._stopping = False
+        self._thread = threading.Thread(target=self._write_batches, name="log-writer", daemon=True)
+        self._thread.start()
+        atexit.register(self.stop)
+
+    def handle(self, record: logging.LogRecord) -> bool:   # no lock, no filter: a deque append is atomic
+        self.emit(record)
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record._trace = _trace.get()   # the request's trace, read where the line was logged
+        self._pending.append(record)
+
+    def _write_batches(self) -> None:
+        while True:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            while self._pending:
+                self._target.handle(self._pending.popleft())
+                time.sleep(0)   # hand the GIL back between lines: the event loop must not wait a batch
+            with self._written:
+                self._batches += 1
+                self._written.notify_all()
+            if self._stopping:
+                return
+
+    def flush(self) -> None:
+        """Wait until every record handed over so far has been written."""
+        if not self._thread.is_alive():
+            return
+        with self._written:
+            seen = self._batches
+            self._wake.set()
+            self._written.wait_for(lambda: self._batches >= seen + 2 or not self._thread.is_alive())
+
+    def close(self) -> None:
+        """Write what is held, and go on working: like a stream handler's close, which
+        `logging.config.dictConfig` calls on every handler (uvicorn configures logging so when
+        the embedded sandbox starts) without taking them off their loggers."""
+        self.flush()
+        super().close()
+
+    def stop(self) -> None:
+        """Write what is still held and end the writer (at exit, or when configured again)."""
+        if self._thread.is_alive():
+            self._stopping = True
+            self._wake.set()
+            self._thread.join()
+        atexit.unregister(self.stop)
+        super().close()
+
+
+def write_held() -> None:
+    """Write what the off-thread handler still holds (before a signal ends the process)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, OffThreadHandler):
+            handler.flush()
+
+
 def choose_format(wanted: str, stream: Any) -> str:
     if wanted != "auto":
         return wanted
     return "text" if getattr(stream, "isatty", lambda: False)() else "json"
 
 
-def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler:
-    """Install the bot's one handler on the root logger (again: replaces the previous one)."""
+def configure_logging(settings: Settings, stream: Any = None, *, off_thread: bool = False) -> logging.Handler:
+    """Install the bot's one handler on the root logger (again: replaces the previous one).
+    `off_thread` (`vorhoelle serve`): lines are formatted and written by a listener thread;
+    one-shot commands write them at once."""
     stream = stream or sys.stderr
-    handler = logging.StreamHandler(stream)
-    handler.name = _HANDLER_NAME
+    writer = logging.StreamHandler(stream)
     fmt = choose_format(settings.logging.format, stream)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    handler.addFilter(RedactSecrets(secret_values(settings)))
+    writer.setFormatter(RedactSecrets(JsonFormatter() if fmt == "json" else TextFormatter(), secret_values(settings)))
+    handler: logging.Handler = OffThreadHandler(writer) if off_thread else writer
+    handler.name = _HANDLER_NAME
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.name == _HANDLER_NAME]:
         root.removeHandler(old)
+        if isinstance(old, OffThreadHandler):
+            old.stop()
+        else:
+            old.close()
     root.addHandler(handler)
+    if off_thread:
+        # No line shows the caller's file, line, thread or process: spare every record of the
+        # server's hot path finding them.
+        logging._srcfile = None
+        logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root.setLevel(settings.logging.level)
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

@@ -11,6 +11,9 @@ the reads of converges that would find nothing new. Different issues run in para
 converge is logged and tried once more after `retry_delay` (`server.converge_retry_seconds`);
 after that the issue is left to the next catch-up pass, which finds it because it is still
 "updated since".
+
+Time comes from a `Timers` (`LoopTimers`, the event loop's clock, unless a test hands in its own),
+so spacing and retries can be tested without waiting for them.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from bot import metrics
 
@@ -48,25 +51,47 @@ class _Entry:
 Converge = Callable[[Hint], Any]
 
 
+class Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
+class Timers(Protocol):
+    """The queue's clock: what time it is and "call this in so many seconds"."""
+
+    def now(self) -> float: ...
+
+    def call_later(self, delay: float, callback: Callable[..., None], *args: Any) -> Timer: ...
+
+
+class LoopTimers:
+    """The running event loop's monotonic clock and timers."""
+
+    def now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def call_later(self, delay: float, callback: Callable[..., None], *args: Any) -> Timer:
+        return asyncio.get_running_loop().call_later(delay, callback, *args)
+
+
 class ConvergeQueue:
     def __init__(self, converge: Converge, *, max_parallel: int, retry_delay: float = 30.0,
-                 spacing: float = 0.0):
+                 spacing: float = 0.0, timers: Timers | None = None):
         self._converge = converge
+        self._timers: Timers = timers or LoopTimers()
         self._max_parallel = max_parallel
         self._retry_delay = retry_delay
         self._spacing = spacing
         self._waiting: dict[int, _Entry] = {}
         self._running: set[int] = set()
         self._last_started: dict[int, float] = {}   # only issues started within `spacing`
-        self._spaced: dict[int, asyncio.TimerHandle] = {}
-        self._retries: dict[int, tuple[asyncio.TimerHandle, _Entry]] = {}
-        self._ready: asyncio.Queue[int | None] | None = None
+        self._spaced: dict[int, Timer] = {}
+        self._retries: dict[int, tuple[Timer, _Entry]] = {}
+        self._ready: asyncio.Queue[int | None] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
         self._accepting = False
         self.stats: collections.Counter[str] = collections.Counter()
 
     async def start(self) -> None:
-        self._ready = asyncio.Queue()
         self._accepting = True
         self._workers = [
             asyncio.create_task(self._work(), name=f"converge-worker-{n}")
@@ -114,12 +139,12 @@ class ConvergeQueue:
         if iid in self._spaced:
             return
         last = self._last_started.get(iid)
-        wait = 0.0 if last is None else last + self._spacing - time.monotonic()
+        wait = 0.0 if last is None else last + self._spacing - self._timers.now()
         if wait <= 0:
             self._ready.put_nowait(iid)
             return
         self.stats["spaced"] += 1
-        self._spaced[iid] = asyncio.get_running_loop().call_later(wait, self._spacing_over, iid)
+        self._spaced[iid] = self._timers.call_later(wait, self._spacing_over, iid)
 
     def _spacing_over(self, iid: int) -> None:
         del self._spaced[iid]
@@ -143,8 +168,8 @@ class ConvergeQueue:
 
     def _note_start(self, iid: int) -> None:
         if self._spacing > 0:
-            self._last_started[iid] = time.monotonic()
-            asyncio.get_running_loop().call_later(self._spacing, self._forget_start, iid, self._last_started[iid])
+            self._last_started[iid] = self._timers.now()
+            self._timers.call_later(self._spacing, self._forget_start, iid, self._last_started[iid])
 
     def _forget_start(self, iid: int, started: float) -> None:
         if self._last_started.get(iid) == started:
@@ -179,7 +204,7 @@ class ConvergeQueue:
             )
             retry = replace(entry.hint, event=f"retry of {entry.hint.event}")
             again = _Entry(retry, entry.waiters, attempt=2)
-            handle = asyncio.get_running_loop().call_later(self._retry_delay, self._retry, again)
+            handle = self._timers.call_later(self._retry_delay, self._retry, again)
             self._retries[iid] = (handle, again)
             return
         log.error(

@@ -6,26 +6,34 @@ One `Runtime` is made by `vorhoelle serve` (or a test) and reached from a reques
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bot.config.settings import Settings
+from bot.seams import GitLab, HintQueue, Notifier
 
 
 @dataclass
 class Runtime:
     settings: Settings
-    gitlab: Any = None       # bot.gitlab_access.GitLabAccess
-    queue: Any = None        # bot.queue.ConvergeQueue
-    notifier: Any = None     # bot.notify.dispatcher.Dispatcher
-    extras: dict[str, Any] = field(default_factory=dict)
+    gitlab: GitLab
+    queue: HintQueue | None = None      # None: nothing converges from hints (some tests)
+    notifier: Notifier | None = None    # None: nobody is told
+    settings_generation: int = 0        # counted up each time settings are applied (bot/config/project_file.py)
+
+    @property
+    def hints(self) -> HintQueue:
+        """The converge queue; a runtime built without one (some tests) takes no hints."""
+        if self.queue is None:
+            raise RuntimeError("this runtime has no converge queue")
+        return self.queue
 
 
 def build_runtime(settings: Settings) -> Runtime:
     """Wire what `vorhoelle serve` (or a test) runs: GitLab access, the converge queue, and the
-    notification dispatcher when bot/notify provides one."""
+    notification dispatcher."""
     from bot.gitlab_access import GitLabAccess
+    from bot.notify import build_dispatcher
     from bot.queue import ConvergeQueue
 
     runtime = Runtime(settings=settings, gitlab=GitLabAccess.from_settings(settings))
@@ -35,9 +43,7 @@ def build_runtime(settings: Settings) -> Runtime:
         spacing=settings.server.converge_spacing_seconds,
         retry_delay=settings.server.converge_retry_seconds,
     )
-    build_dispatcher = getattr(importlib.import_module("bot.notify"), "build_dispatcher", None)
-    if build_dispatcher is not None:
-        runtime.notifier = build_dispatcher(lambda: runtime.settings, runtime.gitlab)
+    runtime.notifier = build_dispatcher(lambda: runtime.settings, runtime.gitlab)
     return runtime
 
 

@@ -67,6 +67,13 @@ class Scratch:
     def label(self, which: str) -> str:
         return f"vorhoelle-selftest-{self.nonce}-{which}"
 
+    @property
+    def issue(self) -> int:
+        """The scratch issue's iid: the checks that use it run after the one that creates it."""
+        if self.iid is None:
+            raise RuntimeError("no scratch issue: the check that creates it did not succeed")
+        return self.iid
+
 
 @dataclass
 class Run:
@@ -162,7 +169,7 @@ def check_issue_with_labels(run: Run) -> None:
 
 def check_description_edits(run: Run) -> None:
     """`send` learns who last edited a description from GitLab's system note (bot/send_check.py)."""
-    gitlab, iid = run.gitlab, run.scratch.iid
+    gitlab, iid = run.gitlab, run.scratch.issue
     gitlab.edit_issue(iid, description="A scratch issue of `vorhoelle selftest`, edited.")
     bot = gitlab.bot_user.id
     if not any(n.get("system") and n.get("body") == DESCRIPTION_EDITED and (n.get("author") or {}).get("id") == bot
@@ -177,8 +184,8 @@ def check_description_edits(run: Run) -> None:
 
 def check_label_events(run: Run) -> None:
     gitlab, scratch = run.gitlab, run.scratch
-    gitlab.update_labels(scratch.iid, add=[scratch.label("b")], remove=[scratch.label("a")])
-    events = gitlab.label_events(scratch.iid)
+    gitlab.update_labels(scratch.issue, add=[scratch.label("b")], remove=[scratch.label("a")])
+    events = gitlab.label_events(scratch.issue)
     seen = {(e.get("action"), (e.get("label") or {}).get("name"), (e.get("user") or {}).get("id")) for e in events}
     bot = gitlab.bot_user.id
     wanted = {("add", scratch.label("b"), bot), ("remove", scratch.label("a"), bot)}
@@ -190,7 +197,7 @@ def check_label_events(run: Run) -> None:
 
 
 def check_approve_never_saved(run: Run) -> None:
-    gitlab, iid = run.gitlab, run.scratch.iid
+    gitlab, iid = run.gitlab, run.scratch.issue
     try:
         gitlab.create_note(iid, "/approve")
     except GitLabError as failure:
@@ -205,7 +212,7 @@ def check_approve_never_saved(run: Run) -> None:
 
 def check_reject_verbatim(run: Run) -> None:
     text = "/reject selftest: the salary is too low"
-    note = run.gitlab.create_note(run.scratch.iid, text)
+    note = run.gitlab.create_note(run.scratch.issue, text)
     if note.get("body") != text:
         run.add("reject", "error", f"/reject came back as {note.get('body')!r}: the bot's /reject command "
                 "cannot work on this GitLab")
@@ -215,8 +222,8 @@ def check_reject_verbatim(run: Run) -> None:
 
 def check_quick_actions_stripped(run: Run) -> None:
     gitlab, scratch = run.gitlab, run.scratch
-    note = gitlab.create_note(scratch.iid, f"selftest: a comment with a command\n/label ~{scratch.label('a')}")
-    labels = gitlab.get_issue(scratch.iid).get("labels") or []
+    note = gitlab.create_note(scratch.issue, f"selftest: a comment with a command\n/label ~{scratch.label('a')}")
+    labels = gitlab.get_issue(scratch.issue).get("labels") or []
     if "/label" in (note.get("body") or ""):
         run.add("quick_actions", "warning", "a quick action stayed in the saved comment: GitLab did not "
                 "run it; the bot escapes untrusted text either way")
@@ -227,7 +234,7 @@ def check_quick_actions_stripped(run: Run) -> None:
 
 
 def check_internal_notes(run: Run) -> None:
-    note = run.gitlab.create_note(run.scratch.iid, "selftest: an internal note", internal=True)
+    note = run.gitlab.create_note(run.scratch.issue, "selftest: an internal note", internal=True)
     if note.get("internal") is not True and note.get("confidential") is not True:
         run.add("internal_notes", "error", "an internal note came back public: the bot's own notes would be "
                 "visible to everyone who can see the issue")
@@ -236,7 +243,7 @@ def check_internal_notes(run: Run) -> None:
 
 
 def check_award_emoji(run: Run) -> None:
-    gitlab, iid = run.gitlab, run.scratch.iid
+    gitlab, iid = run.gitlab, run.scratch.issue
     emoji = run.settings.workflow.emoji
     award = gitlab.award(iid, emoji.approve)
     listed = [a for a in gitlab.awards(iid) if a.get("id") == award.get("id")]
@@ -256,9 +263,9 @@ def check_todos(run: Run) -> None:
         return
     gitlab, scratch, reviewer = run.gitlab, run.scratch, run.reviewer
     person = reviewer.bot_user
-    gitlab.assign(scratch.iid, [person.id])
-    gitlab.create_note(scratch.iid, f"selftest: a mention of @{person.username}")
-    mine = [t for t in reviewer.own_todos() if (t.get("target") or {}).get("iid") == scratch.iid]
+    gitlab.assign(scratch.issue, [person.id])
+    gitlab.create_note(scratch.issue, f"selftest: a mention of @{person.username}")
+    mine = [t for t in reviewer.own_todos() if (t.get("target") or {}).get("iid") == scratch.issue]
     actions = {t.get("action_name") for t in mine}
     for todo in mine:
         reviewer.mark_todo_done(todo["id"])

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot import markers
 from bot.markers import Marker
+from bot.seams import GitLab
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -202,7 +203,7 @@ def build_snapshot(
     )
 
 
-def read_snapshot(gitlab: Any, iid: int) -> IssueSnapshot:
+def read_snapshot(gitlab: GitLab, iid: int) -> IssueSnapshot:
     """Read issue, label events, notes and awards (each fully paginated) from `GitLabAccess`."""
     return build_snapshot(
         gitlab.get_issue(iid),

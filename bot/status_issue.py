@@ -76,7 +76,7 @@ class FullRun:
         valid = isinstance(cursor, list) and len(cursor) == 2 and isinstance(cursor[0], str) and isinstance(cursor[1], int)
         converged, failed = data.get("converged"), data.get("failed")
         failed = tuple(i for i in failed if isinstance(i, int)) if isinstance(failed, list) else ()
-        return cls(started, (cursor[0], cursor[1]) if valid else None,
+        return cls(started, (cursor[0], cursor[1]) if valid and isinstance(cursor, list) else None,
                    converged if isinstance(converged, int) else 0, failed[:MAX_FAILED])
 
 

@@ -132,7 +132,7 @@ class Source:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Verdict:
     """What the bot did about one request. `kind`: transition, refusal or help."""
 
     kind: str
@@ -155,7 +155,7 @@ class Reply:
     """One note owed: the outcomes of one source, and the state after it."""
 
     source: Source
-    outcomes: tuple[Outcome, ...]
+    outcomes: tuple[Verdict, ...]
     state: str
     covers: tuple[str, ...]
     internal: bool
@@ -237,8 +237,9 @@ def _label_sources(snapshot: IssueSnapshot, workflow: WorkflowSettings) -> list[
     for (_, _), group in groupby(people, key=lambda e: (e.user_id, e.created_at)):
         events: list[LabelEvent] = list(group)
         first = events[0]
-        added = tuple(workflow.state_of_label(e.label) for e in events if e.action == "add")
-        removed = tuple(workflow.state_of_label(e.label) for e in events if e.action == "remove")
+        states = [(e.action, workflow.state_of_label(e.label)) for e in events]
+        added = tuple(state for action, state in states if action == "add" and state is not None)
+        removed = tuple(state for action, state in states if action == "remove" and state is not None)
         if len(added) == 1:
             request: MoveTo | LabelsRemoved | SeveralStates = MoveTo(added[0])
         elif added:
@@ -428,13 +429,13 @@ def _move(
     workflow: WorkflowSettings,
     access_level: Callable[[int], int],
     send_check: SendCheck | None = None,
-) -> Outcome | None:
+) -> Verdict | None:
     happening = request.happening
     # A reply ends no-reply; anywhere else it is recorded where the match is.
     target = current if happening and happening.kind == "reply" and current != "no-reply" else request.state
 
-    def refuse(why: str, **more: Any) -> Outcome:
-        return Outcome("refusal", current, target, why, **{"text": request.text, **more})
+    def refuse(why: str, **more: Any) -> Verdict:
+        return Verdict("refusal", current, target, why, **{"text": request.text, **more})
 
     if target not in workflow.states:
         return refuse("unknown_state")
@@ -459,9 +460,9 @@ def _move(
             access = tuple(access_name(access_level(person.id)) for person in unseen.editors)
             return refuse(UNSEEN, needed=rule.min_access, unseen=unseen, editors_access=access)
     if happening is None:
-        return Outcome("transition", current, target, text=request.text)
+        return Verdict("transition", current, target, text=request.text)
     if happening.kind != "round":
-        return Outcome("transition", current, target, text=request.text, happened={"happened": happening.kind})
+        return Verdict("transition", current, target, text=request.text, happened={"happened": happening.kind})
     try:
         return _round(current, target, happening, request.text, source.at, workflow)
     except WhenError as error:
@@ -469,7 +470,7 @@ def _move(
 
 
 def _round(current: str, target: str, happening: Happening, note: str | None, at: datetime,
-           workflow: WorkflowSettings) -> Outcome:
+           workflow: WorkflowSettings) -> Verdict:
     """An interview round: its time read in the configured zone, then `with …` and a note."""
     moment, rest = parse_when(happening.when or "", now=at, zone=workflow.lifecycle.timezone)
     who = happening.with_
@@ -478,14 +479,14 @@ def _round(current: str, target: str, happening: Happening, note: str | None, at
     text = "; ".join(part for part in (rest, note) if part) or None
     happened = {"happened": "round", "when": moment.isoformat(), "zone": workflow.lifecycle.timezone,
                 **({"with": who} if who else {})}
-    return Outcome("transition", current, target, text=text, happened=happened)
+    return Verdict("transition", current, target, text=text, happened=happened)
 
 
 def _follow_up(request: FollowUp, current: str, source: Source, workflow: WorkflowSettings,
-               access_level: Callable[[int], int]) -> Outcome:
+               access_level: Callable[[int], int]) -> Verdict:
     """`/snooze` or `/remind`: the time it names, read against the comment's own time."""
-    def refuse(why: str, **more: Any) -> Outcome:
-        return Outcome("refusal", current, current, why, unknown=request.kind, **more)
+    def refuse(why: str, **more: Any) -> Verdict:
+        return Verdict("refusal", current, current, why, unknown=request.kind, **more)
 
     if source.actor.user_id is not None:
         level = access_level(source.actor.user_id)
@@ -496,8 +497,8 @@ def _follow_up(request: FollowUp, current: str, source: Source, workflow: Workfl
     except WhenError as error:
         return refuse("bad_later", text=str(error))
     if request.kind == "snooze":
-        return Outcome("snooze", current, current, text=rest or None, happened={"until": moment.isoformat()})
-    return Outcome("remind", current, current, text=rest or None, happened={"due": moment.isoformat()})
+        return Verdict("snooze", current, current, text=rest or None, happened={"until": moment.isoformat()})
+    return Verdict("remind", current, current, text=rest or None, happened={"due": moment.isoformat()})
 
 
 def last_hold(snapshot: IssueSnapshot) -> datetime | None:
@@ -523,30 +524,30 @@ def send_check_for(snapshot: IssueSnapshot, access_level: Callable[[int], int]) 
 
 
 def _outcome(
-    request: Request | LabelsRemoved | SeveralStates | Reopened,
+    request: Request | LabelsRemoved | SeveralStates | Reopened | MailNoted,
     current: str,
     source: Source,
     workflow: WorkflowSettings,
     access_level: Callable[[int], int],
     send_check: SendCheck | None = None,
-) -> Outcome | None:
+) -> Verdict | None:
     if source.expects not in (None, current):
         return None  # a second press, or someone decided first: nothing to do, nothing to say
     if isinstance(request, MoveTo):
         return _move(request, current, source, workflow, access_level, send_check)
     if isinstance(request, Reopened):
-        return Outcome("transition", current, request.state)
+        return Verdict("transition", current, request.state)
     if isinstance(request, FollowUp):
         return _follow_up(request, current, source, workflow, access_level)
     if isinstance(request, MailNoted):
-        return Outcome("mail", current, current, happened={"happened": request.what})
+        return Verdict("mail", current, current, happened={"happened": request.what})
     if isinstance(request, Incomplete):
-        return Outcome("refusal", current, current, "incomplete", text=request.usage)
+        return Verdict("refusal", current, current, "incomplete", text=request.usage)
     if isinstance(request, ShowHelp):
-        return Outcome("help", current, current, unknown=request.unknown)
+        return Verdict("help", current, current, unknown=request.unknown)
     if isinstance(request, SeveralStates):
-        return Outcome("refusal", current, current, "several", allowed=request.states)
-    return Outcome("refusal", current, current, "removed") if current in request.states else None
+        return Verdict("refusal", current, current, "several", allowed=request.states)
+    return Verdict("refusal", current, current, "removed") if current in request.states else None
 
 
 def plan(
@@ -569,7 +570,7 @@ def plan(
     recorded_rounds = [m.data for m in snapshot.bot_markers if m.kind == "transition" and m.data.get("happened") == "round"]
     rounds = len(recorded_rounds)
     for source in pending_sources(snapshot, workflow, api_actions, mails):
-        outcomes: list[Outcome] = []
+        outcomes: list[Verdict] = []
         for request in source.requests:
             outcome = _outcome(request, current, source, workflow, access_level, send_check)
             if outcome is not None and outcome.happened and outcome.happened.get("happened") == "round":

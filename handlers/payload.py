@@ -7,7 +7,8 @@ older examples, labels as objects or names); a missing or odd field must lead to
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from bot.handlers.router import HookContext, Ignore, Payload
 

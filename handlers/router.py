@@ -69,6 +69,9 @@ class Router:
     def events(self) -> list[str]:
         return sorted(self._handlers)
 
+    def handles(self, event: str) -> bool:
+        return event in self._handlers
+
     def dispatch(self, event: str, payload: Payload, context: HookContext) -> Decision:
         handler = self._handlers.get(event)
         if handler is None:

@@ -19,12 +19,27 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.api.common import ApiError, gitlab_failure, json_endpoint, read_json, runtime_of
+from bot.api.common import (
+    ApiError,
+    gitlab_failure,
+    json_endpoint,
+    read_json,
+    runtime_of,
+)
 from bot.api.openapi import Operation
 from bot.api.schemas import (
-    OUTCOMES, ActionRequest, ActionResponse, ErrorBody, InvalidBody, ListQuery, StagePartial, StageResponse,
+    OUTCOMES,
+    ActionOutcome,
+    ActionRequest,
+    ActionResponse,
+    ErrorBody,
+    InvalidBody,
+    ListQuery,
+    StagePartial,
+    StageResponse,
 )
 from bot.lifecycle.timeline import Timeline, read_timeline
+from bot.runtime import Runtime
 from bot.staging.match import Match, MatchDetail, MatchPage, parse_matches
 from bot.staging.read import get_staged, list_staged
 from bot.staging.stage import CycleInterrupted, StagingError, notify_staged, stage_cycle
@@ -70,7 +85,7 @@ async def stage_matches(request: Request) -> Response:
         raise ApiError(503, "staging is misconfigured", str(error)) from None
     except CycleInterrupted as interrupted:
         results, failure = interrupted.results, gitlab_failure(interrupted)
-    counts = Counter(r.outcome for r in results)
+    counts: Counter[str] = Counter(r.outcome for r in results)
     body = StageResponse(results=results, **{k: counts[k] for k in OUTCOMES}).model_dump(mode="json")
     if failure is not None:
         body = {"error": "GitLab failed part-way through the cycle", "detail": failure.detail, **body}
@@ -91,7 +106,7 @@ async def list_matches(request: Request) -> Response:
     return JSONResponse(page.model_dump(mode="json"))
 
 
-async def _job_match(runtime: Any, iid: int) -> MatchDetail:
+async def _job_match(runtime: Runtime, iid: int) -> MatchDetail:
     found = await run_in_threadpool(get_staged, runtime, iid)
     if found is None:
         raise ApiError(404, "not a job match", f"issue #{iid} does not carry the job-match label")
@@ -105,7 +120,8 @@ async def get_match(request: Request) -> Response:
     return JSONResponse(found.model_dump(mode="json"))
 
 
-async def _act(request: Request, action: str, reason: str | None, **more: str | None) -> Response:
+async def _act(request: Request, action: str, reason: str | None, *, when: str | None = None,
+               with_: str | None = None) -> Response:
     """Hand the action to converge_issue and answer with what became of it."""
     from bot.converge import ApiAction, converge_issue
     from bot.markers import source_id
@@ -115,11 +131,11 @@ async def _act(request: Request, action: str, reason: str | None, **more: str | 
     if not _REQUEST_ID.fullmatch(request_id):
         raise ApiError(400, "invalid Idempotency-Key", "use 1-128 letters, digits, '.', ':', '-' or '_'")
     await _job_match(runtime, iid)
-    api_action = ApiAction(request_id=request_id, action=action, actor="api", reason=reason, **more)
+    api_action = ApiAction(request_id=request_id, action=action, actor="api", reason=reason, when=when, with_=with_)
     result = await run_in_threadpool(converge_issue, runtime, iid, api_actions=[api_action])
     reply = result.outcome_of(source_id("api", request_id))
     refusal = next((o for o in reply.outcomes if o.kind == "refusal"), None) if reply else None
-    outcome = "refused" if refusal else "applied" if reply else "already handled"
+    outcome: ActionOutcome = "refused" if refusal else "applied" if reply else "already handled"
     logger.info("API %s on #%s: %s", action, iid, outcome,
                 extra={"event": "api_action", "issue": iid, "action": action, "outcome": outcome})
     match = await _job_match(runtime, iid)

@@ -3,20 +3,22 @@
 Each endpoint module lists its `Operation`s; `bot.api.routes()` turns them into Starlette routes
 and `document()` into OpenAPI 3.1, with every schema generated from the pydantic models. A route
 cannot exist without its documentation, and the documentation cannot describe a route that
-does not exist. `/docs` is a self-contained page (no CDN is reachable from everywhere).
+does not exist. `/docs` is Swagger UI over `/openapi.json`, its files served by the bot from the
+`openapi-ui-bundles` package: no CDN (not reachable from everywhere), no inline script (a strict
+Content-Security-Policy lets it run).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from functools import cache
 from typing import Any, Awaitable, Callable
 
 from pydantic import BaseModel, TypeAdapter
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from bot import __version__, render
 
@@ -133,14 +135,24 @@ def doc_routes(operations: list[Operation]) -> list[tuple[str, Callable[[Request
         return JSONResponse(spec())
 
     async def docs(request: Request) -> Response:
-        page = render.render(
-            "api/docs.html.j2",
-            spec=spec(),
-            operations=[(path, method.upper(), item) for path, methods in spec()["paths"].items()
-                        for method, item in methods.items()],
-            schemas={name: json.dumps(schema, indent=2, ensure_ascii=False)
-                     for name, schema in spec()["components"]["schemas"].items()},
-        )
-        return HTMLResponse(page)
+        info = spec()["info"]
+        return HTMLResponse(render.render("api/swagger.html.j2", title=f"{info['title']} {info['version']}"))
 
-    return [("/openapi.json", openapi_json), ("/docs", docs)]
+    async def docs_asset(request: Request) -> Response:
+        path = DOCS_ASSETS.get(request.path_params["name"])
+        if path is None:
+            return JSONResponse({"error": "not found", "detail": None}, status_code=404)
+        return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
+
+    return [("/openapi.json", openapi_json), ("/docs", docs), ("/docs/{name}", docs_asset)]
+
+
+def _docs_assets() -> dict[str, Path]:
+    """The files /docs loads, by name: Swagger UI's from its package, the start script ours."""
+    from openapi_ui_bundles import swagger_ui
+
+    bundled = {name: swagger_ui.static_path / name for name in ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png")}
+    return {**bundled, "swagger-init.js": Path(__file__).resolve().parent.parent / "static" / "swagger-init.js"}
+
+
+DOCS_ASSETS = _docs_assets()

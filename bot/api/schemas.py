@@ -75,11 +75,14 @@ class ActionRequest(BaseModel):
         return self
 
 
+ActionOutcome = Literal["applied", "refused", "already handled"]
+
+
 class ActionResponse(BaseModel):
     request_id: str = Field(description="The Idempotency-Key sent, or one made up; a retry with "
                             "the same key is applied once.")
     action: str
-    outcome: Literal["applied", "refused", "already handled"]
+    outcome: ActionOutcome
     why: str | None = Field(None, description=(
         "Why the workflow refused: forbidden, no_right, already, ...; unseen_changes: the recipient or "
         "draft was last changed by someone below send's right (confirm with `/confirm-send` in GitLab)"))

@@ -55,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"catching up on {settings.project}: job-match issues updated since {start.isoformat(timespec='seconds')} ({origin})")
         report = catch_up.run_pass(one_by_one(lambda iid: converge(runtime, iid), progress_line), since)
         print(report.summary())
-        print(f"watermark: {catch_up.status.record.watermark.isoformat(timespec='seconds')} (status issue #{catch_up.status.iid})")
+        watermark = catch_up.status.record.watermark
+        shown = watermark.isoformat(timespec="seconds") if watermark is not None else "none"
+        print(f"watermark: {shown} (status issue #{catch_up.status.iid})")
         code = 1 if report.failed else 0
         if args.reconcile_minutes > 0 and catch_up.reconcile_due():
             code = max(code, reconcile_now(runtime, catch_up, dry_run=False, minutes=args.reconcile_minutes))

@@ -9,11 +9,12 @@ if TYPE_CHECKING:
     from bot.config.settings import Settings
 
 
-def command_settings(args: argparse.Namespace) -> "Settings":
-    """The settings from every layer (`--config` first), with logging configured by them."""
+def command_settings(args: argparse.Namespace, *, log_off_thread: bool = False) -> "Settings":
+    """The settings from every layer (`--config` first), with logging configured by them
+    (`log_off_thread`: by a listener thread, for the long-running server)."""
     from bot.logs import configure_logging
     from bot.config.settings import load_settings
 
     settings = load_settings(args.config)
-    configure_logging(settings)
+    configure_logging(settings, off_thread=log_off_thread)
     return settings

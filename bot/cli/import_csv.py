@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "beworben\" -> rejected, \"keine Antwort\" -> no-reply, and their English words; a row "
             "with an application date is at least sent) and marked as imported; final states are "
             "closed. Rows already in GitLab (same link, or same title and provider) are skipped, so "
-            "the import can be re-run after the spreadsheet grew. Reads comma-, semicolon- or tab-separated files in UTF-8 (with or without BOM), "
+            "the import can be re-run after the spreadsheet grew. Reads comma-, semicolon- or tab-separated files in UTF-8 (with or without BOM), "  # noqa: E501
             "Windows-1252 or UTF-16, with German or English headers. A bad row is reported with "
             "its number and the import goes on. Exits 0 when every row was imported or skipped, "
             "1 when a row failed, 2 when the file or mapping cannot be used."
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.cli.stage import EXIT_FAILED, EXIT_INVALID
     from bot.gitlab_access import GitLabAccess, GitLabError
-    from bot.staging.stage import StagingError
+    from bot.staging.errors import StagingError
     from bot.tracker.csvfile import CsvFileError, read_sheet
     from bot.tracker.importer import import_sheet
     from bot.tracker.mapping import MappingError, load_mapping

@@ -2,18 +2,15 @@
 
 The marker label, one label per workflow state and the score labels; colour and description
 follow the settings, so changing them in YAML and syncing again is how a project is restyled.
+The labels themselves are defined in bot/staging/labels.py, which staging creates them from.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from bot.cli.common import command_settings
-
-
-MARKER_LABEL_COLOR = "#6699CC"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,37 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sync.set_defaults(func=run_sync)
 
 
-def wanted_labels(settings: Any) -> list[dict[str, str]]:
-    """Name, colour and description of every label the settings call for."""
-    workflow = settings.workflow
-    labels = [{"name": workflow.marker_label, "color": MARKER_LABEL_COLOR, "description": "A job match staged by Vorhölle"}]
-    labels += [{"name": s.label, "color": s.color, "description": s.description} for s in workflow.states.values()]
-    labels += [
-        {"name": s.label, "color": s.color, "description": f"Match score of {s.min}% or more"}
-        for s in settings.staging.score_labels
-    ]
-    return labels
-
-
-def sync_labels(gitlab: Any, settings: Any) -> list[tuple[str, str]]:
-    """Bring the project's labels in line with the settings; returns (name, what happened)."""
-    existing = {label["name"]: label for label in gitlab.labels()}
-    report = []
-    for label in wanted_labels(settings):
-        have = existing.get(label["name"])
-        if have is None:
-            gitlab.create_label(label["name"], label["color"], label["description"])
-            report.append((label["name"], "created"))
-        elif (have.get("color") or "").lower() != label["color"].lower() or (have.get("description") or "") != label["description"]:
-            gitlab.update_label(label["name"], color=label["color"], description=label["description"])
-            report.append((label["name"], "updated"))
-        else:
-            report.append((label["name"], "unchanged"))
-    return report
-
-
 def run_sync(args: argparse.Namespace) -> int:
     from bot.gitlab_access import GitLabAccess, GitLabError
+    from bot.staging.labels import sync_labels
 
     settings = command_settings(args)
     try:

@@ -119,5 +119,5 @@ def run_application(args: argparse.Namespace) -> int:
     print(f"{result.status}: {result.detail}")
     if result.application is not None and args.dry_run:
         app = result.application
-        print(f"To: {app.to}\nSubject: {app.subject}\nAttachments: {', '.join(a.filename for a in app.attachments) or 'none'}\n\n{app.draft}")
+        print(f"To: {app.to}\nSubject: {app.subject}\nAttachments: {', '.join(a.filename for a in app.attachments) or 'none'}\n\n{app.draft}")  # noqa: E501
     return 0 if result.status in ("sent", "already_sent", "dry_run") else 1

@@ -51,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
     except GitLabError as problem:
         print(f"vorhoelle selftest: {problem.message}", file=sys.stderr)
         return 2
-    reviewer = (GitLabAccess(settings.gitlab_url, args.reviewer_token, settings.project, retries=1, timeout=15)
-                if args.reviewer_token else None)
+    url, project = settings.gitlab_url, settings.project   # set: from_settings checked them
+    reviewer = (GitLabAccess(url, args.reviewer_token, project, retries=1, timeout=15)
+                if args.reviewer_token and url and project else None)
     bot_api = None
     if settings.public_url and settings.api_token:
         bot_api = httpx.Client(base_url=settings.public_url.rstrip("/"), timeout=10,

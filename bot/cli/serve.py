@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     settings = None
     address = listen_address(args.config, args.host, args.port)
     if address is None:  # only the settings model can tell: load it first, and hear what is wrong
-        settings = command_settings(args)
+        settings = command_settings(args, log_off_thread=True)
         address = chosen_address(args, settings)
     sock = listening_socket(*address)
     bot = ServedBot(args, sock, address, settings)
@@ -138,7 +138,7 @@ class ServedBot:
         from bot.runtime import build_runtime
         from bot.web.server import url_of
 
-        settings = self.settings or command_settings(self.args)
+        settings = self.settings or command_settings(self.args, log_off_thread=True)
         if chosen_address(self.args, settings) != self.address:
             raise ConfigError([f"server.host/server.port: the settings say {chosen_address(self.args, settings)}, "
                                f"but the bot opened {self.address} before reading them; give --host and --port"])
@@ -151,7 +151,7 @@ class ServedBot:
                         "VORHOELLE_WEBHOOK_SECRET is set; catch-up still runs")
         runtime = build_runtime(settings)
         app = create_app(runtime)
-        if self.sandbox is not None:
+        if self.sandbox is not None and settings.webhook_secret is not None:  # the sandbox's own secret
             install_hook(runtime.gitlab, f"{url}/webhook", settings.webhook_secret.get_secret_value())
             announce_demo(self.sandbox, settings)
         log.info("listening on %s (webhook: %s/webhook, health: %s/health/ready)", url, url, url)

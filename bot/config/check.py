@@ -19,6 +19,7 @@ from bot.config.files import ENV_PREFIX, ConfigError
 from bot.config.notify_sections import NotifyChannels, NotifySettings
 from bot.config.sections import ACCESS_LEVELS
 from bot.config.settings import Settings, load_settings
+from bot.seams import GitLab
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ def _role(level: int) -> str:
     return ROLE_NAMES.get(level, f"access level {level}")
 
 
-def check_gitlab(settings: Settings, gitlab: Any) -> list[Finding]:
+def check_gitlab(settings: Settings, gitlab: GitLab) -> list[Finding]:
     """Token, scopes, project, role and the project's settings file, as GitLab answers."""
     from bot.config import project_file
     from bot.gitlab_access import GitLabError

@@ -29,17 +29,17 @@ from bot.config.sources import SECRET_ENV
 from bot.config.trust import looser
 from bot.escape import commit_line
 from bot.runtime import Runtime
+from bot.seams import GitLab
 
 log = logging.getLogger(__name__)
 
 PROJECT_FILE = ".vorhoelle.yml"
 MAX_FILE_BYTES = 256 * 1024  # more is not settings, and would only cost parsing
 # Applying settings (a reload's or a PUT's) happens under this lock and counts one generation up
-# (`runtime.extras[GENERATION]`). A reload reads the file without it, then applies only if no
+# (`runtime.settings_generation`). A reload reads the file without it, then applies only if no
 # one applied anything meanwhile, else reads again: what it read may be older than what was
 # applied (a PUT that answered while the reload was reading), and must not win over it.
 _applying = threading.Lock()
-GENERATION = "settings_generation"
 READ_ATTEMPTS = 3
 
 # What the project file may set; "*" stands for any one key (a channel's name).
@@ -121,13 +121,13 @@ def parse_project_file(text: str, name: str = PROJECT_FILE) -> YamlLayer:
     return layer
 
 
-def default_branch(gitlab: Any) -> str:
+def default_branch(gitlab: GitLab) -> str:
     """GitLab reports no default branch while the repository is empty; its first push makes one,
     named `main` unless the instance says otherwise."""
     return gitlab.project.default_branch or "main"
 
 
-def _fetch_content(gitlab: Any) -> tuple[bytes, str, str] | None:
+def _fetch_content(gitlab: GitLab) -> tuple[bytes, str, str] | None:
     """(content, last_commit_id, branch) of the file on the default branch, None without one."""
     branch = default_branch(gitlab)
     found = gitlab.repository_file(PROJECT_FILE, branch)
@@ -136,7 +136,7 @@ def _fetch_content(gitlab: Any) -> tuple[bytes, str, str] | None:
     return base64.b64decode(found["content"]), found["last_commit_id"], branch
 
 
-def fetch(gitlab: Any) -> ProjectFile | None:
+def fetch(gitlab: GitLab) -> ProjectFile | None:
     """The file on the default branch, parsed and checked; None when there is none."""
     found = _fetch_content(gitlab)
     if found is None:
@@ -163,7 +163,7 @@ def reload(runtime: Runtime) -> str:
     from bot.gitlab_access import GitLabError
 
     for _ in range(READ_ATTEMPTS):
-        generation = runtime.extras.get(GENERATION, 0)
+        generation = runtime.settings_generation
         try:
             found = fetch(runtime.gitlab)
             settings = runtime.settings.with_project_file(found.layer if found else None)
@@ -172,7 +172,7 @@ def reload(runtime: Runtime) -> str:
         except GitLabError as error:
             return _not_applied("unavailable", str(error))
         with _applying:
-            if runtime.extras.get(GENERATION, 0) != generation:
+            if runtime.settings_generation != generation:
                 continue  # applied meanwhile: what was read may be older, so read again
             _apply(runtime, settings)
         break
@@ -191,7 +191,7 @@ def reload(runtime: Runtime) -> str:
 def _apply(runtime: Runtime, settings: Settings) -> None:
     """Put `settings` in effect (the caller holds `_applying`)."""
     runtime.settings = settings
-    runtime.extras[GENERATION] = runtime.extras.get(GENERATION, 0) + 1
+    runtime.settings_generation += 1
 
 
 def _not_applied(outcome: str, why: str) -> str:

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 
@@ -48,7 +48,7 @@ class StepFailed(Exception):
 
 def poll(check: Callable[[], T | None], what: str, timeout: float = STEP_TIMEOUT, interval: float = 0.1) -> T:
     """Call `check` until it returns something truthy; StepFailed naming `what` after `timeout`."""
-    return wait_until(check, timeout, interval, lambda _: StepFailed(f"no {what} after {timeout:.0f} s"))
+    return cast(T, wait_until(check, timeout, interval, lambda _: StepFailed(f"no {what} after {timeout:.0f} s")))
 
 
 # --- The two processes -----------------------------------------------------------------------------

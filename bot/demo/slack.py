@@ -116,7 +116,7 @@ class DemoSlack:
 
         signature = SignatureVerifier(self.signing_secret).generate_signature(timestamp=stamp, body=body)
         headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
-                   "X-Slack-Signature": signature}
+                   "X-Slack-Signature": signature or ""}
         return httpx.post(f"{bot_url}/slack/actions", content=body, headers=headers, timeout=30), action_ts
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from bot.cli.labels import sync_labels
+from bot.staging.labels import sync_labels
 from bot.cli.serve import DEMO_BOT, DEMO_PROJECT
 from bot.cli.tables import table
 from bot.demo.run import Account, Outbox, Report, Services, Step, StepFailed, answers, poll
@@ -72,15 +72,33 @@ class Scene:
     admin: Account | None = None
     people: dict[str, Account] = field(default_factory=dict)  # by role: reviewer, guest, bot
     matches: list[Staged] = field(default_factory=list)
-    settings: Settings | None = None
-    bot_view: GitLabAccess | None = None  # GitLab as the bot's token sees it
-    hook_id: int | None = None
-    missed: str | None = None  # the source of the change made while the bot was down
+    known: dict[str, Any] = field(default_factory=dict)  # what the steps learn, by name
+    missed: str = ""  # the source of the change made while the bot was down
     webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     slack: DemoSlack = field(default_factory=DemoSlack)
     session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     oauth: dict[str, Any] = field(default_factory=dict)  # the settings page's OAuth application
+
+    # -- what an earlier step set up ------------------------------------------------------------
+
+    def _known(self, name: str) -> Any:
+        if name not in self.known:
+            raise StepFailed(f"no {name} yet: the step that sets it up has not run")
+        return self.known[name]
+
+    @property
+    def settings(self) -> Settings:
+        return self._known("settings")
+
+    @property
+    def bot_view(self) -> GitLabAccess:
+        """GitLab as the bot's token sees it."""
+        return self._known("bot_view")
+
+    @property
+    def hook_id(self) -> int:
+        return self._known("hook_id")
 
     # -- where things are ----------------------------------------------------------------------
 
@@ -196,7 +214,7 @@ Everything keeps running (--keep): process group {self.services.group}, logs and
   Slack             the demo's stand-in ended with the demo: the bot's Slack messages now fail (and are retried)
   settings page     {self.bot_url}/settings   "Sign in with GitLab", then on the sandbox's sign-in page:
                     root + {self.root_token} (may change) or @{self.people["reviewer"].username if self.people else "reviewer"} + its token above (may look)
-Stop everything:    kill -TERM -{self.services.group}"""
+Stop everything:    kill -TERM -{self.services.group}"""  # noqa: E501
 
     def close(self) -> None:
         for account in [self.admin, *self.people.values()]:
@@ -226,9 +244,9 @@ def create_project_and_people(scene: Scene) -> str:
         token = admin.call("POST", f"/users/{user['id']}/personal_access_tokens", name="vorhoelle-demo", scopes=["api"])
         admin.call("POST", f"/projects/{scene.project['id']}/members", user_id=user["id"], access_level=level)
         scene.people[role] = Account(scene.gitlab_url, token["token"], user)
-    scene.settings = load_settings(gitlab_url=scene.gitlab_url, gitlab_token=scene.people["bot"].token,
+    scene.known["settings"] = load_settings(gitlab_url=scene.gitlab_url, gitlab_token=scene.people["bot"].token,
                                    project=scene.project["path_with_namespace"])
-    scene.bot_view = GitLabAccess.from_settings(scene.settings)
+    scene.known["bot_view"] = GitLabAccess.from_settings(scene.settings)
     return (f"project {scene.project['path_with_namespace']} with @reviewer (developer), @guest (guest) and "
             f"@{DEMO_BOT} (maintainer), a token each from the admin API")
 
@@ -247,7 +265,10 @@ def register_settings_page(scene: Scene) -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    scene.oauth = scene.admin.call("POST", "/applications", name="Vorhölle settings page", scopes="read_user",
+    admin = scene.admin
+    if admin is None:
+        raise StepFailed("no admin account yet: the step that makes it has not run")
+    scene.oauth = admin.call("POST", "/applications", name="Vorhölle settings page", scopes="read_user",
                                    redirect_uri=f"http://127.0.0.1:{port}/settings/callback")
     return port
 
@@ -263,7 +284,7 @@ def start_bot(scene: Scene, port: int = 0) -> str:
 
 def install_webhook(scene: Scene) -> str:
     hook, _ = install_hook(scene.bot_view, f"{scene.bot_url}/webhook", scene.webhook_secret)
-    scene.hook_id = hook["id"]
+    scene.known["hook_id"] = hook["id"]
     return f"project webhook {hook['id']} → {hook['url']}, as `vorhoelle hook install` does"
 
 
@@ -279,7 +300,7 @@ def stage_samples(scene: Scene) -> str:
         raise StepFailed(f"the sample should stage at least 5 matches, staged {len(created)}")
     scene.matches = [Staged(r["iid"], r["score"], r["title"], r["url"]) for r in created]
     for result in created:
-        poll(lambda: scene.outbox.message_for("staged", source_id("match", result["key"])),
+        poll(lambda: scene.outbox.message_for("staged", source_id("match", result["key"])),  # noqa: B023
              f"console notification of the staged #{result['iid']}")
     skipped = len(results) - len(created)
     issues = f"#{scene.matches[0].iid}–#{scene.matches[-1].iid}"
@@ -388,7 +409,7 @@ def change_while_down(scene: Scene) -> str:
 
 def restart_bot(scene: Scene) -> str:
     match = scene.matches[4]
-    started = start_bot(scene, port=urlsplit(scene.bot_url).port)  # where the webhook points
+    started = start_bot(scene, port=urlsplit(scene.bot_url).port or 0)  # where the webhook points
     return f"{started}; its catch-up finds the comment → {scene.answered(match, {scene.missed}, 'rejected')}  {match.url}"
 
 

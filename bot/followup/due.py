@@ -168,7 +168,8 @@ def asked(snapshot: IssueSnapshot, now: datetime) -> list[Reminder]:
     """What people asked for: /remind when its time came, and the end of a /snooze."""
     found = []
     for marker in snapshot.bot_markers:
-        if marker.kind == REMIND and _time(marker, "due") is not None and _time(marker, "due") <= now:
+        due = _time(marker, "due")
+        if marker.kind == REMIND and due is not None and due <= now:
             found.append(Reminder(snapshot.iid, "remind", f"{REMINDER}:remind:{marker.source}",
                                   str(marker.data.get("text") or "you asked to be reminded"),
                                   mention=marker.data.get("username")))

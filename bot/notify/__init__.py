@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from bot.notify.channel import Channel
+from bot.notify.channel import Channel, required
 from bot.notify.clock import Clock, system_clock
 from bot.notify.dispatcher import Dispatcher
 from bot.config.settings import Settings
@@ -37,7 +37,7 @@ def _email(settings: Settings, clock: Clock) -> dict[str, Channel]:
     from bot.notify.mail import Email
 
     email = settings.notify.channels.email
-    return {"email": Email(mail_transport(settings), sender=email.sender, to=email.to, clock=clock)}
+    return {"email": Email(mail_transport(settings), sender=required(email.sender, "email.sender"), to=email.to, clock=clock)}
 
 
 def _slack(settings: Settings, clock: Clock) -> dict[str, Channel]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from pydantic import SecretStr
+
 from bot.notify.message import Message
 
 
@@ -32,6 +34,14 @@ class Receipt:
 
     def __str__(self) -> str:
         return self.text
+
+
+def required(value: str | SecretStr | None, name: str) -> str:
+    """A setting the settings' own checks demand of an enabled channel; its absence here is a
+    permanent failure, said by name, not an AttributeError."""
+    if value is None or value == "":
+        raise ChannelError(f"{name} is not set", permanent=True)
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
 class Channel(Protocol):

@@ -13,36 +13,25 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from bot.notify.channel import ChannelError
 from bot.config.settings import EmailChannel
+from bot.google_credentials import CredentialsError, load_credentials
+from bot.notify.channel import ChannelError
 
 SCOPES = ["https://www.googleapis.com/auth/gmail.send"]
 
 
-def credentials_file(settings: EmailChannel) -> Path:
+def credentials_file(settings: EmailChannel) -> Path | None:
     return settings.gmail.token_file or settings.gmail.service_account_file
-
-
-def load_credentials(settings: EmailChannel, scopes: list[str] = SCOPES) -> Any:
-    gmail = settings.gmail
-    if gmail.token_file is not None:
-        from google.oauth2.credentials import Credentials
-
-        return Credentials.from_authorized_user_file(str(gmail.token_file), scopes=scopes)
-    from google.oauth2 import service_account
-
-    return service_account.Credentials.from_service_account_file(
-        str(gmail.service_account_file), scopes=scopes, subject=settings.sender
-    )
 
 
 class Gmail:
     """`scopes`: what the client asks for; sending by default, reading for the mailbox (bot/replies)."""
 
     def __init__(self, settings: EmailChannel, *, credentials: Any = None, scopes: list[str] = SCOPES):
-        if credentials is None and not credentials_file(settings).is_file():
+        file = credentials_file(settings)
+        if credentials is None and (file is None or not file.is_file()):
             # Said at start-up, as when the client was built there; the rest waits for a send.
-            raise FileNotFoundError(f"no Gmail credentials file at {credentials_file(settings)}")
+            raise FileNotFoundError(f"no Gmail credentials file at {file}")
         self.settings = settings
         self.credentials = credentials
         self.scopes = scopes
@@ -55,8 +44,10 @@ class Gmail:
 
         gmail = self.settings.gmail
         try:
-            credentials = self.credentials or load_credentials(self.settings, self.scopes)
-        except (OSError, ValueError) as exc:  # unreadable, or not a token / service account file
+            credentials = self.credentials or load_credentials(
+                self.scopes, token_file=gmail.token_file, service_account_file=gmail.service_account_file,
+                subject=self.settings.sender)
+        except CredentialsError as exc:
             raise ChannelError(f"Gmail credentials cannot be loaded: {exc}", permanent=True) from exc
         return build(
             "gmail", "v1", credentials=credentials, static_discovery=True, cache_discovery=False,

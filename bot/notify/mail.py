@@ -81,7 +81,7 @@ def round_invites(message: Message) -> list[Attachment]:
             source=item.source, starts=item.round_start, title=item.title, with_whom=item.with_whom,
             note=item.reason, url=item.web_url,
         ))
-        for index, item in enumerate(message.items, 1) if item.round_at is not None
+        for index, item in enumerate(message.items, 1) if item.round_start is not None
     ]
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.render import render
@@ -120,7 +120,6 @@ class Message:
     kind: Kind = "news"
     text: str | None = None          # test and health messages
     review_url: str | None = None    # the list of matches waiting for review
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def shown(self) -> list[Item]:

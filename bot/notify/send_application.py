@@ -28,7 +28,7 @@ from typing import Any
 from markupsafe import Markup
 
 from bot.markers import Marker, parse_markers, render_marker
-from bot.notify.channel import ChannelError
+from bot.notify.channel import ChannelError, required
 from bot.notify.mail import Attachment, MailTransport, compose
 from bot.notify.message import match_title
 from bot.render import render
@@ -173,7 +173,7 @@ def send_application(
     if dry_run:
         return ApplicationResult("dry_run", f"would mail {application.subject!r} to {application.to}", application=application)
     mail = compose(
-        sender=email.sender, to=[application.to], subject=application.subject,
+        sender=required(email.sender, "email.sender"), to=[application.to], subject=application.subject,
         text=render("notify/application.txt.j2", draft=application.draft),
         attachments=application.attachments,
     )

@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from bot.escape import cut, escape_slack
-from bot.notify.channel import ChannelError
+from bot.notify.channel import ChannelError, required
 from bot.actions.slack_blocks import match_actions
 from bot.notify.message import Item, Message
 from bot.config.settings import SlackChannel
@@ -112,7 +112,7 @@ class Slack:
         from slack_sdk.webhook import WebhookClient
 
         client = WebhookClient(
-            self.settings.webhook_url.get_secret_value(),
+            required(self.settings.webhook_url, "webhook_url"),
             timeout=int(self.settings.timeout_seconds),
             retry_handlers=_retry_handlers(),
         )
@@ -128,13 +128,13 @@ class Slack:
         from slack_sdk.errors import SlackApiError
 
         client = WebClient(
-            token=self.settings.bot_token.get_secret_value(),
+            token=required(self.settings.bot_token, "bot_token"),
             base_url=self.settings.api_url,
             timeout=int(self.settings.timeout_seconds),
             retry_handlers=_retry_handlers(),
         )
         try:
-            response = client.chat_postMessage(channel=self.settings.channel, text=text, blocks=blocks)
+            response = client.chat_postMessage(channel=required(self.settings.channel, "channel"), text=text, blocks=blocks)
         except SlackApiError as exc:
             error = exc.response.get("error", "unknown_error")
             raise ChannelError(

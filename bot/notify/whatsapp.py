@@ -20,7 +20,7 @@ import json
 from typing import Any
 
 from bot.escape import escape_plain
-from bot.notify.channel import ChannelError
+from bot.notify.channel import ChannelError, required
 from bot.notify.message import Message
 from bot.config.settings import WhatsAppChannel
 
@@ -85,7 +85,7 @@ class WhatsApp:
 
         s = self.settings
         http = http_client(s.api_url, self.timeout)
-        client = Client(s.account_sid, s.auth_token.get_secret_value(), http_client=http)
+        client = Client(s.account_sid, required(s.auth_token, "auth_token"), http_client=http)
         if s.mode == "template":
             content: dict[str, Any] = {"content_sid": s.content_sid, "content_variables": json.dumps(template_variables(message))}
         else:

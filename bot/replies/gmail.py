@@ -62,7 +62,7 @@ class GmailMailbox:
         ids: list[str] = []
         token = None
         while True:
-            page = self._call(lambda users: users.messages().list(userId="me", q=query, pageToken=token))
+            page = self._call(lambda users, token=token: users.messages().list(userId="me", q=query, pageToken=token))
             ids.extend(m["id"] for m in page.get("messages", []))
             token = page.get("nextPageToken")
             if not token:
@@ -74,7 +74,7 @@ class GmailMailbox:
         token = None
         try:
             while True:
-                page = self._call(lambda users: users.history().list(
+                page = self._call(lambda users, token=token: users.history().list(
                     userId="me", startHistoryId=self.history_id, historyTypes=["messageAdded"], pageToken=token))
                 for entry in page.get("history", []):
                     for added in entry.get("messagesAdded", []):
@@ -92,7 +92,7 @@ class GmailMailbox:
     def _raw(self, ids: list[str]) -> list[RawMail]:
         found = []
         for ident in ids:
-            message = self._call(lambda users: users.messages().get(userId="me", id=ident, format="raw"))
+            message = self._call(lambda users, ident=ident: users.messages().get(userId="me", id=ident, format="raw"))
             found.append(RawMail(key=f"gmail-{ident}", raw=base64.urlsafe_b64decode(message["raw"])))
         return found
 

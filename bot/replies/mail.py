@@ -19,7 +19,7 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
 
 MAX_ID_CHARS = 250
@@ -58,7 +58,7 @@ def message_ids(value: str | None) -> tuple[str, ...]:
                  for i in _MESSAGE_ID.findall(value or ""))
 
 
-def _header(message: EmailMessage, name: str) -> str:
+def _header(message: Message, name: str) -> str:
     try:
         return str(message.get(name, "") or "")
     except (ValueError, TypeError, IndexError):  # a header too broken to decode is no header
@@ -97,8 +97,11 @@ def _invitation(message: EmailMessage) -> datetime | None:
     for part in message.walk():
         if part.get_content_type() != "text/calendar":
             continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
         try:
-            calendar = Calendar.from_ical(part.get_payload(decode=True) or b"")
+            calendar = Calendar.from_ical(payload)
         except ValueError:
             continue
         if str(calendar.get("method", "")).upper() != "REQUEST":
@@ -144,9 +147,11 @@ def _bounced(message: EmailMessage) -> tuple[str, ...]:
         if kind == "message/rfc822":
             inner = part.get_payload()
             for returned in inner if isinstance(inner, list) else [inner]:
-                found.extend(message_ids(_header(returned, "Message-ID")))
+                if isinstance(returned, Message):
+                    found.extend(message_ids(_header(returned, "Message-ID")))
         elif kind == "text/rfc822-headers":
-            headers = email.message_from_bytes(part.get_payload(decode=True) or b"", policy=email.policy.default)
+            payload = part.get_payload(decode=True)
+            headers = email.message_from_bytes(payload if isinstance(payload, bytes) else b"", policy=email.policy.default)
             found.extend(message_ids(_header(headers, "Message-ID")))
     return tuple(dict.fromkeys(found))
 

@@ -30,7 +30,7 @@ from bot.sandbox.todos import add_todo, pending_todo
 
 
 @dataclass
-class Outcome:
+class QuickActionsResult:
     """What the actions did: `summary` as GitLab words it, `commands_changes` for the 202."""
 
     summary: list[str] = field(default_factory=list)
@@ -48,7 +48,7 @@ class _Plan:
     todo: str | None = None  # "add" | "done"
 
 
-def _labels(plan: _Plan, out: Outcome, action: QuickAction, issue: Issue, sandbox: Sandbox) -> bool:
+def _labels(plan: _Plan, out: QuickActionsResult, action: QuickAction, issue: Issue, sandbox: Sandbox) -> bool:
     """As GitLab: only labels that exist apply (a quick action never creates one), and
     `/unlabel` and `/relabel` need the issue to have labels."""
     command = action.command
@@ -78,7 +78,7 @@ def _labels(plan: _Plan, out: Outcome, action: QuickAction, issue: Issue, sandbo
     return True
 
 
-def _assignees(plan: _Plan, out: Outcome, action: QuickAction, actor: User, sandbox: Sandbox) -> bool:
+def _assignees(plan: _Plan, out: QuickActionsResult, action: QuickAction, actor: User, sandbox: Sandbox) -> bool:
     users = []
     for name in parse_user_args(action.args):
         user = actor if name == "me" else sandbox.store.user_by_username(name)
@@ -109,7 +109,7 @@ def _same_project_issue(sandbox: Sandbox, project: Project, args: str) -> Issue 
 
 
 def _plan_one(
-    plan: _Plan, out: Outcome, action: QuickAction, sandbox: Sandbox, actor: User, project: Project, issue: Issue
+    plan: _Plan, out: QuickActionsResult, action: QuickAction, sandbox: Sandbox, actor: User, project: Project, issue: Issue
 ) -> bool:
     """Add `action` to the plan; False when it cannot apply here."""
     command = action.command
@@ -191,12 +191,12 @@ def run_quick_actions(
     *,
     along: IssueChange | None = None,
     announce: bool = True,
-) -> Outcome:
+) -> QuickActionsResult:
     """Execute `actions` on `issue` as `actor`: one issue change, then awards and to-dos.
 
     `along` is the API's own change of the same request (an issue PUT): GitLab applies both as
     one change with one hook. `announce=False` when the change is part of a create."""
-    plan, out = _Plan(), Outcome()
+    plan, out = _Plan(), QuickActionsResult()
     for action in actions:
         if not _plan_one(plan, out, action, sandbox, actor, project, issue):
             out.summary.append(could_not_apply(action.name))

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from bot.sandbox import events
 from bot.sandbox.auth import MAINTAINER, REPORTER, access_level, current_user
 from bot.sandbox.awards import delete_note_with_awards
-from bot.sandbox.commands import Outcome, run_quick_actions
+from bot.sandbox.commands import QuickActionsResult, run_quick_actions
 from bot.sandbox.context import Sandbox, sandbox_of
 from bot.sandbox.errors import ApiError, forbidden, not_found, unprocessable
 from bot.sandbox.issue_service import touch
@@ -63,7 +63,7 @@ def _body(params: Params) -> str:
     return body
 
 
-def _commands_only(outcome: Outcome) -> JSONResponse:
+def _commands_only(outcome: QuickActionsResult) -> JSONResponse:
     if outcome.applied:
         body = {"commands_changes": outcome.commands_changes, "summary": outcome.summary}
         return JSONResponse(body, status_code=202)
@@ -79,8 +79,8 @@ def create_note(
     *,
     discussion_id: str | None = None,
     thread: bool = False,
-) -> Note | Outcome:
-    """Save a comment (quick actions removed and run); the Outcome alone when nothing is left."""
+) -> Note | QuickActionsResult:
+    """Save a comment (quick actions removed and run); the QuickActionsResult alone when nothing is left."""
     body = _body(params)
     internal = bool(params.bool("internal", False) or params.bool("confidential", False))
     if internal and access_level(sandbox.store, user, project) < REPORTER:
@@ -145,7 +145,7 @@ async def post_note(request: Request) -> JSONResponse:
     sandbox = sandbox_of(request)
     project, issue = find_issue(request, user)
     result = create_note(sandbox, user, project, issue, await read_params(request))
-    if isinstance(result, Outcome):
+    if isinstance(result, QuickActionsResult):
         return _commands_only(result)
     return JSONResponse(note_json(sandbox, result), status_code=201)
 
@@ -227,7 +227,7 @@ async def post_discussion(request: Request) -> JSONResponse:
     sandbox = sandbox_of(request)
     project, issue = find_issue(request, user)
     result = create_note(sandbox, user, project, issue, await read_params(request), thread=True)
-    if isinstance(result, Outcome):
+    if isinstance(result, QuickActionsResult):
         return _commands_only(result)
     body = _discussion(sandbox, user, project, issue, result.discussion_id)
     return JSONResponse(body, status_code=201)
@@ -242,7 +242,7 @@ async def post_discussion_note(request: Request) -> JSONResponse:
     result = create_note(
         sandbox, user, project, issue, await read_params(request), discussion_id=discussion_id
     )
-    if isinstance(result, Outcome):
+    if isinstance(result, QuickActionsResult):
         return _commands_only(result)
     for note in sandbox.store.all("notes"):
         if note.discussion_id == discussion_id:

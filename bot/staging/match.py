@@ -181,7 +181,7 @@ def parse_matches(data: Any, *, attachments: set[str] | None = None) -> list[Mat
     return [Match.model_validate(data, context=context)]
 
 
-Outcome = Literal["created", "updated", "unchanged", "skipped", "not_staged"]
+StageOutcome = Literal["created", "updated", "unchanged", "skipped", "not_staged"]
 
 
 class StageResult(BaseModel):
@@ -190,7 +190,7 @@ class StageResult(BaseModel):
     title: str
     score: int
     key: str = Field(description="What identifies the match: its URL, else title|provider.")
-    outcome: Outcome
+    outcome: StageOutcome
     reason: str | None = Field(None, description="Why it was skipped, updated or left alone.")
     iid: int | None = None
     url: str | None = Field(None, description="The issue in GitLab.")

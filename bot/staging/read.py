@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.staging.match import MatchDetail, MatchPage, MatchSummary
 from bot.config.settings import Settings
-from bot.staging.stage import match_marker
+from bot.runtime import Runtime
+from bot.staging.match import MatchDetail, MatchPage, MatchSummary
+from bot.staging.search import match_marker
 
 
 def _source_key(source: str) -> str:
@@ -37,7 +38,7 @@ def summarize(settings: Settings, issue: dict[str, Any], bot_id: int) -> MatchSu
     )
 
 
-def get_staged(runtime: Any, iid: int) -> MatchDetail | None:
+def get_staged(runtime: Runtime, iid: int) -> MatchDetail | None:
     """One staged match, or None when the issue is not a job match (GitLab's 404 passes up)."""
     issue = runtime.gitlab.get_issue(iid)
     if runtime.settings.workflow.marker_label not in (issue.get("labels") or ()):
@@ -53,7 +54,7 @@ def check_state(settings: Settings, state: str | None) -> None:
 
 
 def list_staged(
-    runtime: Any,
+    runtime: Runtime,
     *,
     state: str | None = None,
     min_score: int | None = None,

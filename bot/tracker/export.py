@@ -7,9 +7,10 @@ what GitLab says now.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from typing import Callable
 
 from bot.config.settings import WorkflowSettings
+from bot.seams import GitLab
 from bot.snapshot import build_snapshot
 from bot.tracker.records import Application, build_application
 from bot.tracker.table import Filters
@@ -18,9 +19,9 @@ log = logging.getLogger(__name__)
 
 
 def read_applications(
-    gitlab: Any,
+    gitlab: GitLab,
     workflow: WorkflowSettings,
-    filters: Filters = Filters(),
+    filters: Filters = Filters(),  # noqa: B008
     progress: Callable[[int], None] = lambda count: None,
 ) -> list[Application]:
     """The applications `filters` keep, oldest first; `progress` hears how many were read."""

@@ -19,11 +19,14 @@ from typing import Any, Callable
 from markupsafe import Markup
 
 from bot import render
+from bot.config.settings import Settings
 from bot.gitlab_access import GitLabError
 from bot.markers import parse_markers, render_marker, source_id
+from bot.seams import GitLab
+from bot.staging.labels import ensure_labels
 from bot.staging.match import Match
-from bot.config.settings import Settings
-from bot.staging.stage import MATCH_KIND, _ensure_labels, issue_title, match_marker, score_label
+from bot.staging.description import issue_title, score_label
+from bot.staging.search import MATCH_KIND, match_marker
 from bot.tracker.csvfile import Sheet
 from bot.tracker.mapping import ImportMapping
 from bot.tracker.records import IMPORTED_KIND
@@ -71,10 +74,11 @@ def as_match(row: ImportRow) -> Match:
     score = row.score.text if row.score else "?"
     job = row.job
     return Match.model_construct(title=job.title, provider=job.provider or None, url=job.url or None,
-                                 location=job.location or None, score=score)
+                                 location=job.location or None,
+                                 score=score)  # type: ignore[arg-type]  # a row's score as written, unvalidated
 
 
-def known_sources(gitlab: Any, marker_label: str) -> Known:
+def known_sources(gitlab: GitLab, marker_label: str) -> Known:
     """Every import and match marker the bot wrote into a job-match issue, open or closed."""
     bot_id = gitlab.bot_user.id
     sources: dict[str, int] = {}
@@ -162,7 +166,7 @@ Progress = Callable[[int, str], None]
 
 def import_sheet(
     settings: Settings,
-    gitlab: Any | None,
+    gitlab: GitLab | None,
     sheet: Sheet,
     mapping: ImportMapping,
     *,
@@ -183,7 +187,7 @@ def import_sheet(
 
     known = known_sources(gitlab, settings.workflow.marker_label) if gitlab else Known({})
     if gitlab and not dry_run:
-        _ensure_labels(settings, gitlab)
+        ensure_labels(settings, gitlab)
     seen: dict[str, int] = {}  # source -> the row of this file that had it first
     for row in planned:
         report_failures_before(row.number)
@@ -196,7 +200,7 @@ def import_sheet(
         if skip:
             summary.skipped.append((row.number, skip))
             progress(row.number, f"skipped: {skip}")
-        elif dry_run:
+        elif dry_run or gitlab is None:   # no GitLab is given for a dry run
             summary.planned.append(row.number)
             progress(row.number, f"would create: {row.job.title} [{row.state}]")
         else:
@@ -208,7 +212,7 @@ def import_sheet(
     return summary
 
 
-def _create(settings: Settings, gitlab: Any, row: ImportRow, match: Match, source_name: str,
+def _create(settings: Settings, gitlab: GitLab, row: ImportRow, match: Match, source_name: str,
             summary: ImportSummary, progress: Progress) -> None:
     try:
         issue = gitlab.create_issue(

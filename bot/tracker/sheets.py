@@ -3,9 +3,8 @@
 Each export replaces the table: the rows an earlier, longer export left below it are cleared
 (`values.clear`, the table's columns only, so notes kept beside the table stay).
 
-Credentials as for the Gmail channel: an OAuth user token file (authorized-user JSON, made with
-Google's tools; vorhoelle never runs a consent flow), or a service account file whose account
-the spreadsheet is shared with. The API endpoint can be pointed elsewhere, for tests and proxies.
+Credentials as for the Gmail channel (bot/google_credentials.py): an OAuth user token file, or
+a service account file whose account the spreadsheet is shared with. The API endpoint can be pointed elsewhere, for tests and proxies.
 """
 
 from __future__ import annotations
@@ -16,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.google_credentials import CredentialsError, load_credentials
+
 log = logging.getLogger(__name__)
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
-INPUT_OPTIONS = ("RAW", "USER_ENTERED")
 
 
 class SheetsError(Exception):
@@ -36,19 +36,14 @@ class SheetsTarget:
     endpoint: str | None = None
 
 
-def load_credentials(target: SheetsTarget) -> Any:
+def _credentials(target: SheetsTarget) -> Any:
+    if target.token_file is None and target.service_account_file is None:
+        raise SheetsError("Google Sheets needs credentials: a user token file or a service account file")
     try:
-        if target.token_file is not None:
-            from google.oauth2.credentials import Credentials
-
-            return Credentials.from_authorized_user_file(str(target.token_file), scopes=SCOPES)
-        if target.service_account_file is not None:
-            from google.oauth2 import service_account
-
-            return service_account.Credentials.from_service_account_file(str(target.service_account_file), scopes=SCOPES)
-    except (OSError, ValueError) as error:
-        raise SheetsError(f"cannot use the Google credentials file: {error}") from error
-    raise SheetsError("Google Sheets needs credentials: a user token file or a service account file")
+        return load_credentials(SCOPES, token_file=target.token_file,
+                                service_account_file=target.service_account_file)
+    except CredentialsError as error:
+        raise SheetsError(str(error)) from error
 
 
 def leftover_range(target_range: str, rows: int, columns: int) -> str | None:
@@ -88,7 +83,7 @@ def write_table(target: SheetsTarget, values: list[list[str]], *, credentials: A
     except ImportError as error:
         raise SheetsError("Google Sheets export needs the extra: pip install 'vorhoelle[sheets]'") from error
     options = {"api_endpoint": target.endpoint} if target.endpoint else None
-    service = build("sheets", "v4", credentials=credentials or load_credentials(target),
+    service = build("sheets", "v4", credentials=credentials or _credentials(target),
                     static_discovery=True, cache_discovery=False, client_options=options)
     cells = service.spreadsheets().values()
     update = cells.update(

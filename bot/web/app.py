@@ -40,7 +40,8 @@ def create_app(runtime: Runtime) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(TraceRequests)],
-        exception_handlers={HTTPException: http_error, Exception: internal_error},
+        # Starlette types the mapping by its widest handler; each one here takes its own class.
+        exception_handlers={HTTPException: http_error, Exception: internal_error},  # type: ignore[dict-item]
     )
     app.state.runtime = runtime
     app.state.draining = False
@@ -77,7 +78,7 @@ async def internal_error(request: Request, error: Exception) -> JSONResponse:
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     runtime: Runtime = app.state.runtime
     await asyncio.to_thread(project_file.reload, runtime)  # the project's .vorhoelle.yml, if any
-    await runtime.queue.start()
+    await runtime.hints.start()
     app.state.catch_up = CatchUpLoop(runtime)
     tasks = [asyncio.create_task(app.state.catch_up.run(), name="catch-up")]
     if runtime.settings.replies.transport != "off":  # the mailbox, read on its own timer
@@ -99,7 +100,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         for task in tasks:
             task.cancel()
         grace = runtime.settings.server.shutdown_grace_seconds
-        left = await runtime.queue.stop(shutdown_budget(app.state, grace))
+        left = await runtime.hints.stop(shutdown_budget(app.state, grace))
         log.info("bot stopped; %d issues left for the next catch-up%s", len(left), since_signal(app.state, grace))
 
 

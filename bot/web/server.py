@@ -37,11 +37,19 @@ class DrainingServer(uvicorn.Server):
 
     def set_grace(self, seconds: float) -> None:
         self.grace = seconds
-        self.config.timeout_graceful_shutdown = max(0.1, seconds - EXIT_MARGIN_SECONDS)
+        self.config.timeout_graceful_shutdown = max(0.1, seconds - EXIT_MARGIN_SECONDS)  # type: ignore[assignment]  # uvicorn waits a float as well
 
     def stop_soon(self) -> None:
         """Stop as on SIGTERM, from the server's own event loop (the bot could not start)."""
         self.should_exit = True
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        """Stop as uvicorn does, then write what the log handler still holds: uvicorn ends by
+        raising the signal again, and the default action ends the process without `atexit`."""
+        await super().shutdown(sockets)
+        from bot.logs import write_held   # late: the settings model is not to be loaded before listening
+
+        write_held()
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         if self.deadline is None:

@@ -23,6 +23,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -39,6 +40,14 @@ from bot.handlers.router import Converge, HookContext, Ignore, ReloadSettings, r
 log = logging.getLogger(__name__)
 
 RECENT_KEYS = 4096
+TOO_DEEP = "nested too deeply to parse; no JSON the bot reads is more than a few levels deep"
+
+
+class FastJSONResponse(JSONResponse):
+    """A JSONResponse rendered by orjson (the same compact JSON, in a fraction of the time)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
 
 
 class Refused(Exception):
@@ -143,8 +152,12 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise Refused(400, "Content-Length is not a number", declared)
         if int(declared) > limit:
             raise Refused(413, "body too large", {"limit_bytes": limit, "content_length": int(declared)})
-    chunks, size = [], 0
-    async for chunk in request.stream():
+    chunks, size, more = [], 0, True
+    while more:  # the ASGI messages themselves: Request.stream() is an async generator, dearer per call
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise Refused(400, "the client went away before the whole body arrived")
+        chunk, more = message.get("body", b""), message.get("more_body", False)
         size += len(chunk)
         if size > limit:
             raise Refused(413, "body too large", {"limit_bytes": limit})
@@ -160,21 +173,26 @@ def parse_json(body: bytes) -> Any:
     except (UnicodeDecodeError, ValueError) as error:
         raise Refused(400, "body is not valid JSON", str(error)) from None
     except RecursionError:
-        raise Refused(400, "body is nested too deeply",
-                      "nested too deeply to parse; no JSON the bot reads is more than a few levels deep") from None
+        raise Refused(400, "body is nested too deeply", TOO_DEEP) from None
 
 
 def parse_payload(body: bytes) -> dict[str, Any]:
-    payload = parse_json(body)
+    """A webhook's JSON object, parsed by orjson: on the receiver's hot path it takes a quarter
+    of the standard library's time. Stricter than `parse_json` (the API's) in one way that no
+    GitLab payload meets: a lone surrogate escape is invalid JSON here."""
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        if "depth limit" in str(error):
+            raise Refused(400, "body is nested too deeply", TOO_DEEP) from None
+        raise Refused(400, "body is not valid JSON", str(error)) from None
     if not isinstance(payload, dict):
         raise Refused(400, "body must be a JSON object", f"got {type(payload).__name__}")
     return payload
 
 
-async def context_for(request: Request) -> HookContext:
-    state = receiver_state(request.app)
+async def context_for(state: ReceiverState, runtime: Runtime) -> HookContext:
     if state.context is None:
-        runtime = request.app.state.runtime
         try:
             state.context = await asyncio.to_thread(hook_context, runtime)
         except Exception as error:
@@ -193,14 +211,13 @@ def _answer(state: ReceiverState, status: int, event: str, key: str | None, outc
     state.stats[outcome] += 1
     if outcome == "ignored":
         state.ignored[body["reason"]] += 1
-    metric_event = event if event in router.events() else "other"
-    metrics.DELIVERIES.labels(event=metric_event, outcome=outcome).inc()
+    metrics.delivery(event if router.handles(event) else "other", outcome)
     reason = body.get("reason") or body.get("error")
     log.info(
         "webhook %s: %s%s", event or "(no X-Gitlab-Event)", outcome, f" ({reason})" if reason else "",
         extra={"event": event, "issue": issue, "idempotency_key": key, "outcome": outcome},
     )
-    return JSONResponse(body, status_code=status)
+    return FastJSONResponse(body, status_code=status)
 
 
 async def receive(request: Request) -> JSONResponse:
@@ -210,7 +227,7 @@ async def receive(request: Request) -> JSONResponse:
     key = request.headers.get("idempotency-key")
     state.stats["deliveries"] += 1
     try:
-        if getattr(request.app.state, "draining", False) or not runtime.queue.accepting:
+        if getattr(request.app.state, "draining", False) or not runtime.hints.accepting:
             raise Refused(503, "shutting down", "catch-up will cover this event after the restart",
                           outcome="unavailable")
         check_token(request.headers, runtime)
@@ -221,7 +238,7 @@ async def receive(request: Request) -> JSONResponse:
         body = await read_body(request, runtime.settings.server.max_body_bytes)
         check_signature(request.headers, body, runtime)
         payload = parse_payload(body)
-        context = await context_for(request)
+        context = await context_for(state, runtime)
     except Refused as refused:
         return _answer(state, refused.status, event, key, refused.outcome,
                        {"error": refused.error, "detail": refused.detail})
@@ -239,7 +256,7 @@ async def receive(request: Request) -> JSONResponse:
         return _answer(state, 202, event, key, "reloading", {"status": "reloading", "reason": decision.reason})
     if not isinstance(decision, Converge):
         return _answer(state, 202, event, key, "ignored", {"status": "ignored", "reason": decision.reason})
-    runtime.queue.submit(Hint(
+    runtime.hints.submit(Hint(
         iid=decision.iid, event=event,
         event_uuid=request.headers.get("x-gitlab-event-uuid"), idempotency_key=key,
     ))

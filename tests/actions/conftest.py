@@ -41,7 +41,7 @@ class Desk:
         return staged.iid, self.slack.posted[ts]
 
     def labels(self, iid: int) -> set[str]:
-        return {l for l in self.world.project("reviewer").issues.get(iid).labels if l.startswith("job-match/")}
+        return {label for label in self.world.project("reviewer").issues.get(iid).labels if label.startswith("job-match/")}
 
     def bot_notes(self, iid: int) -> list[Any]:
         bot_id = self.world.users["bot"]["id"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,8 @@ import pytest
 from bot.cli import main
 from bot.markers import parse_markers
 from tests.support.world import World
+
+SAMPLES = Path(__file__).resolve().parents[2] / "bot" / "samples" / "matches.json"
 
 
 @pytest.fixture
@@ -37,6 +40,18 @@ def test_labels_sync_creates_then_finds_nothing_to_do_then_restyles(as_bot: Worl
 
     assert main(["labels", "sync"]) == 0
     assert all(line.startswith("unchanged") for line in capsys.readouterr().out.splitlines())
+
+
+def test_labels_sync_after_staging_finds_every_label_as_staging_made_it(
+    as_bot: World, capsys: pytest.CaptureFixture
+) -> None:
+    """Staging and `labels sync` read one definition (bot/staging/labels.py): a sync right after
+    the first staging has nothing to restyle."""
+    assert main(["stage", str(SAMPLES)]) == 0
+    capsys.readouterr()
+    assert main(["labels", "sync"]) == 0
+    report = capsys.readouterr().out.splitlines()
+    assert len(report) >= 7 and all(line.startswith("unchanged") for line in report), report
 
 
 @pytest.mark.parametrize("command", [["labels", "sync"], ["catch-up"]])

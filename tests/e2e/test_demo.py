@@ -13,7 +13,7 @@ UNSET = {name: None for name in ("VORHOELLE_GITLAB_URL", "VORHOELLE_GITLAB_TOKEN
 
 
 def test_serve_without_a_gitlab_runs_a_working_demo(tmp_path):
-    bot = LoggedProcess("serve", "--port", "0", env={**UNSET, "VORHOELLE_LOGGING__FORMAT": "text", "VORHOELLE_API_TOKEN": API_TOKEN}, cwd=str(tmp_path))
+    bot = LoggedProcess("serve", "--port", "0", env={**UNSET, "VORHOELLE_LOGGING__FORMAT": "text", "VORHOELLE_API_TOKEN": API_TOKEN}, cwd=str(tmp_path))  # noqa: E501
     try:
         url = bot.wait_for(r"listening on (http://\S+)").group(1)
         banner = bot.wait_for(r"sandbox:\s+(\S+)\s+\(admin token: (\S+)\)")

@@ -147,7 +147,7 @@ def test_the_served_bot_runs_a_due_full_reconcile_and_shows_it(sandbox, world: W
         ready = ready_answer(served.url).json()["catch_up"]["full_reconcile"]
         metrics = httpx.get(f"{served.url}/metrics").text
     assert ready["running"] is False and ready["last_started"] and ready["next_due"] > ready["last_started"]
-    assert f'vorhoelle_reconcile_issues_total{{outcome="converged"}} ' in metrics
+    assert 'vorhoelle_reconcile_issues_total{outcome="converged"} ' in metrics
     assert any(f"full reconcile finished: {len(iids)} issues converged" in r.getMessage() for r in caplog.records)
 
 

@@ -20,7 +20,7 @@ SEND_PATH = "/gmail/v1/users/me/messages/send"
 
 def google_error(code: int, reason: str, message: str) -> Answer:
     status = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 429: "RESOURCE_EXHAUSTED"}
-    body = {"error": {"code": code, "message": message, "errors": [{"message": message, "domain": "global", "reason": reason}], "status": status.get(code, "INTERNAL")}}
+    body = {"error": {"code": code, "message": message, "errors": [{"message": message, "domain": "global", "reason": reason}], "status": status.get(code, "INTERNAL")}}  # noqa: E501
     return Answer(code, body)
 
 

@@ -6,8 +6,12 @@ from __future__ import annotations
 import base64
 import itertools
 import re
+from typing import TYPE_CHECKING
 
 from tests.fakes.http import Answer, FakeService, Received
+
+if TYPE_CHECKING:
+    import httpx
 
 ACCOUNT_SID, AUTH_TOKEN = "AC" + "test" * 8, "test-auth-token"   # not hex: never a real-looking SID
 _INBOUND_IDS = itertools.count(0xACE0)

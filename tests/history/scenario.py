@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.markers import render_marker
 from bot.staging.match import Match
 from bot.config.settings import load_settings
-from bot.staging.stage import render_description
+from bot.staging.description import render_description
 from tests.support.world import World
 
 

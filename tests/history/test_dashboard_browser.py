@@ -23,7 +23,7 @@ CHARTS = """Array.from(document.querySelectorAll('svg.chart')).map(svg => {
   return {id: svg.dataset.chart, shapes: svg.querySelectorAll('rect, circle').length,
           width: box.width, height: box.height, empty: svg.classList.contains('chart-empty')};
 })"""
-VISIBLE_ROWS = "Array.from(document.querySelectorAll('#applications tbody tr')).filter(r => !r.hidden).map(r => r.cells[1].textContent.trim())"
+VISIBLE_ROWS = "Array.from(document.querySelectorAll('#applications tbody tr')).filter(r => !r.hidden).map(r => r.cells[1].textContent.trim())"  # noqa: E501
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_a_search_in_the_address_and_the_phone_layout(site: Path, browser: Chrom
     browser.call("Page.navigate", session, url=site.as_uri())
     browser.wait_for_event("Page.loadEventFired", session)
     layout = browser.evaluate(session, "({page: document.documentElement.scrollWidth, screen: window.innerWidth,"
-                                       " charts: Array.from(document.querySelectorAll('svg.chart')).map(s => s.getBoundingClientRect().right)})")
+                                       " charts: Array.from(document.querySelectorAll('svg.chart')).map(s => s.getBoundingClientRect().right)})")  # noqa: E501
     assert layout["screen"] == 390
     assert layout["page"] <= layout["screen"]  # nothing sticks out sideways; the table scrolls in its box
     assert all(right <= 390 for right in layout["charts"])
@@ -116,7 +116,7 @@ def test_the_funnel_the_numbers_and_the_defects_seen(site: Path, browser: Chromi
     browser.call("Emulation.setDeviceMetricsOverride", session, width=1280, height=900, deviceScaleFactor=1, mobile=False)
 
     labels = browser.evaluate(session, LABELS_INSIDE)
-    assert labels and all(label["inside"] for label in labels), [l for l in labels if not l["inside"]]
+    assert labels and all(label["inside"] for label in labels), [label for label in labels if not label["inside"]]
     assert any(label["text"].startswith("replied · ") for label in labels)
     rows = browser.evaluate(session, TITLES)
     assert all(row["link"] for row in rows), rows

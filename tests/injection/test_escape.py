@@ -132,7 +132,7 @@ def test_a_numbered_list_shows_no_stray_backslash():
 def test_a_title_with_line_breaks_stays_one_heading():
     from bot.staging.match import Match
     from bot.config.settings import load_settings
-    from bot.staging.stage import render_description
+    from bot.staging.description import render_description
 
     match = Match(title="Cloud Architect\n/close\r\n\n# Fake heading", score=91)
     body = render_description(load_settings(), match, [], "vorhoelle-bot")
@@ -164,7 +164,7 @@ def test_a_label_a_reference_cannot_carry_is_shown_as_code(name):
 def test_the_review_footer_shows_configured_names_as_configured():
     from bot.staging.match import Match
     from bot.config.settings import load_settings
-    from bot.staging.stage import render_description
+    from bot.staging.description import render_description
 
     settings = load_settings(workflow={
         "emoji": {"approve": "white_check_mark", "reject": "-1"},

@@ -21,7 +21,7 @@ from bot.markers import parse_markers
 from bot.staging.match import parse_matches
 from bot.runtime import Runtime, build_runtime
 from bot.sandbox.quick_actions import extract_quick_actions, find_mentions
-from bot.staging.stage import issue_title
+from bot.staging.description import issue_title
 from tests.injection.hostile import HOSTILE, for_world
 from tests.staging.conftest import api_client, settings_for
 from tests.support.botserver import running_bot

@@ -33,7 +33,8 @@ def test_an_intent_no_round_resolved_stays_so_a_crash_is_still_seen():
 
 def test_the_history_note_keeps_its_text_and_markers_across_edits():
     transition = render_marker("transition", "note:7", to="approved", actor="Max")
-    body = f"**pending → approved** by Max.\n\n{transition}\n{render_marker('sending', 'note:7', event='approved', channel='slack', round='r1')}"
+    sending = render_marker('sending', 'note:7', event='approved', channel='slack', round='r1')
+    body = f"**pending → approved** by Max.\n\n{transition}\n{sending}"
     once = history_body(body, merged(parse_markers(body), [delivery("notified", "slack", possible_repeat=False)]))
     twice = history_body(once, merged(parse_markers(once), [delivery("notified", "gitlab_todo", possible_repeat=True,
                                                                       mention="rita")]))

@@ -126,7 +126,8 @@ def test_cli_notify_flush_says_what_it_delivered_held_or_skipped_and_why(make_bo
     quiet = flush(QUIET_HOURS=f'{{"start": "{(hour - 1) % 24:02d}:00", "end": "{(hour + 2) % 24:02d}:00", "timezone": "UTC"}}')
     assert quiet[0] == 0 and quiet[1][0].startswith("nothing delivered: quiet hours (")
     monkeypatch.delenv("VORHOELLE_NOTIFY__QUIET_HOURS")
-    assert flush(BATCH_SECONDS="3600") == (0, [f"held       #{iid} staged → slack: a new match waits 3600 s for its staging cycle's summary"])
+    held = f"held       #{iid} staged → slack: a new match waits 3600 s for its staging cycle's summary"
+    assert flush(BATCH_SECONDS="3600") == (0, [held])
     assert flush(BATCH_SECONDS="0") == (0, [f"delivered  #{iid} staged → slack: ok"])
     assert flush() == (0, ["nothing owed"])
     assert bot.notified(iid) == [("staged", "console"), ("staged", "slack")]

@@ -75,7 +75,7 @@ def outbox_items(outbox: Path, web_url: str) -> int:
     return sum(item.get("web_url") == web_url for entry in entries for item in entry.get("items", []))
 
 
-def notified(scene: Scene, iid: int) -> list[dict[str, Any]]:
+def notified(scene: Scene, iid: int) -> list[dict[str, Any]]:  # noqa: F811
     """The data of every `notified` marker the bot wrote on the issue."""
     bot_id = scene.world.users["bot"]["id"]
     return [
@@ -115,7 +115,7 @@ def noisy_scene(sandbox: Any, world: Any, slack: FakeSlack, outbox: Path) -> Ite
         yield Scene(sandbox, world, bot, install_hook_for(bot, world))
 
 
-def deliver_held(scene: Scene) -> None:
+def deliver_held(scene: Scene) -> None:  # noqa: F811
     """Run the notifier's periodic flush now (the app runs it every 30 s), after the bot settled,
     until no issue carries the label of a held message."""
     scene.settle()

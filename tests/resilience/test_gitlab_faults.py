@@ -47,7 +47,7 @@ def test_every_review_completes_while_gitlab_fails_a_fifth_of_the_calls(noisy_sc
     reviewer.manager.gitlab.session.hooks["response"].append(
         lambda response, **_: reviewer_answers.append(response.status_code))
     for n, iid in enumerate(iids):
-        until_accepted(lambda: WAYS[n % len(WAYS)][0](reviewer, iid))
+        until_accepted(lambda: WAYS[n % len(WAYS)][0](reviewer, iid))  # noqa: B023
     scene.settle()
     counters = control.counters()
     control.faults()

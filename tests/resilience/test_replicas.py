@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import threading
 import time
 from pathlib import Path
 
@@ -69,7 +68,7 @@ def replicas(world, slack, outbox, tmp_path: Path):
 
 def all_settled(world, replicas) -> None:
     for bot in replicas:
-        wait_until(lambda: settled(bot), timeout=180, message="both replicas to converge")
+        wait_until(lambda: settled(bot), timeout=180, message="both replicas to converge")  # noqa: B023
     owed = served_bot_settings(world).notify.owed_label
     wait_until(lambda: not world.project("maintainer").issues.list(labels=[owed], get_all=True),
                timeout=120, message="messages another replica was sending to be recorded")

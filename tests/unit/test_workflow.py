@@ -122,7 +122,7 @@ def test_refusal_says_what_access_is_needed_and_mentions_the_person() -> None:
     issue.label("rev", add="pending", remove="approved")
     issue.converge()
     body = issue.notes[-1]["body"]
-    assert body.startswith(f"@rev ")
+    assert body.startswith("@rev ")
     assert "needs maintainer access or more, and you have developer access" in body
     assert "labels are back" in body
 

@@ -97,8 +97,9 @@ def test_a_request_held_past_its_limit_gets_503():
 
 def test_a_failed_load_answers_503_to_what_waited_and_stops_the_server():
     load = HeldLoad(failure=ConfigError(["server.port: not a port"]))
-    with serving(load) as (url, app, _, thread), ThreadPoolExecutor(1) as pool:
+    with serving(load) as (url, app, server, thread), ThreadPoolExecutor(1) as pool:
         held = pool.submit(httpx.post, f"{url}/webhook", content=b"{}", timeout=20)
+        wait_until(lambda: len(server.server_state.tasks) == 1, message="the webhook to arrive")
         load.gate.set()
         answer = held.result(20)
         assert (answer.status_code, answer.json()["error"]) == (503, "the bot could not start")

@@ -1,14 +1,15 @@
 """The converge queue on its own: order per issue, coalescing, bounded parallelism, one retry,
-graceful stop. The converge here is a recording function whose progress the test controls."""
+spacing, graceful stop. The converge here is a recording function whose progress the test
+controls, and the queue's clock is a `FakeTimers` the test moves: no test waits for time."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections import Counter
 
 from bot.queue import ConvergeQueue, Hint
+from tests.fakes.timers import FakeTimers
 
 
 async def until(predicate, timeout: float = 10) -> None:
@@ -25,7 +26,6 @@ class Recorder:
         self.gate = threading.Event()
         self.gate.set()
         self.calls: list[Hint] = []
-        self.started_at: list[float] = []
         self.running: Counter[int] = Counter()
         self.most_at_once = 0
         self.overlap_on_one_issue = False
@@ -35,7 +35,6 @@ class Recorder:
     def __call__(self, hint: Hint) -> str:
         with self._lock:
             self.calls.append(hint)
-            self.started_at.append(time.monotonic())
             self.running[hint.iid] += 1
             self.overlap_on_one_issue |= self.running[hint.iid] > 1
             self.most_at_once = max(self.most_at_once, sum(self.running.values()))
@@ -56,7 +55,8 @@ def run(coroutine):
 
 
 async def started(max_parallel: int, *, held: bool = False, **options) -> tuple[Recorder, ConvergeQueue]:
-    """A running queue over a Recorder; `held`: converges wait at the gate until the test opens it."""
+    """A running queue over a Recorder; `held`: converges wait at the gate until the test opens it.
+    Pass `timers=FakeTimers()` to move the queue's clock by hand."""
     converge = Recorder(fail_times=options.pop("fail_times", 0))
     queue = ConvergeQueue(converge, max_parallel=max_parallel, **options)
     await queue.start()
@@ -107,8 +107,14 @@ def test_different_issues_run_in_parallel_up_to_the_bound():
 
 def test_a_failed_converge_is_retried_once_then_left_for_catch_up():
     async def scenario(fail_times):
-        converge, queue = await started(1, retry_delay=0.01, fail_times=fail_times)
-        ok = await queue.submit(Hint(3, "Emoji Hook"))
+        timers = FakeTimers()
+        converge, queue = await started(1, retry_delay=30, fail_times=fail_times, timers=timers)
+        done = queue.submit(Hint(3, "Emoji Hook"))
+        await until(lambda: queue.stats["failed"] == 1)
+        timers.advance(29.9)
+        assert len(converge.calls) == 1 and not done.done()   # the retry waits its delay
+        timers.advance(0.1)
+        ok = await done
         await until(lambda: queue.idle)
         await queue.stop(1)
         return ok, converge, queue
@@ -125,15 +131,19 @@ def test_a_new_hint_that_joins_a_waiting_retry_gets_a_retry_of_its_own():
     was never tried, so a failure of the converge that covers it earns the usual retry."""
 
     async def scenario():
-        converge, queue = await started(1, retry_delay=0.01, fail_times=1)
+        timers = FakeTimers()
+        converge, queue = await started(1, retry_delay=30, fail_times=1, timers=timers)
         queue.submit(Hint(1, "Issue Hook"))
         await until(lambda: queue.stats["failed"] == 1)
         converge.gate.clear()
         await hold_one(converge, queue, Hint(2, "Issue Hook"))
-        await until(lambda: queue.stats["retried"] == 1)  # issue 1's retry now waits for the worker
+        timers.advance(30)
+        assert queue.stats["retried"] == 1  # issue 1's retry now waits for the worker
         fresh = queue.submit(Hint(1, "Note Hook"))
         converge.fail_times = 2  # issue 2 fails, then the converge covering issue 1's two hints
         converge.gate.set()
+        await until(lambda: queue.stats["failed"] == 3)
+        timers.advance(30)   # the retries of both
         ok = await fresh
         await until(lambda: queue.idle)
         await queue.stop(1)
@@ -177,20 +187,24 @@ def test_a_burst_for_one_issue_is_converged_at_once_and_once_more_after_the_spac
     answered by one converge, which starts no sooner than `spacing` after the first."""
 
     async def scenario():
-        converge, queue = await started(2, spacing=0.3)
+        timers = FakeTimers()
+        converge, queue = await started(2, spacing=0.3, timers=timers)
         first = queue.submit(Hint(7, "Note Hook", event_uuid="first"))
-        await until(lambda: len(converge.calls) == 1)
+        assert await first is True
+        timers.advance(0.1)
         burst = [queue.submit(Hint(7, "Issue Hook", event_uuid=str(n))) for n in range(10)]
         other = queue.submit(Hint(8, "Issue Hook"))
         assert await other is True and len(converge.calls) == 2   # another issue is not held back
-        assert all(await asyncio.gather(first, *burst))
+        timers.advance(0.19)
+        assert len(converge.calls) == 2 and not any(f.done() for f in burst)   # spacing not over
+        timers.advance(0.01)   # 0.3 after the first converge started
+        assert all(await asyncio.gather(*burst))
         await until(lambda: queue.idle)
         await queue.stop(1)
         return converge, queue
 
     converge, queue = run(scenario())
     assert [(h.iid, h.event_uuid) for h in converge.calls] == [(7, "first"), (8, None), (7, "9")]
-    assert converge.started_at[2] - converge.started_at[0] >= 0.3 - 0.01
     assert queue.stats["spaced"] == 1 and queue.stats["converged"] == 3
 
 
@@ -207,11 +221,13 @@ def test_without_spacing_a_finished_issue_is_converged_again_at_once():
 
 def test_stop_drops_a_hint_waiting_out_the_spacing():
     async def scenario():
-        converge, queue = await started(1, spacing=30)
+        timers = FakeTimers()
+        converge, queue = await started(1, spacing=30, timers=timers)
         await queue.submit(Hint(7, "Note Hook"))
         later = queue.submit(Hint(7, "Issue Hook"))
         assert queue.stats["spaced"] == 1 and not queue.idle
         left = await queue.stop(1)
+        assert timers.pending == 1   # only the forgetting of the first start: the spaced one is cancelled
         return left, await later, converge
 
     left, ok, converge = run(scenario())

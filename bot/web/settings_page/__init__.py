@@ -46,7 +46,8 @@ def _page_app(runtime: Any) -> Starlette:
             max_age=int(page.session_hours * 3600), same_site="lax",
             https_only=(runtime.settings.public_url or "").startswith("https://"),
         )],
-        exception_handlers={HTTPException: _http_error, GitLabError: _gitlab_error},
+        # Starlette types the mapping by its widest handler; each one here takes its own class.
+        exception_handlers={HTTPException: _http_error, GitLabError: _gitlab_error},  # type: ignore[dict-item]
     )
     app.state.runtime = runtime
     return app
