@@ -21,6 +21,7 @@ lines), masking.py (secrets shown masked), trust.py (what the project file may c
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +124,7 @@ class Settings(BaseSettings):
         """What became of the trusted settings the project file changed (bot/config/trust.py)."""
         return list(self._trust)
 
-    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> "Settings":
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> "Settings":
         """A copy whose `update` survives `with_project_file` (e.g. the demo's sandbox GitLab)."""
         copy = super().model_copy(update=update, deep=deep)
         copy._overrides = {**self._overrides, **(update or {})}
@@ -152,7 +153,7 @@ def load_settings(
     """
     user_file, layers = settings_files(config_file)
     if project_file is None:
-        settings, verdicts = _build(layers, overrides), []
+        settings, verdicts = _build(layers, overrides), list[Verdict]()
     else:
         settings, verdicts = _with_project_file(layers, project_file, overrides)
     settings._config_file = user_file
@@ -196,4 +197,4 @@ def _build(layers: list[YamlLayer], overrides: dict[str, Any]) -> Settings:
     try:
         return _Layered(**overrides)
     except ValidationError as exc:
-        raise ConfigError([explain_error(error, layers, overrides) for error in exc.errors()]) from None
+        raise ConfigError([explain_error(dict(error), layers, overrides) for error in exc.errors()]) from None
