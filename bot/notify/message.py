@@ -114,6 +114,11 @@ def item_of(snapshot: Any, owed: Any, title_template: str) -> Item:
     )
 
 
+# Events that say what happened to a match rather than which step it is at: a digest never folds
+# them into a later step of the same match.
+NEWS_OF_THEIR_OWN = frozenset({"reply", "bounced", "interview", "reminder", "refused"})
+
+
 @dataclass(frozen=True)
 class Message:
     items: tuple[Item, ...] = ()
@@ -123,9 +128,11 @@ class Message:
 
     @property
     def shown(self) -> list[Item]:
-        """Each match once, under its latest event (the items come oldest event first)."""
-        latest = {item.iid: item for item in self.items}
-        return list(latest.values())
+        """Each match once under its latest step (staged, then approved overnight: approved);
+        what else happened to it (an answer, a bounce, an interview round, a reminder, a
+        refusal) is news of its own and keeps its line. The items come oldest event first."""
+        latest = {item.iid: item for item in self.items if item.event not in NEWS_OF_THEIR_OWN}
+        return [item for item in self.items if item.event in NEWS_OF_THEIR_OWN or latest.get(item.iid) is item]
 
     @property
     def groups(self) -> list[tuple[str, list[Item]]]:
