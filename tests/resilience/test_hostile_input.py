@@ -127,8 +127,8 @@ def test_any_webhook_delivery_gets_a_precise_answer_below_500(target, data, even
     if key in target["keys"]:   # a resend of a handled delivery is dropped before it is read
         assert (answer.status_code, answer.json()["status"]) == (202, "duplicate")
         return
-    try:
-        is_object = isinstance(json.loads(body), dict)
+    try:   # as strictly as the receiver reads it (RFC 8259: NaN and Infinity are not JSON)
+        is_object = isinstance(json.loads(body, parse_constant=not_json), dict)
     except ValueError:
         is_object = False
     if not is_object:
@@ -138,6 +138,10 @@ def test_any_webhook_delivery_gets_a_precise_answer_below_500(target, data, even
     assert answer.json()["status"] in ("queued", "ignored", "reloading")
     if key is not None:
         target["keys"].add(key)
+
+
+def not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
 
 
 @FUZZ
