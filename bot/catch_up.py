@@ -33,6 +33,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bot import metrics
+from bot.alarm import Alarm
 from bot.gitlab_access import GitLabError, gitlab_time, read_time
 from bot.queue import Hint
 from bot.runtime import Runtime
@@ -225,8 +226,7 @@ class CatchUpLoop:
         self.last_success: datetime | None = None
         self.last_error: str | None = None
         self.reconciling: asyncio.Task[Any] | None = None
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._alarm = Alarm()
         self.reconciler = Reconciler(runtime, self.catch_up)
 
     @property
@@ -235,11 +235,10 @@ class CatchUpLoop:
 
     def wake(self) -> None:
         """Start the next pass now instead of at the end of the interval (from any thread)."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
+        self._alarm.wake()
 
     async def run(self) -> None:
-        self._loop = asyncio.get_running_loop()
+        self._alarm.listen()
         interval = self.runtime.settings.catch_up.interval_minutes * 60
         try:
             while True:
@@ -248,11 +247,7 @@ class CatchUpLoop:
                     self._start_reconcile()
                 except Exception:  # a bug met in one pass must not end catch-up for the process's life
                     log.exception("catch-up pass failed; the next one comes at the interval", extra={"outcome": "failed"})
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=interval)
-                except TimeoutError:
-                    pass
-                self._wake.clear()
+                await self._alarm.sleep(interval)
         finally:
             self.reconciler.stop()  # it records how far it got and ends at its next step
 

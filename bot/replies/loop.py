@@ -12,6 +12,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
+from bot.alarm import Alarm
 from bot.replies.run import PassReport, run_pass
 from bot.replies.source import Mailbox, MailboxError, open_mailbox
 
@@ -25,8 +26,7 @@ class RepliesLoop:
         self.passes = 0
         self.last_error: str | None = None
         self.last_success: datetime | None = None
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._alarm = Alarm()
 
     def status(self) -> dict[str, object]:
         """For /health/ready: how many passes read the mailbox, and why the last one failed."""
@@ -36,19 +36,14 @@ class RepliesLoop:
 
     def wake(self) -> None:
         """Read the mailbox now instead of at the end of the interval (from any thread)."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
+        self._alarm.wake()
 
     async def run(self) -> None:
-        self._loop = asyncio.get_running_loop()
+        self._alarm.listen()
         interval = self.runtime.settings.replies.interval_minutes * 60
         while True:
             await self.run_pass()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=interval)
-            except TimeoutError:
-                pass
-            self._wake.clear()
+            await self._alarm.sleep(interval)
 
     async def run_pass(self) -> PassReport | None:
         try:
