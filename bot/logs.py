@@ -13,15 +13,14 @@ what happened to which issue through `extra=`:
 Every finished line passes `RedactSecrets`, so a token that slips into a message, an extra or a
 traceback is printed as `**********`.
 
-For `vorhoelle serve`, formatting, redaction and the write happen off the event loop: the root
-logger's handler only keeps the record (`OffThreadHandler`), and a writer thread formats and
-writes what it holds every 50 ms, so a webhook's log line costs the loop little more than making
-the record. At exit (`atexit`) what is still held is written; `flush()` waits for it (tests read
-the stream right after logging).
+For `vorhoelle serve`, the lines logged on the event loop are held and written together every
+50 ms (`BatchingHandler`), so a webhook's line costs one write per batch, not one per line. At
+exit (`atexit`) and on shutdown what is still held is written; `flush()` writes it at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import collections
 import contextvars
@@ -30,7 +29,6 @@ import os
 import re
 import sys
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -43,7 +41,10 @@ from bot.config.settings import Settings
 
 # Token shapes worth hiding even when they are not (or no longer) in the settings: GitLab
 # personal/project/deploy/runner tokens and Slack tokens.
-_KNOWN_TOKEN_SHAPES = r"\b(?:glpat|glptt|gldt|glrt|gloas)-[0-9A-Za-z_\-]{10,}|\bxox[abpres]-[0-9A-Za-z\-]{10,}"
+_GITLAB_TOKEN_PREFIXES = ("glpat-", "glptt-", "gldt-", "glrt-", "gloas-")
+_SLACK_TOKEN_PREFIX = "xox"
+_KNOWN_TOKEN_SHAPES = (rf"\b(?:{'|'.join(p[:-1] for p in _GITLAB_TOKEN_PREFIXES)})-[0-9A-Za-z_\-]{{10,}}"
+                       rf"|\b{_SLACK_TOKEN_PREFIX}[abpres]-[0-9A-Za-z\-]{{10,}}")
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 # Libraries that log every request or connection; the bot logs one line per webhook itself.
@@ -51,6 +52,10 @@ _QUIET_LOGGERS = ("uvicorn.access", "httpx", "httpcore", "urllib3", "asyncio")
 _HANDLER_NAME = "vorhoelle"
 TRACE_FIELD = "logging.googleapis.com/trace"
 _trace: contextvars.ContextVar[str | None] = contextvars.ContextVar("vorhoelle_trace", default=None)
+
+
+# The request headers `trace_of` reads, as ASGI spells header names.
+TRACE_HEADERS = frozenset({b"x-cloud-trace-context", b"traceparent"})
 
 
 def trace_of(headers: Mapping[str, str]) -> str | None:
@@ -95,8 +100,13 @@ class RedactSecrets(logging.Formatter):
         forms = values | {orjson.dumps(s).decode()[1:-1] for s in values}
         known = sorted({re.escape(s) for s in forms}, key=len, reverse=True)
         self._pattern = re.compile("|".join([*known, _KNOWN_TOKEN_SHAPES]))
+        # What every match contains: a line with none of them (nearly every line) skips the
+        # regex, whose alternation is tried at every position (~10 µs for a webhook's line).
+        self._needles = (*forms, *_GITLAB_TOKEN_PREFIXES, _SLACK_TOKEN_PREFIX)
 
     def redact(self, text: str) -> str:
+        if not any(map(text.__contains__, self._needles)):
+            return text
         return self._pattern.sub(MASK, text)
 
     def format(self, record: logging.LogRecord) -> str:
@@ -108,7 +118,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, timezone.utc),   # orjson writes RFC 3339
             "severity": record.levelname,  # Python's level names are Cloud Logging's, CRITICAL too
             "logger": record.name,
             "message": record.getMessage(),
@@ -139,80 +149,100 @@ class TextFormatter(logging.Formatter):
         return f"{head}  {fields}" + (f"\n{tail}" if tail else "")
 
 
-class OffThreadHandler(logging.Handler):
-    """Keeps records in memory and has a writer thread format and write them in batches, every
-    `interval` seconds: a record costs its caller an append, and the writer one wake-up per
-    batch, not one per line (a thread woken per line, as `QueueListener` is, costs more CPU
-    than formatting the line where it was logged; bench/README.md has the figures).
+class BatchingHandler(logging.Handler):
+    """Holds the lines logged on the server's event loop and writes them together, `interval`
+    seconds after the first of a batch, in one write: a webhook's line costs the loop its record
+    and a share of one write, and no second thread competes for the GIL. (A writer thread did:
+    each hand-over of the GIL cost the loop more than the line itself; bench/README.md.)
 
-    The arguments of a log call are formatted up to `interval` later than the call; the bot
-    passes strings and numbers."""
+    Batching starts with `batch_on_this_loop()` (the app's lifespan) and ends with it. A line
+    logged on any other thread (a converge in a worker thread, a timer) is written at once, after
+    what is held, so the order stays. The arguments of a call on the loop are formatted up to
+    `interval` later than the call; the bot passes strings and numbers."""
 
-    def __init__(self, target: logging.Handler, interval: float = 0.05) -> None:
+    def __init__(self, target: logging.StreamHandler, interval: float = 0.05) -> None:
         super().__init__()
         self._target = target
         self._interval = interval
         self._pending: collections.deque[logging.LogRecord] = collections.deque()
-        self._wake = threading.Event()
-        self._written = threading.Condition()
-        self._batches = 0
-        self._stopping = False
-        self._thread = threading.Thread(target=self._write_batches, name="log-writer", daemon=True)
-        self._thread.start()
-        atexit.register(self.stop)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._due = False
+        atexit.register(self.flush)
 
-    def handle(self, record: logging.LogRecord) -> bool:   # no lock, no filter: a deque append is atomic
+    @contextmanager
+    def batch_on_this_loop(self) -> Iterator[None]:
+        """Hold the lines logged on the running event loop for the block; write them at its end."""
+        self._loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
+        try:
+            yield
+        finally:
+            self._loop = self._loop_thread = None
+            self.flush()
+
+    def handle(self, record: logging.LogRecord) -> bool:   # no filter on this handler
         self.emit(record)
         return True
 
     def emit(self, record: logging.LogRecord) -> None:
         record._trace = _trace.get()   # the request's trace, read where the line was logged
         self._pending.append(record)
+        if threading.get_ident() != self._loop_thread:
+            self.flush()
+        elif not self._due and self._loop is not None:
+            self._due = True
+            self._loop.call_later(self._interval, self._write_due)
 
-    def _write_batches(self) -> None:
-        while True:
-            self._wake.wait(self._interval)
-            self._wake.clear()
-            while self._pending:
-                self._target.handle(self._pending.popleft())
-                time.sleep(0)   # hand the GIL back between lines: the event loop must not wait a batch
-            with self._written:
-                self._batches += 1
-                self._written.notify_all()
-            if self._stopping:
-                return
+    def _write_due(self) -> None:
+        self._due = False
+        self.flush()
 
     def flush(self) -> None:
-        """Wait until every record handed over so far has been written."""
-        if not self._thread.is_alive():
-            return
-        with self._written:
-            seen = self._batches
-            self._wake.set()
-            self._written.wait_for(lambda: self._batches >= seen + 2 or not self._thread.is_alive())
+        """Write every line held so far, in one write."""
+        with self.lock:   # type: ignore[union-attr]  # Handler.createLock made it
+            lines = []
+            while self._pending:
+                record = self._pending.popleft()
+                try:
+                    lines.append(self._target.format(record))
+                except Exception:
+                    self._target.handleError(record)
+            if lines:
+                try:
+                    self._target.stream.write("\n".join(lines) + "\n")
+                    self._target.stream.flush()
+                except Exception:
+                    self._target.handleError(record)
 
     def close(self) -> None:
-        """Write what is held, and go on working: like a stream handler's close, which
+        """Write what is held and go on working: like a stream handler's close, which
         `logging.config.dictConfig` calls on every handler (uvicorn configures logging so when
         the embedded sandbox starts) without taking them off their loggers."""
         self.flush()
         super().close()
 
-    def stop(self) -> None:
-        """Write what is still held and end the writer (at exit, or when configured again)."""
-        if self._thread.is_alive():
-            self._stopping = True
-            self._wake.set()
-            self._thread.join()
-        atexit.unregister(self.stop)
-        super().close()
+
+def batching_handler() -> BatchingHandler | None:
+    return next((h for h in logging.getLogger().handlers if isinstance(h, BatchingHandler)), None)
+
+
+@contextmanager
+def lines_batched_on_this_loop() -> Iterator[None]:
+    """For the block, the lines logged on the running event loop are written in batches when
+    `vorhoelle serve` configured logging so (`configure_logging(batched=True)`)."""
+    handler = batching_handler()
+    if handler is None:
+        yield
+        return
+    with handler.batch_on_this_loop():
+        yield
 
 
 def write_held() -> None:
-    """Write what the off-thread handler still holds (before a signal ends the process)."""
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, OffThreadHandler):
-            handler.flush()
+    """Write the lines the batching handler still holds (before a signal ends the process)."""
+    handler = batching_handler()
+    if handler is not None:
+        handler.flush()
 
 
 def choose_format(wanted: str, stream: Any) -> str:
@@ -221,25 +251,24 @@ def choose_format(wanted: str, stream: Any) -> str:
     return "text" if getattr(stream, "isatty", lambda: False)() else "json"
 
 
-def configure_logging(settings: Settings, stream: Any = None, *, off_thread: bool = False) -> logging.Handler:
+def configure_logging(settings: Settings, stream: Any = None, *, batched: bool = False) -> logging.Handler:
     """Install the bot's one handler on the root logger (again: replaces the previous one).
-    `off_thread` (`vorhoelle serve`): lines are formatted and written by a listener thread;
-    one-shot commands write them at once."""
+    `batched` (`vorhoelle serve`): the lines logged on the server's event loop are written in
+    batches (`BatchingHandler`); one-shot commands write every line at once."""
     stream = stream or sys.stderr
     writer = logging.StreamHandler(stream)
     fmt = choose_format(settings.logging.format, stream)
     writer.setFormatter(RedactSecrets(JsonFormatter() if fmt == "json" else TextFormatter(), secret_values(settings)))
-    handler: logging.Handler = OffThreadHandler(writer) if off_thread else writer
+    handler: logging.Handler = BatchingHandler(writer) if batched else writer
     handler.name = _HANDLER_NAME
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.name == _HANDLER_NAME]:
         root.removeHandler(old)
-        if isinstance(old, OffThreadHandler):
-            old.stop()
-        else:
-            old.close()
+        old.close()
+        if isinstance(old, BatchingHandler):
+            atexit.unregister(old.flush)
     root.addHandler(handler)
-    if off_thread:
+    if batched:
         # No line shows the caller's file, line, thread or process: spare every record of the
         # server's hot path finding them.
         logging._srcfile = None

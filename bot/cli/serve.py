@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     settings = None
     address = listen_address(args.config, args.host, args.port)
     if address is None:  # only the settings model can tell: load it first, and hear what is wrong
-        settings = command_settings(args, log_off_thread=True)
+        settings = command_settings(args, log_batched=True)
         address = chosen_address(args, settings)
     sock = listening_socket(*address)
     bot = ServedBot(args, sock, address, settings)
@@ -138,7 +138,7 @@ class ServedBot:
         from bot.runtime import build_runtime
         from bot.web.server import url_of
 
-        settings = self.settings or command_settings(self.args, log_off_thread=True)
+        settings = self.settings or command_settings(self.args, log_batched=True)
         if chosen_address(self.args, settings) != self.address:
             raise ConfigError([f"server.host/server.port: the settings say {chosen_address(self.args, settings)}, "
                                f"but the bot opened {self.address} before reading them; give --host and --port"])

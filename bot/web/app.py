@@ -23,9 +23,10 @@ from starlette.responses import JSONResponse
 from bot.config import project_file
 from bot.catch_up import CatchUpLoop
 from bot.followup.sweep import sweep
-from bot.logs import trace_of, tracing
+from bot.logs import TRACE_HEADERS, lines_batched_on_this_loop, trace_of, tracing
 from bot.runtime import Runtime
 from bot.web.server import shutdown_budget
+from bot.web.webhook import DeliveriesFirst
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def create_app(runtime: Runtime) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(TraceRequests)],
+        middleware=[Middleware(TraceRequests), Middleware(DeliveriesFirst)],
         # Starlette types the mapping by its widest handler; each one here takes its own class.
         exception_handlers={HTTPException: http_error, Exception: internal_error},  # type: ignore[dict-item]
     )
@@ -56,10 +57,11 @@ class TraceRequests:
         self.app = app
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http":
+        traced = {name.decode("latin-1"): value.decode("latin-1")
+                  for name, value in scope.get("headers", ()) if name in TRACE_HEADERS}
+        if not traced:  # most requests (GitLab's deliveries): nothing to set
             return await self.app(scope, receive, send)
-        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-        with tracing(trace_of(headers)):
+        with tracing(trace_of(traced)):
             await self.app(scope, receive, send)
 
 
@@ -94,7 +96,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         tasks.append(asyncio.create_task(every(runtime.settings.catch_up.interval_minutes * 60, remind), name="remind"))
     log.info("bot started: watching %s on %s", runtime.settings.project, runtime.settings.gitlab_url)
     try:
-        yield
+        with lines_batched_on_this_loop():
+            yield
     finally:
         app.state.draining = True
         for task in tasks:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
 from datetime import datetime
-import threading
 
 import pytest
 
-from bot.logs import configure_logging
+from bot.logs import BatchingHandler, configure_logging
 from bot.config.settings import load_settings
 
 # Made up, in the real shapes the redaction must recognise; joined at run time so that secret
@@ -82,21 +82,57 @@ def test_a_terminal_gets_readable_lines_and_the_level_is_honoured():
     assert line.endswith("WARNING bot.web.webhook  webhook Note Hook: refused  event=Note Hook outcome=unauthorized")
 
 
-def test_a_line_is_written_off_the_logging_thread_and_flushed_at_close():
-    """The caller only hands the record over; the writer thread writes it, and closing writes
-    what is still held; the handler keeps working after a close (dictConfig closes it)."""
-    stream = io.StringIO()
-    handler = configure_logging(load_settings(), stream, off_thread=True)
-    writers: list[str] = []
+def batched_test_log(interval: float) -> tuple[logging.Logger, BatchingHandler, io.StringIO, list[str]]:
+    """A logger of its own with a batching handler; the stream's writes are counted."""
+    stream, writes = io.StringIO(), []
     original = stream.write
-    stream.write = lambda text: (writers.append(threading.current_thread().name), original(text))[1]
-    logging.getLogger("bot.test").warning("queued, then written")
-    handler.close()
-    assert "queued, then written" in stream.getvalue()
-    assert writers and threading.current_thread().name not in writers
-    logging.getLogger("bot.test").warning("after a close")
-    handler.flush()
-    assert "after a close" in stream.getvalue()
+    stream.write = lambda text: (writes.append(text), original(text))[1]   # type: ignore[method-assign]
+    writer = logging.StreamHandler(stream)
+    writer.setFormatter(logging.Formatter("%(message)s"))
+    handler = BatchingHandler(writer, interval)
+    log = logging.getLogger(f"bot.test.batching.{interval}")
+    log.handlers[:], log.propagate = [handler], False
+    log.setLevel(logging.INFO)
+    return log, handler, stream, writes
+
+
+def test_lines_logged_on_the_loop_are_held_and_written_together_in_order():
+    """On the server's event loop a line is only held: one write per batch, not one per line. A
+    line from another thread is written at once, after what is held; leaving the loop writes the
+    rest."""
+    log, handler, stream, writes = batched_test_log(interval=3600)   # the timer never comes here
+
+    async def serve() -> None:
+        with handler.batch_on_this_loop():
+            log.info("one")
+            log.info("two")
+            assert stream.getvalue() == ""
+            await asyncio.to_thread(log.info, "from a worker thread")
+            assert stream.getvalue() == "one\ntwo\nfrom a worker thread\n" and len(writes) == 1
+            log.info("three")
+            assert stream.getvalue().count("\n") == 3
+        assert stream.getvalue().endswith("from a worker thread\nthree\n")
+
+    asyncio.run(serve())
+    log.info("after the loop")   # no loop to batch on: written at once
+    assert stream.getvalue().endswith("three\nafter the loop\n")
+
+
+def test_the_loop_writes_what_it_holds_once_the_interval_is_over():
+    log, handler, stream, writes = batched_test_log(interval=0)
+
+    async def serve() -> None:
+        with handler.batch_on_this_loop():
+            log.info("held")
+            log.info("held too")
+            assert stream.getvalue() == ""
+            for _ in range(100):   # a few turns of the loop, no real time
+                if stream.getvalue():
+                    break
+                await asyncio.sleep(0)
+            assert stream.getvalue() == "held\nheld too\n" and len(writes) == 1
+
+    asyncio.run(serve())
 
 
 def test_configuring_twice_keeps_one_handler():
@@ -119,11 +155,11 @@ def test_a_secret_is_hidden_also_where_the_json_line_escapes_it():
 
 def test_lines_still_come_after_uvicorn_configures_logging():
     """uvicorn's dictConfig closes every handler (the embedded sandbox starts one): the bot's
-    off-thread handler stays on the root logger and must keep writing."""
+    batching handler stays on the root logger and must keep writing."""
     import uvicorn
 
     stream = io.StringIO()
-    handler = configure_logging(load_settings(), stream, off_thread=True)
+    handler = configure_logging(load_settings(), stream, batched=True)
     uvicorn.Config(lambda scope, receive, send: None, log_level="warning")
     logging.getLogger("bot.test").warning("still written")
     handler.flush()
