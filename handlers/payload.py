@@ -16,7 +16,7 @@ from bot.handlers.router import HookContext, Ignore, Payload
 def dig(payload: Any, *keys: str) -> Any:
     """`dig(p, "object_attributes", "iid")`: the nested value, or None when any step is missing."""
     for key in keys:
-        if not isinstance(payload, Mapping):
+        if type(payload) is not dict and not isinstance(payload, Mapping):   # a parsed payload's are dicts
             return None
         payload = payload.get(key)
     return payload

@@ -11,7 +11,8 @@ from bot.api.common import json_endpoint
 from bot.api.matches import invalid
 from bot.api.openapi import Operation
 from bot.api.schemas import ErrorBody
-from bot.web.receipts import KEPT, TokenVerdict, receipts_of
+from bot.web.receipts import KEPT, TokenVerdict
+from bot.web.webhook import receiver_state
 
 
 class DeliveriesQuery(BaseModel):
@@ -43,7 +44,7 @@ async def deliveries(request: Request) -> Response:
         query = DeliveriesQuery.model_validate(dict(request.query_params))
     except ValidationError as error:
         raise invalid("invalid query", error) from None
-    found = [r.to_json() for r in receipts_of(request.app).newest_first()
+    found = [r.to_json() for r in receiver_state(request.app).receipts.newest_first()
              if query.webhook_uuid is None or r.webhook_uuid == query.webhook_uuid]
     return JSONResponse({"deliveries": found})
 

@@ -22,6 +22,7 @@ from pydantic import SecretStr
 from bot.gitlab_access import GitLabAccess
 from bot.runtime import build_runtime
 from bot.sandbox.control import SandboxControl
+from bot.web import webhook as receiver_module
 from bot.handlers.router import router
 from tests.support.bot import TEST_RETRIES
 from tests.support.botserver import WEBHOOK_SECRET as SECRET, ready as ready_details, running_bot, served_bot_settings
@@ -232,6 +233,24 @@ def test_a_handler_that_fails_is_logged_and_answered_2xx(bot, monkeypatch, caplo
     answer = post(bot, {"object_kind": "push"}, event="Push Hook")
     assert answer.status_code == 202 and answer.json()["status"] == "ignored"
     assert any(r.levelno == logging.ERROR and "the Push Hook handler failed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_bug_in_the_receiver_itself_still_answers_json(bot, monkeypatch):
+    """The receiver runs before Starlette's router (bot/web/webhook.py `DeliveriesFirst`), but
+    inside its error middleware: a bug is a 500 in JSON, like anywhere else."""
+    def broken(body: bytes) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(receiver_module, "parse_payload", broken)
+    answer = post(bot, {"object_kind": "issue"})
+    assert answer.status_code == 500
+    assert answer.json() == {"error": "internal error", "detail": "RuntimeError"}
+
+
+def test_other_methods_on_the_webhook_path_get_the_routers_answer(bot):
+    answer = httpx.get(bot.webhook_url, timeout=10)
+    assert answer.status_code == 405 and answer.headers["allow"] == "POST"
+    assert answer.json() == {"error": "Method Not Allowed", "detail": None}
 
 
 def test_a_bug_in_a_route_still_answers_json(bot, monkeypatch):
