@@ -66,7 +66,7 @@ def _labels(plan: _Plan, out: QuickActionsResult, action: QuickAction, issue: Is
         plan.change.add_labels += names
         out.summary.append("Added " + " ".join(f'~"{n}"' for n in names) + " label(s).")
     elif command == "unlabel":
-        current = {sandbox.store.get("labels", i).name for i in issue.label_ids}
+        current = {sandbox.store.require("labels", i).name for i in issue.label_ids}
         names = [n for n in names if n in current]
         if not names:
             return False

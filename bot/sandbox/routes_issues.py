@@ -194,7 +194,7 @@ def _time(params: Params, name: str) -> datetime | None:
 
 def _label_filter(sandbox: Sandbox, params: Params) -> Callable[[Issue], bool]:
     def names(issue: Issue) -> set[str]:
-        return {sandbox.store.get("labels", i).name.lower() for i in issue.label_ids}
+        return {sandbox.store.require("labels", i).name.lower() for i in issue.label_ids}
 
     wanted = params.list("labels")
     unwanted = params.list("not[labels]") or []

@@ -211,7 +211,7 @@ async def token(request: Request) -> JSONResponse:
         return _token_error("invalid_grant", invalid_grant)
     if not _verifier_matches(grant, str(form.get("code_verifier", ""))):
         return _token_error("invalid_grant", invalid_grant)
-    user = sandbox_of(request).store.get("users", grant.user_id)
+    user = sandbox_of(request).store.require("users", grant.user_id)
     record = create_token(sandbox_of(request), user, f"oauth:{app.name}", grant.scopes)
     return JSONResponse({"access_token": record.token, "token_type": "Bearer", "expires_in": TOKEN_SECONDS,
                          "refresh_token": secrets.token_hex(32), "scope": " ".join(grant.scopes),
