@@ -247,7 +247,7 @@ def create_issue(
     todos_for_mentions(sandbox, actor, project, issue, description)
     if before_open is not None:
         before_open(issue)
-    changes = {
+    changes: dict[str, dict[str, Any]] = {
         key: {"previous": None, "current": value}
         for key, value in (
             ("author_id", actor.id),

@@ -85,9 +85,12 @@ async def create_application(request: Request) -> JSONResponse:
     require_admin(current_user(request))
     params = await read_params(request)
     name, redirect_uri, scopes = params.str("name"), params.str("redirect_uri"), params.str("scopes")
-    for key, value in (("name", name), ("redirect_uri", redirect_uri), ("scopes", scopes)):
-        if not value:
-            raise missing(key)
+    if not name:
+        raise missing("name")
+    if not redirect_uri:
+        raise missing("redirect_uri")
+    if not scopes:
+        raise missing("scopes")
     app = register_application(sandbox_of(request), name, redirect_uri, scopes.split())
     return JSONResponse({"id": len(oauth_of(sandbox_of(request)).applications), "application_id": app.uid,
                          "application_name": app.name, "secret": app.secret,
