@@ -215,7 +215,9 @@ def run_quick_actions(
         add_todo(sandbox, actor, actor, issue, "marked", issue.title)
         out.commands_changes["todo_event"] = "add"
     elif plan.todo == "done":
-        todo = pending_todo(sandbox, actor.id, issue)
-        todo.state, todo.updated_at = "done", sandbox.store.now()
+        # The same note's change (`/done /label ~x`) may have done it already: acting on an
+        # issue does the actor's to-dos on it, as in GitLab.
+        if todo := pending_todo(sandbox, actor.id, issue):
+            todo.state, todo.updated_at = "done", sandbox.store.now()
         out.commands_changes["todo_event"] = "done"
     return out
