@@ -45,7 +45,7 @@ from bot.sandbox.delivery import DeferDeliveries, HookDeliverer, HookState
 from bot.sandbox.errors import ApiError, render_api_error
 from bot.sandbox.routing import KeepEncodedSlashes, route
 from bot.sandbox.routes_users import create_token, create_user
-from bot.sandbox.store import Store
+from bot.sandbox.store import StateFileError, Store
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,8 @@ def build_sandbox(
     store = sandbox.store
     if store.load():
         root = store.get("users", 1)
+        if root is None:
+            raise StateFileError(f"{store.state_file}: no user 1 (root, the administrator)")
         known = [t.token for t in store.all("tokens") if t.user_id == root.id]
         if root_token and root_token not in known:
             create_token(sandbox, root, "root-cli", ["api", "sudo"], root_token)

@@ -66,7 +66,7 @@ def _labels(plan: _Plan, out: QuickActionsResult, action: QuickAction, issue: Is
         plan.change.add_labels += names
         out.summary.append("Added " + " ".join(f'~"{n}"' for n in names) + " label(s).")
     elif command == "unlabel":
-        current = {sandbox.store.get("labels", i).name for i in issue.label_ids}
+        current = {sandbox.store.require("labels", i).name for i in issue.label_ids}
         names = [n for n in names if n in current]
         if not names:
             return False
@@ -215,7 +215,9 @@ def run_quick_actions(
         add_todo(sandbox, actor, actor, issue, "marked", issue.title)
         out.commands_changes["todo_event"] = "add"
     elif plan.todo == "done":
-        todo = pending_todo(sandbox, actor.id, issue)
-        todo.state, todo.updated_at = "done", sandbox.store.now()
+        # The same note's change (`/done /label ~x`) may have done it already: acting on an
+        # issue does the actor's to-dos on it, as in GitLab.
+        if todo := pending_todo(sandbox, actor.id, issue):
+            todo.state, todo.updated_at = "done", sandbox.store.now()
         out.commands_changes["todo_event"] = "done"
     return out

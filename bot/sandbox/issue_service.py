@@ -146,7 +146,7 @@ def apply_change(
 
     assignee_ids = _new_assignee_ids(sandbox, issue, change)
     if assignee_ids != issue.assignee_ids:
-        users = lambda ids: [hook_user(store.get("users", i)) for i in ids]  # noqa: E731
+        users = lambda ids: [hook_user(store.require("users", i)) for i in ids]  # noqa: E731
         changes["assignees"] = {"previous": users(issue.assignee_ids), "current": users(assignee_ids)}
         todos_for_assignees(sandbox, actor, issue, [i for i in assignee_ids if i not in issue.assignee_ids])
         issue.assignee_ids = assignee_ids
@@ -247,7 +247,7 @@ def create_issue(
     todos_for_mentions(sandbox, actor, project, issue, description)
     if before_open is not None:
         before_open(issue)
-    changes = {
+    changes: dict[str, dict[str, Any]] = {
         key: {"previous": None, "current": value}
         for key, value in (
             ("author_id", actor.id),

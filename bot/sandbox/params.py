@@ -7,6 +7,7 @@ or as a comma-separated string; all three read the same here.
 
 from __future__ import annotations
 
+import builtins
 import json
 from typing import Any
 
@@ -20,20 +21,23 @@ _FALSE = {"false", "0", "no", "f", "off", ""}
 
 
 class Params:
-    """Merged parameters with typed accessors that fail like Grape (400 `... is invalid`)."""
+    """Merged parameters with typed accessors that fail like Grape (400 `... is invalid`).
 
-    def __init__(self, values: dict[str, Any]) -> None:
+    The accessors are named after the types they return, so inside the class body `str`, `int`,
+    `bool` and `list` are these methods: annotations spell the types `builtins.str` and so on."""
+
+    def __init__(self, values: dict[builtins.str, Any]) -> None:
         self.values = values
 
-    def __contains__(self, name: str) -> bool:
+    def __contains__(self, name: builtins.str) -> builtins.bool:
         return name in self.values or f"{name}[]" in self.values
 
-    def raw(self, name: str, default: Any = None) -> Any:
+    def raw(self, name: builtins.str, default: Any = None) -> Any:
         if name in self.values:
             return self.values[name]
         return self.values.get(f"{name}[]", default)
 
-    def str(self, name: str, default: str | None = None) -> str | None:
+    def str(self, name: builtins.str, default: builtins.str | None = None) -> builtins.str | None:
         value = self.raw(name)
         if value is None:
             return default
@@ -41,13 +45,13 @@ class Params:
             raise invalid(name)
         return str(value)
 
-    def required(self, name: str) -> str:
+    def required(self, name: builtins.str) -> builtins.str:
         value = self.str(name)
         if value is None or value.strip() == "":
             raise missing(name)
         return value
 
-    def int(self, name: str, default: int | None = None) -> int | None:
+    def int(self, name: builtins.str, default: builtins.int | None = None) -> builtins.int | None:
         value = self.raw(name)
         if value is None or value == "":
             return default
@@ -58,7 +62,7 @@ class Params:
         except (TypeError, ValueError):
             raise invalid(name) from None
 
-    def bool(self, name: str, default: bool | None = None) -> bool | None:
+    def bool(self, name: builtins.str, default: builtins.bool | None = None) -> builtins.bool | None:
         value = self.raw(name)
         if value is None:
             return default
@@ -71,7 +75,7 @@ class Params:
             return False
         raise invalid(name)
 
-    def list(self, name: str) -> list[str] | None:
+    def list(self, name: builtins.str) -> builtins.list[builtins.str] | None:
         """A list from `key[]` repeats, a JSON array or `a,b,c`; None when absent."""
         value = self.raw(name)
         if value is None:
@@ -81,7 +85,7 @@ class Params:
         items = value if isinstance(value, list) else str(value).split(",")
         return [str(item).strip() for item in items if str(item).strip()]
 
-    def int_list(self, name: str) -> list[int] | None:
+    def int_list(self, name: builtins.str) -> builtins.list[builtins.int] | None:
         items = self.list(name)
         if items is None:
             return None
@@ -90,7 +94,7 @@ class Params:
         except ValueError:
             raise invalid(name) from None
 
-    def upload(self, name: str) -> UploadFile:
+    def upload(self, name: builtins.str) -> UploadFile:
         value = self.raw(name)
         if not isinstance(value, UploadFile):
             raise missing(name)
@@ -116,6 +120,6 @@ async def read_params(request: Request) -> Params:
     elif content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
         for key in form.keys():
-            found = form.getlist(key)
-            values[key] = found if key.endswith("[]") else found[-1]
+            parts = form.getlist(key)  # text fields and uploaded files
+            values[key] = parts if key.endswith("[]") else parts[-1]
     return Params(values)

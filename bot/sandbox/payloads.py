@@ -148,7 +148,7 @@ def issue_hook(
 ) -> dict[str, Any]:
     """`Issue Hook` / `Confidential Issue Hook` body; `action`: open, update, close, reopen."""
     store = sandbox.store
-    assignees = [hook_user(store.get("users", uid)) for uid in issue.assignee_ids]
+    assignees = [hook_user(store.require("users", uid)) for uid in issue.assignee_ids]
     payload: dict[str, Any] = {
         "object_kind": "issue",
         "event_type": "confidential_issue" if issue.confidential else "issue",

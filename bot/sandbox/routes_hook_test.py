@@ -56,7 +56,7 @@ def _test_payload(sandbox: Sandbox, project: Project, user: User, trigger: str) 
 
 async def test_hook(request: Request) -> JSONResponse:
     sandbox, hook = hook_of_request(request)
-    project = sandbox.store.get("projects", hook.project_id)
+    project = sandbox.store.require("projects", hook.project_id)
     trigger = request.path_params["trigger"]
     if trigger not in GITLAB_TRIGGERS:
         raise ApiError(400, {"error": "trigger does not have a valid value"})  # Grape's wording

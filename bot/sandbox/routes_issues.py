@@ -152,6 +152,9 @@ async def delete_issue(request: Request) -> Response:
         for record in store.all(table):
             if record.issue_id == issue.id:
                 store.delete(table, record.id)
+    for duplicate in store.all("issues"):   # GitLab's foreign key nullifies: ON DELETE SET NULL
+        if duplicate.duplicated_to_id == issue.id:
+            duplicate.duplicated_to_id = None
     store.delete("issues", issue.id)
     log.info("issue %s#%s deleted by %s", project.path_with_namespace, issue.iid, user.username)
     return Response(status_code=204)
@@ -194,7 +197,7 @@ def _time(params: Params, name: str) -> datetime | None:
 
 def _label_filter(sandbox: Sandbox, params: Params) -> Callable[[Issue], bool]:
     def names(issue: Issue) -> set[str]:
-        return {sandbox.store.get("labels", i).name.lower() for i in issue.label_ids}
+        return {sandbox.store.require("labels", i).name.lower() for i in issue.label_ids}
 
     wanted = params.list("labels")
     unwanted = params.list("not[labels]") or []

@@ -65,7 +65,7 @@ async def list_members(request: Request) -> JSONResponse:
         members = [
             m
             for m in members
-            if query.lower() in (u := sandbox.store.get("users", m.user_id)).username.lower()
+            if query.lower() in (u := sandbox.store.require("users", m.user_id)).username.lower()
             or query.lower() in u.name.lower()
         ]
     if user_ids := params.int_list("user_ids"):

@@ -85,9 +85,12 @@ async def create_application(request: Request) -> JSONResponse:
     require_admin(current_user(request))
     params = await read_params(request)
     name, redirect_uri, scopes = params.str("name"), params.str("redirect_uri"), params.str("scopes")
-    for key, value in (("name", name), ("redirect_uri", redirect_uri), ("scopes", scopes)):
-        if not value:
-            raise missing(key)
+    if not name:
+        raise missing("name")
+    if not redirect_uri:
+        raise missing("redirect_uri")
+    if not scopes:
+        raise missing("scopes")
     app = register_application(sandbox_of(request), name, redirect_uri, scopes.split())
     return JSONResponse({"id": len(oauth_of(sandbox_of(request)).applications), "application_id": app.uid,
                          "application_name": app.name, "secret": app.secret,
@@ -211,7 +214,7 @@ async def token(request: Request) -> JSONResponse:
         return _token_error("invalid_grant", invalid_grant)
     if not _verifier_matches(grant, str(form.get("code_verifier", ""))):
         return _token_error("invalid_grant", invalid_grant)
-    user = sandbox_of(request).store.get("users", grant.user_id)
+    user = sandbox_of(request).store.require("users", grant.user_id)
     record = create_token(sandbox_of(request), user, f"oauth:{app.name}", grant.scopes)
     return JSONResponse({"access_token": record.token, "token_type": "Bearer", "expires_in": TOKEN_SECONDS,
                          "refresh_token": secrets.token_hex(32), "scope": " ".join(grant.scopes),

@@ -227,7 +227,9 @@ def commit_change(
     store = sandbox.store
     parent = head(sandbox, project, DEFAULT_BRANCH)
     files = dict(parent.files) if parent else {}
-    added, modified, removed = [], [], []
+    added: list[str] = []
+    modified: list[str] = []
+    removed: list[str] = []
     for path, content in change.items():
         if content is None:
             files.pop(path, None)

@@ -138,7 +138,7 @@ def project_json(sandbox: Sandbox, project: Project, access_level: int = 0) -> d
 
 def member_json(sandbox: Sandbox, member: Member) -> dict[str, Any]:
     store = sandbox.store
-    user = store.get("users", member.user_id)
+    user = store.require("users", member.user_id)
     creator = store.get("users", member.created_by_id) if member.created_by_id else None
     return user_basic(sandbox, user) | {
         "access_level": member.access_level,
@@ -200,15 +200,15 @@ def _duplicate_url(sandbox: Sandbox, issue: Issue) -> str | None:
     """`_links.closed_as_duplicate_of`: the API URL of the issue `/duplicate` named."""
     if issue.duplicated_to_id is None:
         return None
-    original = sandbox.store.get("issues", issue.duplicated_to_id)
+    original = sandbox.store.require("issues", issue.duplicated_to_id)
     return f"{sandbox.base_url}/api/v4/projects/{original.project_id}/issues/{original.iid}"
 
 
 def issue_json(sandbox: Sandbox, issue: Issue, *, label_details: bool = False) -> dict[str, Any]:
     store = sandbox.store
-    project = store.get("projects", issue.project_id)
-    assignees = [user_basic(sandbox, store.get("users", uid)) for uid in issue.assignee_ids]
-    author = store.get("users", issue.author_id)
+    project = store.require("projects", issue.project_id)
+    assignees = [user_basic(sandbox, store.require("users", uid)) for uid in issue.assignee_ids]
+    author = store.require("users", issue.author_id)
     closed_by = store.get("users", issue.closed_by_id) if issue.closed_by_id else None
     labels = issue_labels(sandbox, issue)
     awards = [
@@ -278,8 +278,8 @@ def issue_json(sandbox: Sandbox, issue: Issue, *, label_details: bool = False) -
 
 def note_json(sandbox: Sandbox, note: Note) -> dict[str, Any]:
     store = sandbox.store
-    issue = store.get("issues", note.issue_id)
-    author = store.get("users", note.author_id)
+    issue = store.require("issues", note.issue_id)
+    author = store.require("users", note.author_id)
     return {
         "id": note.id,
         "type": None if note.individual else "DiscussionNote",
@@ -307,7 +307,7 @@ def label_event_json(sandbox: Sandbox, event: LabelEvent) -> dict[str, Any]:
     label = store.get("labels", event.label_id)
     return {
         "id": event.id,
-        "user": user_basic(sandbox, store.get("users", event.user_id)),
+        "user": user_basic(sandbox, store.require("users", event.user_id)),
         "created_at": event.created_at,
         "resource_type": "Issue",
         "resource_id": event.issue_id,
@@ -320,7 +320,7 @@ def award_json(sandbox: Sandbox, award: Award) -> dict[str, Any]:
     return {
         "id": award.id,
         "name": award.name,
-        "user": user_basic(sandbox, sandbox.store.get("users", award.user_id)),
+        "user": user_basic(sandbox, sandbox.store.require("users", award.user_id)),
         "created_at": award.created_at,
         "updated_at": award.created_at,
         "awardable_id": award.awardable_id,
@@ -331,8 +331,8 @@ def award_json(sandbox: Sandbox, award: Award) -> dict[str, Any]:
 
 def todo_json(sandbox: Sandbox, todo: Todo) -> dict[str, Any]:
     store = sandbox.store
-    project = store.get("projects", todo.project_id)
-    issue = store.get("issues", todo.issue_id)
+    project = store.require("projects", todo.project_id)
+    issue = store.require("issues", todo.issue_id)
     target = issue_json(sandbox, issue)
     return {
         "id": todo.id,
@@ -345,7 +345,7 @@ def todo_json(sandbox: Sandbox, todo: Todo) -> dict[str, Any]:
             "path_with_namespace": project.path_with_namespace,
             "created_at": project.created_at,
         },
-        "author": user_basic(sandbox, store.get("users", todo.author_id)),
+        "author": user_basic(sandbox, store.require("users", todo.author_id)),
         "action_name": todo.action_name,
         "target_type": "Issue",
         "target": target,

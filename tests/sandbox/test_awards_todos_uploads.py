@@ -90,6 +90,17 @@ def test_todo_by_hand_304_and_mark_done(sandbox, world):
     assert pending(world, "reviewer") == []
 
 
+def test_done_quick_action_along_with_a_change(world):
+    """`/done` beside a change: the change does the to-do first, and `/done` finds none left
+    (this answered 500 before)."""
+    issue = world.project("bot").issues.create({"title": "t"})
+    issue.notes.create({"body": "/todo"})
+    assert len(pending(world, "bot")) == 1
+    issue.notes.create({"body": "/done\n/title renamed"})
+    assert pending(world, "bot") == []
+    assert world.project("bot").issues.get(issue.iid).title == "renamed"
+
+
 def test_upload_and_download(sandbox, world):
     project = world.project("reporter")
     uploaded = project.upload("cv.png", filedata=b"\x89PNG fake image")

@@ -175,5 +175,8 @@ def test_duplicate_closes_the_issue_and_links_the_original(sandbox, world):
     assert closed.state == "closed"
     assert closed._links["closed_as_duplicate_of"].endswith(f"/projects/{world.project_id}/issues/{original.iid}")
     assert world.project("bot").issues.get(original.iid)._links["closed_as_duplicate_of"] is None
+    # The link goes with the original, as GitLab's foreign key nullifies it.
+    world.admin.projects.get(world.project_id, lazy=True).issues.delete(original.iid)
+    assert world.project("bot").issues.get(copy.iid)._links["closed_as_duplicate_of"] is None
     refused = post_note(sandbox, world, "bot", new_issue(world), "/duplicate #9999")  # no such issue
     assert refused.status_code == 400 and "Could not apply duplicate command." in refused.json()["message"]
