@@ -163,7 +163,7 @@ class BatchingHandler(logging.Handler):
     def __init__(self, target: logging.StreamHandler, interval: float = 0.05) -> None:
         super().__init__()
         self._target = target
-        self._interval = interval
+        self.interval = interval
         self._pending: collections.deque[logging.LogRecord] = collections.deque()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
@@ -178,6 +178,7 @@ class BatchingHandler(logging.Handler):
             yield
         finally:
             self._loop = self._loop_thread = None
+            self._due = False   # a timer still pending dies with its loop
             self.flush()
 
     def handle(self, record: logging.LogRecord) -> bool:   # no filter on this handler
@@ -191,7 +192,7 @@ class BatchingHandler(logging.Handler):
             self.flush()
         elif not self._due and self._loop is not None:
             self._due = True
-            self._loop.call_later(self._interval, self._write_due)
+            self._loop.call_later(self.interval, self._write_due)
 
     def _write_due(self) -> None:
         self._due = False

@@ -119,7 +119,12 @@ def test_lines_logged_on_the_loop_are_held_and_written_together_in_order():
 
 
 def test_the_loop_writes_what_it_holds_once_the_interval_is_over():
-    log, handler, stream, writes = batched_test_log(interval=0)
+    """Also on a second loop, after the first ended with its timer still pending."""
+    log, handler, stream, writes = batched_test_log(interval=3600)
+
+    async def leave_a_timer_pending() -> None:
+        with handler.batch_on_this_loop():
+            log.info("written as the loop ends")
 
     async def serve() -> None:
         with handler.batch_on_this_loop():
@@ -132,6 +137,10 @@ def test_the_loop_writes_what_it_holds_once_the_interval_is_over():
                 await asyncio.sleep(0)
             assert stream.getvalue() == "held\nheld too\n" and len(writes) == 1
 
+    asyncio.run(leave_a_timer_pending())
+    assert stream.getvalue() == "written as the loop ends\n"
+    stream.seek(0), stream.truncate(), writes.clear()
+    handler.interval = 0
     asyncio.run(serve())
 
 
