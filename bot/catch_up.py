@@ -253,9 +253,22 @@ class CatchUpLoop:
 
     def _start_reconcile(self) -> None:
         if (self.reconciling is None or self.reconciling.done()) and self.catch_up.reconcile_due():
-            converge = self._through_queue("reconcile")
-            self.reconciling = asyncio.create_task(
-                asyncio.to_thread(self.reconciler.run, lambda iid: converge([iid])[0]), name="reconcile")
+            self.reconciling = asyncio.create_task(self._reconcile(), name="reconcile")
+
+    async def _reconcile(self) -> None:
+        """The full reconcile in a worker thread. GitLab failing it (a revoked token, an outage) is
+        logged and shown on /health/ready until the next pass, after which it resumes where it
+        stopped."""
+        converge = self._through_queue("reconcile")
+        try:
+            await asyncio.to_thread(self.reconciler.run, lambda iid: converge([iid])[0])
+        except GitLabError as error:
+            self.last_error = f"the full reconcile failed: {error}"
+            log.warning("full reconcile: %s; it resumes after the next pass", error,
+                        extra={"event": "reconcile", "outcome": "failed"})
+        except Exception:  # a bug in it must not end the process's catch-up, nor go unsaid
+            log.exception("full reconcile failed; it resumes after the next pass",
+                          extra={"event": "reconcile", "outcome": "failed"})
 
     def _through_queue(self, reason: str) -> ConvergePage:
         """Converge from a worker thread through the queue (in parallel, in the queue's order)."""

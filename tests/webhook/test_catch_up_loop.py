@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from bot.catch_up import CatchUpLoop
+from bot.gitlab_access import GitLabError
 from bot.queue import ConvergeQueue
 from tests.support.bot import bot_runtime
 from tests.support.world import World
@@ -51,3 +52,34 @@ def test_a_pass_that_breaks_is_logged_and_the_next_pass_still_comes(world: World
         passes = asyncio.run(asyncio.wait_for(scenario(), 30))
     assert passes == 2
     assert any("a bug in the health watch" in r.getMessage() + str(r.exc_info) for r in caplog.records)
+
+
+def test_a_full_reconcile_that_gitlab_fails_is_said_and_not_left_unretrieved(world: World, monkeypatch, caplog) -> None:
+    """A revoked token met by the full reconcile in its worker thread: a warning and the reason
+    on /health/ready's catch-up details, not a task whose exception nobody reads."""
+    runtime = bot_runtime(world)
+
+    def revoked(*args: object, **kwargs: object) -> None:
+        raise GitLabError(401, "401 Unauthorized")
+
+    async def scenario() -> asyncio.Task | None:
+        runtime.queue = ConvergeQueue(lambda hint: None, max_parallel=1)
+        await runtime.queue.start()
+        loop = CatchUpLoop(runtime)
+        monkeypatch.setattr(loop.reconciler, "run", revoked)
+        monkeypatch.setattr(loop.catch_up, "reconcile_due", lambda: True)
+        running = asyncio.create_task(loop.run())
+        try:
+            while (loop.reconciling is None or not loop.reconciling.done()) and not running.done():
+                await asyncio.sleep(0.01)
+            assert loop.last_error == "the full reconcile failed: GitLab answered 401: 401 Unauthorized"
+            return loop.reconciling
+        finally:
+            running.cancel()
+            await runtime.queue.stop(1)
+
+    with caplog.at_level(logging.WARNING, logger="bot.catch_up"):
+        reconciling = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert reconciling is not None and reconciling.exception() is None
+    assert any(r.levelno == logging.WARNING and "full reconcile: GitLab answered 401" in r.getMessage()
+               for r in caplog.records)
