@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from bot.catch_up import CatchUpLoop
 from bot.gitlab_access import GitLabError
@@ -29,24 +31,31 @@ class Notifier:
         self.watch = FailingOnceWatch()
 
 
+@contextlib.asynccontextmanager
+async def running(loop: CatchUpLoop) -> AsyncIterator[asyncio.Task]:
+    """`loop` running beside a converge queue that converges nothing; both stopped at the end."""
+    loop.runtime.queue = ConvergeQueue(lambda hint: None, max_parallel=1)
+    await loop.runtime.queue.start()
+    task = asyncio.create_task(loop.run())
+    try:
+        yield task
+    finally:
+        task.cancel()
+        await loop.runtime.queue.stop(1)
+
+
 def test_a_pass_that_breaks_is_logged_and_the_next_pass_still_comes(world: World, caplog) -> None:
     runtime = bot_runtime(world, notifier=Notifier())
 
     async def scenario() -> int:
-        runtime.queue = ConvergeQueue(lambda hint: None, max_parallel=1)
-        await runtime.queue.start()
         loop = CatchUpLoop(runtime)
-        running = asyncio.create_task(loop.run())
-        try:
+        async with running(loop) as task:
             while runtime.notifier.watch.calls < 1:
                 await asyncio.sleep(0.01)
             loop.wake()
-            while runtime.notifier.watch.calls < 2 and not running.done():
+            while runtime.notifier.watch.calls < 2 and not task.done():
                 await asyncio.sleep(0.01)
             return loop.passes
-        finally:
-            running.cancel()
-            await runtime.queue.stop(1)
 
     with caplog.at_level(logging.ERROR, logger="bot.catch_up"):
         passes = asyncio.run(asyncio.wait_for(scenario(), 30))
@@ -63,20 +72,14 @@ def test_a_full_reconcile_that_gitlab_fails_is_said_and_not_left_unretrieved(wor
         raise GitLabError(401, "401 Unauthorized")
 
     async def scenario() -> asyncio.Task | None:
-        runtime.queue = ConvergeQueue(lambda hint: None, max_parallel=1)
-        await runtime.queue.start()
         loop = CatchUpLoop(runtime)
         monkeypatch.setattr(loop.reconciler, "run", revoked)
         monkeypatch.setattr(loop.catch_up, "reconcile_due", lambda: True)
-        running = asyncio.create_task(loop.run())
-        try:
-            while (loop.reconciling is None or not loop.reconciling.done()) and not running.done():
+        async with running(loop) as task:
+            while (loop.reconciling is None or not loop.reconciling.done()) and not task.done():
                 await asyncio.sleep(0.01)
             assert loop.last_error == "the full reconcile failed: GitLab answered 401: 401 Unauthorized"
             return loop.reconciling
-        finally:
-            running.cancel()
-            await runtime.queue.stop(1)
 
     with caplog.at_level(logging.WARNING, logger="bot.catch_up"):
         reconciling = asyncio.run(asyncio.wait_for(scenario(), 30))
