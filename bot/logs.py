@@ -24,6 +24,7 @@ import asyncio
 import atexit
 import collections
 import contextvars
+import itertools
 import logging
 import os
 import re
@@ -43,10 +44,13 @@ from bot.config.settings import Settings
 # personal/project/deploy/runner tokens and Slack tokens.
 _GITLAB_TOKEN_PREFIXES = ("glpat-", "glptt-", "gldt-", "glrt-", "gloas-")
 _SLACK_TOKEN_PREFIX = "xox"
+_GITLAB_TOKEN_START = "gl"   # what every GitLab prefix starts with: one needle for the five
 _KNOWN_TOKEN_SHAPES = (rf"\b(?:{'|'.join(p[:-1] for p in _GITLAB_TOKEN_PREFIXES)})-[0-9A-Za-z_\-]{{10,}}"
                        rf"|\b{_SLACK_TOKEN_PREFIX}[abpres]-[0-9A-Za-z\-]{{10,}}")
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# How many attributes a LogRecord sets itself, before any `extra=` is added to it.
+_OWN_ATTRIBUTES = len(vars(logging.makeLogRecord({})))
 # Libraries that log every request or connection; the bot logs one line per webhook itself.
 _QUIET_LOGGERS = ("uvicorn.access", "httpx", "httpcore", "urllib3", "asyncio")
 _HANDLER_NAME = "vorhoelle"
@@ -66,6 +70,8 @@ def trace_of(headers: Mapping[str, str]) -> str | None:
     if not trace:
         parts = (headers.get("traceparent") or "").split("-")
         trace = parts[1] if len(parts) == 4 else ""
+    if not trace:   # neither header: most requests
+        return None
     if not re.fullmatch(r"[0-9a-fA-F]{1,32}", trace):
         return None
     project = os.environ.get("GOOGLE_CLOUD_PROJECT")
@@ -83,34 +89,52 @@ def tracing(trace: str | None) -> Iterator[None]:
 
 
 def extras(record: logging.LogRecord) -> dict[str, Any]:
-    """The fields a caller passed with `extra=`."""
-    return {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRIBUTES and not k.startswith("_")}
+    """The fields a caller passed with `extra=`: looked for only after the record's own
+    attributes, which it sets first (a webhook's line has four extras among ~25 attributes)."""
+    return {k: v for k, v in itertools.islice(vars(record).items(), _OWN_ATTRIBUTES, None)
+            if k not in _STANDARD_ATTRIBUTES and not k.startswith("_")}
 
 
-class RedactSecrets(logging.Formatter):
-    """Formats with `inner`, then replaces every secret value in the finished line (message,
-    extras and traceback alike) with the mask: one pass over the line, not one per field.
+class Redactor:
+    """Replaces every secret value in a text (a line, or a batch of lines) with the mask, in one
+    pass. A secret is looked for as written and as a JSON line escapes it, and so are the token
+    shapes in `_KNOWN_TOKEN_SHAPES`, configured or not."""
 
-    A secret is looked for as written and as a JSON line escapes it."""
-
-    def __init__(self, inner: logging.Formatter, secrets: Iterable[str] = ()):
-        super().__init__()
-        self._inner = inner
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
         values = {s for s in secrets if s}
         forms = values | {orjson.dumps(s).decode()[1:-1] for s in values}
         known = sorted({re.escape(s) for s in forms}, key=len, reverse=True)
         self._pattern = re.compile("|".join([*known, _KNOWN_TOKEN_SHAPES]))
-        # What every match contains: a line with none of them (nearly every line) skips the
+        # What every match contains: a text with none of them (nearly every line) skips the
         # regex, whose alternation is tried at every position (~10 µs for a webhook's line).
-        self._needles = (*forms, *_GITLAB_TOKEN_PREFIXES, _SLACK_TOKEN_PREFIX)
+        self._needles = (*forms, _GITLAB_TOKEN_START, _SLACK_TOKEN_PREFIX)
+        self._within_lines = not any("\n" in form for form in forms)
 
     def redact(self, text: str) -> str:
         if not any(map(text.__contains__, self._needles)):
             return text
         return self._pattern.sub(MASK, text)
 
+    def redact_lines(self, lines: list[str]) -> str:
+        """The lines, each redacted, each ending in a line break. When no secret holds a line
+        break, no match can reach from one line into the next, and one pass over them all does
+        (a batch of a few hundred lines costs about what one line's own pass did)."""
+        if self._within_lines:
+            return self.redact("\n".join(lines) + "\n")
+        return "".join(self.redact(line) + "\n" for line in lines)
+
+
+class RedactSecrets(logging.Formatter):
+    """Formats with `inner`, then redacts the finished line (message, extras and traceback
+    alike): one pass over the line, not one per field."""
+
+    def __init__(self, inner: logging.Formatter, redactor: Redactor):
+        super().__init__()
+        self._inner = inner
+        self._redactor = redactor
+
     def format(self, record: logging.LogRecord) -> str:
-        return self.redact(self._inner.format(record))
+        return self._redactor.redact(self._inner.format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -151,18 +175,22 @@ class TextFormatter(logging.Formatter):
 
 class BatchingHandler(logging.Handler):
     """Holds the lines logged on the server's event loop and writes them together, `interval`
-    seconds after the first of a batch, in one write: a webhook's line costs the loop its record
-    and a share of one write, and no second thread competes for the GIL. (A writer thread did:
-    each hand-over of the GIL cost the loop more than the line itself; bench/README.md.)
+    seconds after the first of a batch, in one write and redacted in one pass: a webhook's line
+    costs the loop its record and a share of the batch's work, and no second thread competes for
+    the GIL. (A writer thread did: each hand-over of the GIL cost the loop more than the line
+    itself; bench/README.md.)
 
     Batching starts with `batch_on_this_loop()` (the app's lifespan) and ends with it. A line
     logged on any other thread (a converge in a worker thread, a timer) is written at once, after
     what is held, so the order stays. The arguments of a call on the loop are formatted up to
     `interval` later than the call; the bot passes strings and numbers."""
 
-    def __init__(self, target: logging.StreamHandler, interval: float = 0.05) -> None:
+    def __init__(self, stream: Any, formatter: logging.Formatter, redactor: Redactor | None = None,
+                 interval: float = 0.05) -> None:
         super().__init__()
-        self._target = target
+        self.setFormatter(formatter)
+        self._stream = stream
+        self._redactor = redactor or Redactor()
         self.interval = interval
         self._pending: collections.deque[logging.LogRecord] = collections.deque()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -199,21 +227,21 @@ class BatchingHandler(logging.Handler):
         self.flush()
 
     def flush(self) -> None:
-        """Write every line held so far, in one write."""
+        """Write every line held so far, redacted, in one write."""
         with self.lock:   # type: ignore[union-attr]  # Handler.createLock made it
             lines = []
             while self._pending:
                 record = self._pending.popleft()
                 try:
-                    lines.append(self._target.format(record))
+                    lines.append(self.format(record))
                 except Exception:
-                    self._target.handleError(record)
+                    self.handleError(record)
             if lines:
                 try:
-                    self._target.stream.write("\n".join(lines) + "\n")
-                    self._target.stream.flush()
+                    self._stream.write(self._redactor.redact_lines(lines))
+                    self._stream.flush()
                 except Exception:
-                    self._target.handleError(record)
+                    self.handleError(record)
 
     def close(self) -> None:
         """Write what is held and go on working: like a stream handler's close, which
@@ -257,10 +285,15 @@ def configure_logging(settings: Settings, stream: Any = None, *, batched: bool =
     `batched` (`vorhoelle serve`): the lines logged on the server's event loop are written in
     batches (`BatchingHandler`); one-shot commands write every line at once."""
     stream = stream or sys.stderr
-    writer = logging.StreamHandler(stream)
     fmt = choose_format(settings.logging.format, stream)
-    writer.setFormatter(RedactSecrets(JsonFormatter() if fmt == "json" else TextFormatter(), secret_values(settings)))
-    handler: logging.Handler = BatchingHandler(writer) if batched else writer
+    formatter = JsonFormatter() if fmt == "json" else TextFormatter()
+    redactor = Redactor(secret_values(settings))
+    handler: logging.Handler
+    if batched:
+        handler = BatchingHandler(stream, formatter, redactor)
+    else:
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(RedactSecrets(formatter, redactor))
     handler.name = _HANDLER_NAME
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.name == _HANDLER_NAME]:

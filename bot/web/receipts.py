@@ -42,15 +42,16 @@ class Receipt:
         return asdict(self)
 
 
-# The headers a receipt shows, in the order of its fields.
-SHOWN_HEADERS = ("x-gitlab-event", "x-gitlab-webhook-uuid", "x-gitlab-event-uuid", "idempotency-key",
-                 "user-agent", "x-gitlab-instance")
-Kept = tuple[float, tuple[str | None, ...], int, str]
+# The headers a receipt shows, in the order of its fields, as ASGI spells their names.
+SHOWN_HEADERS = (b"x-gitlab-event", b"x-gitlab-webhook-uuid", b"x-gitlab-event-uuid", b"idempotency-key",
+                 b"user-agent", b"x-gitlab-instance")
+Kept = tuple[float, tuple[bytes | None, ...], int, str]
 
 
 def receipt_of(kept: Kept) -> Receipt:
     at, shown, status, answer = kept
-    event, webhook_uuid, event_uuid, idempotency_key, user_agent, instance = shown
+    event, webhook_uuid, event_uuid, idempotency_key, user_agent, instance = (
+        None if value is None else value.decode("latin-1") for value in shown)
     return Receipt(
         at=datetime.fromtimestamp(at, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
         event=event, webhook_uuid=webhook_uuid, event_uuid=event_uuid, idempotency_key=idempotency_key,
@@ -63,13 +64,13 @@ def receipt_of(kept: Kept) -> Receipt:
 
 class Receipts:
     """The last `size` answers of the receiver. Noting one costs the receiver a few lookups and
-    an append to a bounded deque (it is on every delivery's path); the `Receipt` is made when
-    it is read."""
+    an append to a bounded deque (it is on every delivery's path); the `Receipt` is made, and
+    the headers decoded, when it is read."""
 
     def __init__(self, size: int = KEPT) -> None:
         self._kept: collections.deque[Kept] = collections.deque(maxlen=size)
 
-    def add(self, headers: Mapping[str, str], status: int, answer: str) -> None:
+    def add(self, headers: Mapping[bytes, bytes], status: int, answer: str) -> None:
         """`answer`: what the receiver said ("queued", "ignored", …, or its error)."""
         self._kept.append((time.time(), tuple(map(headers.get, SHOWN_HEADERS)), status, answer))
 

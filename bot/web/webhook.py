@@ -10,10 +10,10 @@ Errors are JSON `{"error": ..., "detail": ...}`: 401 bad or missing token (or si
 too large, 400 not a JSON object, 503 while shutting down.
 
 Every delivery passes here, so the receiver is a plain ASGI app (`Receiver`) that the app calls
-before its router (`DeliveriesFirst`): it reads the headers once, the body from the ASGI messages
-and answers with two messages of its own, where Starlette's routing, its Request and Response
-objects and the wrapper around a function endpoint cost about as much as the checks themselves
-(bench/README.md has the figures).
+before its middleware and router (bot/web/app.py `BotApp`): it reads the headers once, the body
+from the ASGI messages and answers with two messages of its own, where Starlette's middleware,
+routing, its Request and Response objects and the wrapper around a function endpoint cost about
+as much as the checks themselves (bench/README.md has the figures).
 """
 
 from __future__ import annotations
@@ -33,10 +33,12 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import State
+from starlette.types import Receive, Scope, Send
 
 import bot.handlers  # noqa: F401 - importing the package registers every handler on the router
 from bot import metrics
+from bot.logs import TRACE_HEADERS, trace_of, tracing
 from bot.config import project_file
 from bot.queue import Hint
 from bot.web.receipts import Receipts
@@ -46,6 +48,7 @@ from bot.handlers.router import Converge, HookContext, Ignore, ReloadSettings, r
 log = logging.getLogger(__name__)
 
 RECENT_KEYS = 4096
+RawHeaders = Mapping[bytes, bytes]
 TOO_DEEP = "nested too deeply to parse; no JSON the bot reads is more than a few levels deep"
 
 
@@ -87,9 +90,8 @@ class ReceiverState:
 
 
 def receiver_state(app: Starlette) -> ReceiverState:
-    if not hasattr(app.state, "receiver"):
-        app.state.receiver = ReceiverState()
-    return app.state.receiver
+    """What the app's receiver has seen (counts, receipts)."""
+    return app.receiver.state  # type: ignore[attr-defined]  # bot/web/app.py::BotApp
 
 
 def hook_context(runtime: Runtime) -> HookContext:
@@ -106,19 +108,19 @@ def hook_context(runtime: Runtime) -> HookContext:
     )
 
 
-def check_token(headers: Mapping[str, str], runtime: Runtime) -> None:
+def check_token(headers: RawHeaders, runtime: Runtime) -> None:
     secret = runtime.settings.webhook_secret
     if secret is None:
         raise Refused(401, "the bot has no webhook secret", "set VORHOELLE_WEBHOOK_SECRET and run "
                       "`vorhoelle hook install`", outcome="unauthorized")
-    given = headers.get("x-gitlab-token")
+    given = headers.get(b"x-gitlab-token")
     if not given:  # an empty header is no token, whatever the secret
         raise Refused(401, "missing X-Gitlab-Token", outcome="unauthorized")
-    if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+    if not hmac.compare_digest(given, secret.get_secret_value().encode()):
         raise Refused(401, "wrong X-Gitlab-Token", outcome="unauthorized")
 
 
-def check_signature(headers: Mapping[str, str], body: bytes, runtime: Runtime) -> None:
+def check_signature(headers: RawHeaders, body: bytes, runtime: Runtime) -> None:
     """GitLab's optional signing (Standard Webhooks): `webhook-signature: v1,<base64 HMAC-SHA256
     of "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64 part of `whsec_…`.
     Checked only when a key is configured; then it is required. A replayed signed delivery is
@@ -127,7 +129,7 @@ def check_signature(headers: Mapping[str, str], body: bytes, runtime: Runtime) -
     if key is None:
         return
     names = ("webhook-id", "webhook-timestamp", "webhook-signature")
-    msg_id, timestamp, signatures = (headers.get(name) for name in names)
+    msg_id, timestamp, signatures = (header(headers, name) for name in names)
     if not (msg_id and timestamp and signatures):
         raise Refused(401, "missing webhook signature", f"expected headers {', '.join(names)}",
                       outcome="unauthorized")
@@ -149,9 +151,11 @@ async def read_body(request: Request, limit: int) -> bytes:
     return await read_messages(request.receive, request.headers.get("content-length"), limit)
 
 
-async def read_messages(receive: Receive, declared: str | None, limit: int) -> bytes:
+async def read_messages(receive: Receive, declared: str | bytes | None, limit: int) -> bytes:
     """`read_body` from the ASGI messages themselves (Request.stream() is an async generator,
     dearer per call); `declared`: the Content-Length header."""
+    if isinstance(declared, bytes):
+        declared = declared.decode("latin-1")
     if declared is not None:
         if not declared.isdigit():
             raise Refused(400, "Content-Length is not a number", declared)
@@ -211,13 +215,37 @@ async def reload_settings(state: ReceiverState, runtime: Runtime) -> None:
     state.context = None  # the labels and emoji handlers watch may have changed
 
 
-def header_map(scope: Scope) -> dict[str, str]:
-    """The request's headers by (lower-case) name, read once: each `Headers.get` scans the whole
-    list again. The first of a repeated header wins, as with `Headers.get`."""
-    return {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(scope["headers"])}
+def header_map(scope: Scope) -> RawHeaders:
+    """The request's headers by (lower-case) name, as ASGI gives them, read once (each
+    `Headers.get` scans the whole list again, and decoding every header costs more than reading
+    the few the receiver uses). The first of a repeated header wins, as with `Headers.get`."""
+    return dict(reversed(scope["headers"]))
 
 
-@dataclass(frozen=True, slots=True)
+def header(headers: RawHeaders, name: str) -> str | None:
+    """One header's value as text (HTTP headers are Latin-1)."""
+    value = headers.get(name.encode())
+    return None if value is None else value.decode("latin-1")
+
+
+@dataclass(slots=True)
+class Delivery:
+    """What the receiver reads of a request's headers before its body."""
+
+    headers: RawHeaders
+    event: str            # X-Gitlab-Event, "" without one
+    key: str | None       # Idempotency-Key
+    trace: str | None     # the trace its headers name (bot/logs.py)
+
+    @classmethod
+    def of(cls, scope: Scope) -> Delivery:
+        headers = header_map(scope)
+        traced = TRACE_HEADERS.intersection(headers)
+        trace = trace_of({name.decode(): headers[name].decode("latin-1") for name in traced}) if traced else None
+        return cls(headers, header(headers, "x-gitlab-event") or "", header(headers, "idempotency-key"), trace)
+
+
+@dataclass(slots=True)
 class Answer:
     status: int
     outcome: str   # the metric's and the log line's word for it: queued, ignored, unauthorized, …
@@ -225,96 +253,105 @@ class Answer:
     issue: int | None = None
 
 
-async def answer(app: Starlette, state: ReceiverState, headers: Mapping[str, str], receive: Receive) -> Answer:
-    """What the receiver answers this delivery, having queued its issue when it changed one."""
-    runtime: Runtime = app.state.runtime
-    event, key = headers.get("x-gitlab-event", ""), headers.get("idempotency-key")
-    try:
-        if getattr(app.state, "draining", False) or not runtime.hints.accepting:
-            raise Refused(503, "shutting down", "catch-up will cover this event after the restart",
-                          outcome="unavailable")
-        check_token(headers, runtime)
-        if key is not None and key in state.recent:
-            metrics.DUPLICATES_DROPPED.inc()
-            return Answer(202, "duplicate", {"status": "duplicate", "reason": "this Idempotency-Key was already handled"})
-        body = await read_messages(receive, headers.get("content-length"), runtime.settings.server.max_body_bytes)
-        check_signature(headers, body, runtime)
-        payload = parse_payload(body)
-        context = await context_for(state, runtime)
-    except Refused as refused:
-        return Answer(refused.status, refused.outcome, {"error": refused.error, "detail": refused.detail})
-    try:
-        decision = router.dispatch(event, payload, context)
-    except Exception:  # a handler's bug must not turn into failures that make GitLab disable the hook
-        log.exception("the %s handler failed", event, extra={"event": event, "idempotency_key": key})
-        decision = Ignore("the handler failed on this payload (logged); catch-up covers the issue")
-    if key is not None:
-        state.recent.add(key)
-    if isinstance(decision, ReloadSettings):
-        reload = asyncio.create_task(reload_settings(state, runtime))
-        state.reloads.add(reload)
-        reload.add_done_callback(state.reloads.discard)
-        return Answer(202, "reloading", {"status": "reloading", "reason": decision.reason})
-    if not isinstance(decision, Converge):
-        return Answer(202, "ignored", {"status": "ignored", "reason": decision.reason})
-    runtime.hints.submit(Hint(
-        iid=decision.iid, event=event, event_uuid=headers.get("x-gitlab-event-uuid"), idempotency_key=key,
-    ))
-    return Answer(202, "queued", {"status": "queued", "issue": decision.iid, "reason": decision.reason},
-                  issue=decision.iid)
-
-
-def note(state: ReceiverState, headers: Mapping[str, str], given: Answer) -> None:
-    """Count the answer, keep its receipt and log its one line."""
-    event = headers.get("x-gitlab-event", "")
-    state.stats[given.outcome] += 1
-    reason = given.body.get("reason") or given.body.get("error")
-    if given.outcome == "ignored":
-        state.ignored[given.body["reason"]] += 1
-    metrics.delivery(event if router.handles(event) else "other", given.outcome)
-    state.receipts.add(headers, given.status, str(given.body.get("status") or given.body["error"]))
-    log.info(
-        "webhook %s: %s%s", event or "(no X-Gitlab-Event)", given.outcome, f" ({reason})" if reason else "",
-        extra={"event": event, "issue": given.issue, "idempotency_key": headers.get("idempotency-key"),
-               "outcome": given.outcome},
-    )
-
-
 class Receiver:
-    """`POST /webhook` as a plain ASGI app (see the module's docstring for why); the app reaches
-    it through `DeliveriesFirst`, and through its route for what the router answers itself (405)."""
+    """`POST /webhook` as a plain ASGI app, one per bot app, which keeps what it has seen
+    (`state`). The app hands it its deliveries before its middleware and router (bot/web/app.py
+    `BotApp`), so the receiver answers its own bugs (500 in JSON, as the rest of the app does) and
+    files its lines under the request's trace itself."""
+
+    def __init__(self, runtime: Runtime, app_state: State) -> None:
+        self.runtime = runtime
+        self.app_state = app_state   # `draining`: set on SIGTERM and when the lifespan ends
+        self.state = ReceiverState()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        app: Starlette = scope["app"]
-        state = receiver_state(app)
-        headers = header_map(scope)
-        state.stats["deliveries"] += 1
-        given = await answer(app, state, headers, receive)
-        note(state, headers, given)
+        delivery = Delivery.of(scope)
+        if delivery.trace is None:   # GitLab's deliveries carry no trace header
+            given = await self.reply(delivery, receive)
+        else:
+            with tracing(delivery.trace):
+                given = await self.reply(delivery, receive)
         content = orjson.dumps(given.body)   # compact JSON, as JSONResponse renders it, in a fraction of the time
         await send({"type": "http.response.start", "status": given.status, "headers": [
             (b"content-length", str(len(content)).encode()), (b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": content})
 
+    async def reply(self, delivery: Delivery, receive: Receive) -> Answer:
+        """The answer to this delivery, counted and logged."""
+        self.state.stats["deliveries"] += 1
+        try:
+            given = await self.answer(delivery, receive)
+        except Exception as error:
+            log.exception("the receiver failed on a delivery",
+                          extra={"event": delivery.event, "idempotency_key": delivery.key})
+            given = Answer(500, "error", {"error": "internal error", "detail": type(error).__name__})
+        self.note(delivery, given)
+        return given
+
+    async def answer(self, delivery: Delivery, receive: Receive) -> Answer:
+        """What the receiver answers this delivery, having queued its issue when it changed one."""
+        runtime, state, headers = self.runtime, self.state, delivery.headers
+        event, key = delivery.event, delivery.key
+        try:
+            if getattr(self.app_state, "draining", False) or not runtime.hints.accepting:
+                raise Refused(503, "shutting down", "catch-up will cover this event after the restart",
+                              outcome="unavailable")
+            check_token(headers, runtime)
+            if key is not None and key in state.recent:
+                metrics.DUPLICATES_DROPPED.inc()
+                return Answer(202, "duplicate", {"status": "duplicate", "reason": "this Idempotency-Key was already handled"})
+            body = await read_messages(receive, headers.get(b"content-length"), runtime.settings.server.max_body_bytes)
+            check_signature(headers, body, runtime)
+            payload = parse_payload(body)
+            context = state.context or await context_for(state, runtime)
+        except Refused as refused:
+            return Answer(refused.status, refused.outcome, {"error": refused.error, "detail": refused.detail})
+        try:
+            decision = router.dispatch(event, payload, context)
+        except Exception:  # a handler's bug must not turn into failures that make GitLab disable the hook
+            log.exception("the %s handler failed", event, extra={"event": event, "idempotency_key": key})
+            decision = Ignore("the handler failed on this payload (logged); catch-up covers the issue")
+        if key is not None:
+            state.recent.add(key)
+        if isinstance(decision, ReloadSettings):
+            reload = asyncio.create_task(reload_settings(state, runtime))
+            state.reloads.add(reload)
+            reload.add_done_callback(state.reloads.discard)
+            return Answer(202, "reloading", {"status": "reloading", "reason": decision.reason})
+        if not isinstance(decision, Converge):
+            return Answer(202, "ignored", {"status": "ignored", "reason": decision.reason})
+        runtime.hints.submit(Hint(
+            iid=decision.iid, event=event, event_uuid=header(headers, "x-gitlab-event-uuid"), idempotency_key=key,
+        ))
+        return Answer(202, "queued", {"status": "queued", "issue": decision.iid, "reason": decision.reason},
+                      issue=decision.iid)
+
+    def note(self, delivery: Delivery, given: Answer) -> None:
+        """Count the answer, keep its receipt and log its one line."""
+        state, event = self.state, delivery.event
+        state.stats[given.outcome] += 1
+        reason = given.body.get("reason") or given.body.get("error")
+        if given.outcome == "ignored":
+            state.ignored[given.body["reason"]] += 1
+        metrics.delivery(event if router.handles(event) else "other", given.outcome)
+        state.receipts.add(delivery.headers, given.status, str(given.body.get("status") or given.body["error"]))
+        log.info(
+            "webhook %s: %s%s", event or "(no X-Gitlab-Event)", given.outcome, f" ({reason})" if reason else "",
+            extra={"event": event, "issue": given.issue, "idempotency_key": delivery.key, "outcome": given.outcome},
+        )
+
 
 PATH = "/webhook"
-RECEIVER = Receiver()
 
 
-class DeliveriesFirst:
-    """Middleware that hands `POST /webhook` to the receiver before Starlette's exception
-    middleware and router, which cost a delivery about a quarter of the receiver's own work
-    (bench/README.md). Placed inside `ServerErrorMiddleware`, so a bug still answers 500 in JSON."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+class ToTheAppsReceiver:
+    """The webhook route's endpoint. `BotApp` hands every `POST /webhook` to its receiver before
+    the router sees it; the route is there for what the router answers itself (405 to a GET),
+    and passes a POST that reaches it all the same to the app's receiver."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == PATH and scope["method"] == "POST":
-            await RECEIVER(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+        await scope["app"].receiver(scope, receive, send)
 
 
 def routes() -> list[BaseRoute]:
-    return [Route(PATH, RECEIVER, methods=["POST"])]
+    return [Route(PATH, ToTheAppsReceiver(), methods=["POST"])]

@@ -87,9 +87,7 @@ def batched_test_log(interval: float) -> tuple[logging.Logger, BatchingHandler, 
     stream, writes = io.StringIO(), []
     original = stream.write
     stream.write = lambda text: (writes.append(text), original(text))[1]   # type: ignore[method-assign]
-    writer = logging.StreamHandler(stream)
-    writer.setFormatter(logging.Formatter("%(message)s"))
-    handler = BatchingHandler(writer, interval)
+    handler = BatchingHandler(stream, logging.Formatter("%(message)s"), interval=interval)
     log = logging.getLogger(f"bot.test.batching.{interval}")
     log.handlers[:], log.propagate = [handler], False
     log.setLevel(logging.INFO)
@@ -173,3 +171,26 @@ def test_lines_still_come_after_uvicorn_configures_logging():
     logging.getLogger("bot.test").warning("still written")
     handler.flush()
     assert "still written" in stream.getvalue()
+
+
+@pytest.mark.parametrize("secret", ["made-up-secret-value", "made-up\nsecret over two lines"])
+def test_lines_held_on_the_loop_are_redacted_together_and_hide_every_secret(secret):
+    """`vorhoelle serve` redacts a batch in one pass; a secret that holds a line break is looked
+    for line by line, so that no match reaches from one line into the next."""
+    stream = io.StringIO()
+    handler = configure_logging(load_settings(gitlab_token=TOKEN, webhook_secret=secret), stream, batched=True)
+    log = logging.getLogger("bot.test")
+
+    async def serve() -> None:
+        with handler.batch_on_this_loop():
+            log.info("nothing to hide")
+            log.info("the secret %s", secret, extra={"header": f"Bearer {TOKEN}"})
+            log.info("a pasted token %s and %s", "glpat-" + "AAAAbbbbCCCCdddd1234", SLACK)
+            assert stream.getvalue() == ""
+
+    asyncio.run(serve())
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["message"] for line in lines] == [
+        "nothing to hide", "the secret **********", "a pasted token ********** and **********"]
+    assert lines[1]["header"] == "Bearer **********"
+    assert secret not in stream.getvalue() and TOKEN not in stream.getvalue()

@@ -235,9 +235,9 @@ def test_a_handler_that_fails_is_logged_and_answered_2xx(bot, monkeypatch, caplo
     assert any(r.levelno == logging.ERROR and "the Push Hook handler failed" in r.getMessage() for r in caplog.records)
 
 
-def test_a_bug_in_the_receiver_itself_still_answers_json(bot, monkeypatch):
-    """The receiver runs before Starlette's router (bot/web/webhook.py `DeliveriesFirst`), but
-    inside its error middleware: a bug is a 500 in JSON, like anywhere else."""
+def test_a_bug_in_the_receiver_itself_still_answers_json(bot, monkeypatch, caplog):
+    """The receiver runs before Starlette's error middleware and router (bot/web/app.py
+    `BotApp`): it answers its own bug as the middleware would, a 500 in JSON, and logs it."""
     def broken(body: bytes) -> None:
         raise RuntimeError("a bug")
 
@@ -245,6 +245,9 @@ def test_a_bug_in_the_receiver_itself_still_answers_json(bot, monkeypatch):
     answer = post(bot, {"object_kind": "issue"})
     assert answer.status_code == 500
     assert answer.json() == {"error": "internal error", "detail": "RuntimeError"}
+    failed = [r for r in caplog.records if r.getMessage() == "the receiver failed on a delivery"]
+    assert len(failed) == 1 and failed[0].exc_info[1].args == ("a bug",)
+    assert bot.receiver.stats["error"] == 1
 
 
 def test_other_methods_on_the_webhook_path_get_the_routers_answer(bot):
