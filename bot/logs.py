@@ -30,10 +30,11 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import orjson
 
@@ -138,23 +139,26 @@ class RedactSecrets(logging.Formatter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, severity, logger, message, the trace, then the extras."""
+    """One JSON object per line: time, severity, logger, message, the extras, the trace."""
 
     def format(self, record: logging.LogRecord) -> str:
+        exception = record.exc_text or (self.formatException(record.exc_info) if record.exc_info else None)
+        return self.line(HeldLine(record.created, record.levelname, record.name, record.getMessage(),
+                                  extras(record), getattr(record, "_trace", None) or _trace.get()), exception)
+
+    @staticmethod
+    def line(held: HeldLine, exception: str | None = None) -> str:
         line: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc),   # orjson writes RFC 3339
-            "severity": record.levelname,  # Python's level names are Cloud Logging's, CRITICAL too
-            "logger": record.name,
-            "message": record.getMessage(),
-            **extras(record),
+            "time": datetime.fromtimestamp(held.created, timezone.utc),   # orjson writes RFC 3339
+            "severity": held.level,  # Python's level names are Cloud Logging's, CRITICAL too
+            "logger": held.logger,
+            "message": held.message,
+            **held.fields,
         }
-        trace = getattr(record, "_trace", None) or _trace.get()   # taken where the line was logged
-        if trace:
-            line[TRACE_FIELD] = trace
-        if record.exc_text:
-            line["exception"] = record.exc_text
-        elif record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
+        if held.trace:
+            line[TRACE_FIELD] = held.trace
+        if exception:
+            line["exception"] = exception
         return orjson.dumps(line, default=str).decode()   # a tenth of json.dumps' time
 
 
@@ -171,6 +175,25 @@ class TextFormatter(logging.Formatter):
             return text
         head, _, tail = text.partition("\n")
         return f"{head}  {fields}" + (f"\n{tail}" if tail else "")
+
+
+class HeldLine(NamedTuple):
+    """A line as `hot_line` holds it, without a LogRecord."""
+
+    created: float
+    level: str
+    logger: str
+    message: str
+    fields: dict[str, Any]
+    trace: str | None
+
+    def record(self) -> logging.LogRecord:
+        """The LogRecord for a formatter that formats only records."""
+        record = logging.makeLogRecord({**self.fields, "name": self.logger, "msg": self.message,
+                                        "levelname": self.level, "levelno": logging.getLevelName(self.level),
+                                        "created": self.created, "_trace": self.trace})
+        record.msecs = (self.created - int(self.created)) * 1000
+        return record
 
 
 class BatchingHandler(logging.Handler):
@@ -192,7 +215,7 @@ class BatchingHandler(logging.Handler):
         self._stream = stream
         self._redactor = redactor or Redactor()
         self.interval = interval
-        self._pending: collections.deque[logging.LogRecord] = collections.deque()
+        self._pending: collections.deque[logging.LogRecord | HeldLine] = collections.deque()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._due = False
@@ -222,6 +245,17 @@ class BatchingHandler(logging.Handler):
             self._due = True
             self._loop.call_later(self.interval, self._write_due)
 
+    def holds_here(self) -> bool:
+        """Whether a line logged now is held for the batch: this thread runs the loop it batches on."""
+        return self._loop is not None and threading.get_ident() == self._loop_thread
+
+    def hold(self, line: HeldLine) -> None:
+        """Hold a line made by `hot_line` (only where `holds_here()`)."""
+        self._pending.append(line)
+        if not self._due and self._loop is not None:
+            self._due = True
+            self._loop.call_later(self.interval, self._write_due)
+
     def _write_due(self) -> None:
         self._due = False
         self.flush()
@@ -231,17 +265,24 @@ class BatchingHandler(logging.Handler):
         with self.lock:   # type: ignore[union-attr]  # Handler.createLock made it
             lines = []
             while self._pending:
-                record = self._pending.popleft()
+                held = self._pending.popleft()
                 try:
-                    lines.append(self.format(record))
+                    lines.append(self._format_held(held))
                 except Exception:
-                    self.handleError(record)
+                    self.handleError(held if isinstance(held, logging.LogRecord) else held.record())
             if lines:
                 try:
                     self._stream.write(self._redactor.redact_lines(lines))
                     self._stream.flush()
                 except Exception:
-                    self.handleError(record)
+                    self.handleError(logging.makeLogRecord({"msg": "%d held lines not written", "args": (len(lines),)}))
+
+    def _format_held(self, held: logging.LogRecord | HeldLine) -> str:
+        if isinstance(held, logging.LogRecord):
+            return self.format(held)
+        if isinstance(self.formatter, JsonFormatter):
+            return self.formatter.line(held)
+        return self.format(held.record())
 
     def close(self) -> None:
         """Write what is held and go on working: like a stream handler's close, which
@@ -265,6 +306,37 @@ def lines_batched_on_this_loop() -> Iterator[None]:
         return
     with handler.batch_on_this_loop():
         yield
+
+
+def hot_line(logger: logging.Logger, level: int, message: str, fields: dict[str, Any]) -> None:
+    """`logger.log(level, "%s", message, extra=fields)` for a line on the server's hot path (the
+    receiver's one line per webhook). When the batching handler is the only handler the line
+    would reach and it batches on this thread, the line is held as it is: making, routing and
+    reading back a LogRecord cost a webhook about three times what writing its line does
+    (bench/README.md). Anywhere else (a second handler, a filter, a one-shot command, a test's
+    log capture), it is an ordinary record."""
+    if not logger.isEnabledFor(level):
+        return
+    handler = _sole_handler(logger)
+    if isinstance(handler, BatchingHandler) and level >= handler.level and not handler.filters and handler.holds_here():
+        handler.hold(HeldLine(time.time(), logging.getLevelName(level), logger.name, message, fields, _trace.get()))
+    else:
+        logger.log(level, "%s", message, extra=fields)
+
+
+def _sole_handler(logger: logging.Logger) -> logging.Handler | None:
+    """The one handler a line logged on `logger` reaches, when it reaches one and passes no filter."""
+    found: logging.Handler | None = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters:
+            return None
+        for handler in current.handlers:
+            if found is not None:
+                return None
+            found = handler
+        current = current.parent if current.propagate else None
+    return found
 
 
 def write_held() -> None:

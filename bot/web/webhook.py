@@ -38,7 +38,7 @@ from starlette.types import Receive, Scope, Send
 
 import bot.handlers  # noqa: F401 - importing the package registers every handler on the router
 from bot import metrics
-from bot.logs import TRACE_HEADERS, trace_of, tracing
+from bot.logs import TRACE_HEADERS, hot_line, trace_of, tracing
 from bot.config import project_file
 from bot.queue import Hint
 from bot.web.receipts import Receipts
@@ -335,10 +335,9 @@ class Receiver:
             state.ignored[given.body["reason"]] += 1
         metrics.delivery(event if router.handles(event) else "other", given.outcome)
         state.receipts.add(delivery.headers, given.status, str(given.body.get("status") or given.body["error"]))
-        log.info(
-            "webhook %s: %s%s", event or "(no X-Gitlab-Event)", given.outcome, f" ({reason})" if reason else "",
-            extra={"event": event, "issue": given.issue, "idempotency_key": delivery.key, "outcome": given.outcome},
-        )
+        hot_line(log, logging.INFO, f"webhook {event or '(no X-Gitlab-Event)'}: {given.outcome}"
+                                    f"{f' ({reason})' if reason else ''}",
+                 {"event": event, "issue": given.issue, "idempotency_key": delivery.key, "outcome": given.outcome})
 
 
 PATH = "/webhook"

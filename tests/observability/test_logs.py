@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from bot.logs import BatchingHandler, configure_logging
+from bot.logs import BatchingHandler, configure_logging, hot_line, tracing
 from bot.config.settings import load_settings
 
 # Made up, in the real shapes the redaction must recognise; joined at run time so that secret
@@ -194,3 +194,55 @@ def test_lines_held_on_the_loop_are_redacted_together_and_hide_every_secret(secr
         "nothing to hide", "the secret **********", "a pasted token ********** and **********"]
     assert lines[1]["header"] == "Bearer **********"
     assert secret not in stream.getvalue() and TOKEN not in stream.getvalue()
+
+
+@pytest.mark.parametrize("stream", [io.StringIO(), Terminal()], ids=["json", "terminal"])
+def test_a_hot_line_is_written_as_the_same_call_through_logging_would_be(stream, monkeypatch):
+    """`hot_line` (the receiver's line per webhook) holds the line without a LogRecord when the
+    batching handler is the only one listening; what it writes is what `logger.info` writes,
+    trace included, in JSON and on a terminal."""
+    fields = {"event": "Issue Hook", "issue": 7, "idempotency_key": "k-1", "outcome": "queued"}
+    handler = configure_logging(load_settings(), stream, batched=True)
+    log, records = logging.getLogger("bot.test.hot"), []
+    monkeypatch.setattr(log, "handlers", [handler])   # pytest's own capture listens on the root logger
+    monkeypatch.setattr(log, "propagate", False)
+    make_record = log.makeRecord
+    monkeypatch.setattr(log, "makeRecord", lambda *args: records.append(args) or make_record(*args))
+
+    async def serve() -> None:
+        with handler.batch_on_this_loop(), tracing("made-up-trace"):
+            hot_line(log, logging.INFO, "webhook Issue Hook: queued (issue update)", fields)
+            assert records == []   # held as it is
+            log.info("%s", "webhook Issue Hook: queued (issue update)", extra=fields)
+            assert len(records) == 1 and stream.getvalue() == ""   # both held
+
+    asyncio.run(serve())
+    held, logged = stream.getvalue().splitlines()
+    if isinstance(stream, Terminal):
+        assert held.partition(" ")[2] == logged.partition(" ")[2]   # all but the clock
+        assert held.endswith("queued (issue update)  event=Issue Hook issue=7 idempotency_key=k-1 outcome=queued")
+    else:
+        held_json, logged_json = json.loads(held), json.loads(logged)
+        assert held_json.pop("time") <= logged_json.pop("time")
+        assert held_json == logged_json
+        assert held_json["logging.googleapis.com/trace"] == "made-up-trace" and held_json["issue"] == 7
+
+
+def test_a_hot_line_reaches_every_other_handler_and_honours_the_level(monkeypatch):
+    stream, seen = io.StringIO(), []
+    handler = configure_logging(load_settings(), stream, batched=True)
+    log = logging.getLogger("bot.test.hot.listened")
+    listener = logging.Handler()
+    listener.emit = seen.append   # type: ignore[method-assign]
+    monkeypatch.setattr(log, "handlers", [listener, handler])
+    monkeypatch.setattr(log, "propagate", False)
+
+    async def serve() -> None:
+        with handler.batch_on_this_loop():
+            hot_line(log, logging.INFO, "also for the listener", {"outcome": "ignored"})
+            log.setLevel(logging.WARNING)
+            hot_line(log, logging.INFO, "below the level", {})
+
+    asyncio.run(serve())
+    assert [(r.getMessage(), r.outcome) for r in seen] == [("also for the listener", "ignored")]
+    assert [json.loads(line)["message"] for line in stream.getvalue().splitlines()] == ["also for the listener"]
