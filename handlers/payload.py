@@ -42,11 +42,11 @@ def project_id(payload: Payload) -> int | None:
 
 def label_titles(labels: Any) -> set[str]:
     """Label names from a list of label objects (`title`, or `name` in API shapes) or strings."""
-    if not isinstance(labels, Iterable) or isinstance(labels, (str, bytes, Mapping)):
-        return set()
+    if type(labels) is not list and (not isinstance(labels, Iterable) or isinstance(labels, (str, bytes, Mapping))):
+        return set()   # (a parsed payload's lists are lists: the ABC checks are spared them)
     titles: set[str] = set()
     for label in labels:
-        title = label.get("title", label.get("name")) if isinstance(label, Mapping) else label
+        title = label.get("title", label.get("name")) if type(label) is dict or isinstance(label, Mapping) else label
         if isinstance(title, str):
             titles.add(title)
     return titles
