@@ -118,6 +118,13 @@ class ConvergeQueue:
         self._enqueue(_Entry(hint, [future]))
         return future
 
+    def hint(self, hint: Hint) -> None:
+        """`submit` for a caller that does not wait for the outcome (the webhook receiver): no
+        future is made for it, so a burst of deliveries for one issue leaves none behind."""
+        if self._accepting:
+            self.stats["submitted"] += 1
+            self._enqueue(_Entry(hint))
+
     def _enqueue(self, entry: _Entry) -> None:
         iid = entry.hint.iid
         waiting = self._waiting.get(iid)

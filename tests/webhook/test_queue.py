@@ -88,6 +88,24 @@ def test_hints_for_a_waiting_issue_coalesce_and_one_issue_never_runs_twice_at_on
     assert queue.stats["coalesced"] == 2 and queue.stats["converged"] == 2
 
 
+def test_hints_nobody_waits_for_coalesce_like_submitted_ones_and_are_refused_after_the_stop():
+    """The receiver's way in (`hint`): no future, the same coalescing, nothing taken once stopped."""
+    async def scenario():
+        converge, queue = await started(2, held=True)
+        await hold_one(converge, queue, Hint(1, "Issue Hook", event_uuid="a"))
+        for uuid in "bcd":
+            queue.hint(Hint(1, "Note Hook", event_uuid=uuid))
+        converge.gate.set()
+        await until(lambda: queue.idle)
+        await queue.stop(1)
+        queue.hint(Hint(2, "Issue Hook", event_uuid="e"))
+        return converge, queue
+
+    converge, queue = run(scenario())
+    assert [h.event_uuid for h in converge.calls] == ["a", "d"]
+    assert queue.stats["submitted"] == 4 and queue.stats["coalesced"] == 2 and queue.idle
+
+
 def test_different_issues_run_in_parallel_up_to_the_bound():
     async def scenario():
         converge, queue = await started(2, held=True)
