@@ -22,6 +22,7 @@ import asyncio
 import base64
 import binascii
 import collections
+import contextlib
 import hashlib
 import hmac
 import json
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 
 RECENT_KEYS = 4096
 RawHeaders = Mapping[bytes, bytes]
+UNTRACED = contextlib.nullcontext()
 TOO_DEEP = "nested too deeply to parse; no JSON the bot reads is more than a few levels deep"
 
 
@@ -266,27 +268,19 @@ class Receiver:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         delivery = Delivery.of(scope)
-        if delivery.trace is None:   # GitLab's deliveries carry no trace header
-            given = await self.reply(delivery, receive)
-        else:
-            with tracing(delivery.trace):
-                given = await self.reply(delivery, receive)
+        self.state.stats["deliveries"] += 1
+        with UNTRACED if delivery.trace is None else tracing(delivery.trace):   # GitLab's carry no trace
+            try:
+                given = await self.answer(delivery, receive)
+            except Exception as error:
+                log.exception("the receiver failed on a delivery",
+                              extra={"event": delivery.event, "idempotency_key": delivery.key})
+                given = Answer(500, "error", {"error": "internal error", "detail": type(error).__name__})
+            self.note(delivery, given)
         content = orjson.dumps(given.body)   # compact JSON, as JSONResponse renders it, in a fraction of the time
         await send({"type": "http.response.start", "status": given.status, "headers": [
             (b"content-length", str(len(content)).encode()), (b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": content})
-
-    async def reply(self, delivery: Delivery, receive: Receive) -> Answer:
-        """The answer to this delivery, counted and logged."""
-        self.state.stats["deliveries"] += 1
-        try:
-            given = await self.answer(delivery, receive)
-        except Exception as error:
-            log.exception("the receiver failed on a delivery",
-                          extra={"event": delivery.event, "idempotency_key": delivery.key})
-            given = Answer(500, "error", {"error": "internal error", "detail": type(error).__name__})
-        self.note(delivery, given)
-        return given
 
     async def answer(self, delivery: Delivery, receive: Receive) -> Answer:
         """What the receiver answers this delivery, having queued its issue when it changed one."""
@@ -320,7 +314,7 @@ class Receiver:
             return Answer(202, "reloading", {"status": "reloading", "reason": decision.reason})
         if not isinstance(decision, Converge):
             return Answer(202, "ignored", {"status": "ignored", "reason": decision.reason})
-        runtime.hints.submit(Hint(
+        runtime.hints.hint(Hint(
             iid=decision.iid, event=event, event_uuid=header(headers, "x-gitlab-event-uuid"), idempotency_key=key,
         ))
         return Answer(202, "queued", {"status": "queued", "issue": decision.iid, "reason": decision.reason},
