@@ -2,25 +2,46 @@
 
 from __future__ import annotations
 
-from bot.handlers.payload import as_int, dig, refuse_common, watched
-from bot.handlers.router import Converge, Decision, HookContext, Ignore, Payload, router
+from typing import Any
+
+from msgspec import Struct
+
+from bot.handlers.payload import Attributes, HookPayload, Labels, as_int, refuse_common, watched
+from bot.handlers.router import Converge, Decision, HookContext, Ignore, router
 
 
-@router.register("Issue Hook", "Confidential Issue Hook")
-def issue_changed(payload: Payload, context: HookContext) -> Decision:
-    attributes = dig(payload, "object_attributes") or {}
-    refused = refuse_common(payload, context, confidential=dig(attributes, "confidential") is True)
+class IssueAttributes(Attributes):
+    iid: Any = None
+    confidential: Any = None
+    action: Any = None
+    labels: Labels = None
+
+
+class LabelChange(Struct):
+    previous: Labels = None
+
+
+class IssueChanges(Struct):
+    labels: LabelChange | None = None
+
+
+class IssueHook(HookPayload):
+    object_attributes: IssueAttributes | None = None
+    labels: Labels = None
+    changes: IssueChanges | None = None
+
+
+@router.register("Issue Hook", "Confidential Issue Hook", payload=IssueHook)
+def issue_changed(payload: IssueHook, context: HookContext) -> Decision:
+    attributes = payload.object_attributes or IssueAttributes()
+    refused = refuse_common(payload, attributes, context, confidential=attributes.confidential is True)
     if refused:
         return refused
-    iid = as_int(dig(attributes, "iid"))
+    iid = as_int(attributes.iid)
     if iid is None:
         return Ignore("the payload names no issue (object_attributes.iid)")
     # A label removed in this very change still makes the issue ours: look at both sides.
-    if not watched(
-        context,
-        dig(attributes, "labels"),
-        dig(payload, "labels"),
-        dig(payload, "changes", "labels", "previous"),
-    ):
+    label_change = payload.changes.labels if payload.changes else None
+    if not watched(context, attributes.labels, payload.labels, label_change.previous if label_change else None):
         return Ignore(f"issue #{iid} carries none of the bot's labels")
-    return Converge(iid, f"issue {dig(attributes, 'action') or 'changed'}")
+    return Converge(iid, f"issue {attributes.action or 'changed'}")

@@ -17,7 +17,7 @@ import base64
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -199,27 +199,6 @@ def _not_applied(outcome: str, why: str) -> str:
     log.error("%s not applied, the bot keeps its settings: %s", PROJECT_FILE, why,
               extra={"event": "config_reload", "outcome": outcome})
     return outcome
-
-
-def push_touches_file(payload: Mapping[str, Any]) -> bool:
-    """Whether a Push Hook changed the project file on the default branch.
-
-    GitLab lists at most 20 commits per push; when it left some out, assume the file changed.
-    Odd payloads (a field missing or of another type) are "no".
-    """
-    project = payload.get("project")
-    branch = project.get("default_branch") if isinstance(project, dict) else None
-    if not branch or payload.get("ref") != f"refs/heads/{branch}":
-        return False
-    commits = [c for c in payload.get("commits") or [] if isinstance(c, dict)]
-    total = payload.get("total_commits_count")
-    if isinstance(total, int) and total > len(commits):
-        return True
-    return any(
-        PROJECT_FILE in (commit.get(kind) or [])
-        for commit in commits
-        for kind in ("added", "modified", "removed")
-    )
 
 
 def _changed_keys(old: dict[str, Any], new: dict[str, Any]) -> list[str]:

@@ -30,6 +30,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+import msgspec
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -44,7 +45,7 @@ from bot.config import project_file
 from bot.queue import Hint
 from bot.web.receipts import Receipts
 from bot.runtime import Runtime
-from bot.handlers.router import Converge, HookContext, Ignore, ReloadSettings, router
+from bot.handlers.router import Converge, Decision, HookContext, Ignore, ReloadSettings, router
 
 log = logging.getLogger(__name__)
 
@@ -188,9 +189,10 @@ def parse_json(body: bytes) -> Any:
 
 
 def parse_payload(body: bytes) -> dict[str, Any]:
-    """A webhook's JSON object, parsed by orjson: on the receiver's hot path it takes a quarter
-    of the standard library's time. Stricter than `parse_json` (the API's) in one way that no
-    GitLab payload meets: a lone surrogate escape is invalid JSON here."""
+    """A webhook's JSON object, parsed by orjson (a quarter of the standard library's time), or
+    Refused(400) saying why not: for the events no handler reads, and for the precise reason a
+    body the handlers' decoding failed on is not JSON. Stricter than `parse_json` (the API's) in
+    one way that no GitLab payload meets: a lone surrogate escape is invalid JSON here."""
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as error:
@@ -200,6 +202,24 @@ def parse_payload(body: bytes) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise Refused(400, "body must be a JSON object", f"got {type(payload).__name__}")
     return payload
+
+
+def decide(delivery: Delivery, body: bytes, context: HookContext) -> Decision:
+    """What the handler for the delivery's event decides on its body (bot/handlers/router.py),
+    or Refused(400) for a body that is not a JSON object, whatever the event. A handler's bug
+    is logged and the delivery ignored: it must not turn into failures that make GitLab disable
+    the hook, and catch-up covers the issue."""
+    event = delivery.event
+    if not router.handles(event) or body.lstrip()[:1] != b"{":
+        parse_payload(body)   # only the handlers' events are decoded; any other body is checked
+    try:
+        return router.decide(event, body, context)
+    except (msgspec.DecodeError, RecursionError) as error:   # not JSON, or nested too deeply
+        parse_payload(body)   # says why, in the words every other body gets
+        return Ignore(f"the payload could not be read: {error}")
+    except Exception:
+        log.exception("the %s handler failed", event, extra={"event": event, "idempotency_key": delivery.key})
+        return Ignore("the handler failed on this payload (logged); catch-up covers the issue")
 
 
 async def context_for(state: ReceiverState, runtime: Runtime) -> HookContext:
@@ -296,15 +316,10 @@ class Receiver:
                 return Answer(202, "duplicate", {"status": "duplicate", "reason": "this Idempotency-Key was already handled"})
             body = await read_messages(receive, headers.get(b"content-length"), runtime.settings.server.max_body_bytes)
             check_signature(headers, body, runtime)
-            payload = parse_payload(body)
             context = state.context or await context_for(state, runtime)
+            decision = decide(delivery, body, context)
         except Refused as refused:
             return Answer(refused.status, refused.outcome, {"error": refused.error, "detail": refused.detail})
-        try:
-            decision = router.dispatch(event, payload, context)
-        except Exception:  # a handler's bug must not turn into failures that make GitLab disable the hook
-            log.exception("the %s handler failed", event, extra={"event": event, "idempotency_key": key})
-            decision = Ignore("the handler failed on this payload (logged); catch-up covers the issue")
         if key is not None:
             state.recent.add(key)
         if isinstance(decision, ReloadSettings):

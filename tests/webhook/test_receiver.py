@@ -238,10 +238,10 @@ def test_a_handler_that_fails_is_logged_and_answered_2xx(bot, monkeypatch, caplo
 def test_a_bug_in_the_receiver_itself_still_answers_json(bot, monkeypatch, caplog):
     """The receiver runs before Starlette's error middleware and router (bot/web/app.py
     `BotApp`): it answers its own bug as the middleware would, a 500 in JSON, and logs it."""
-    def broken(body: bytes) -> None:
+    def broken(*args: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(receiver_module, "parse_payload", broken)
+    monkeypatch.setattr(receiver_module, "decide", broken)
     answer = post(bot, {"object_kind": "issue"})
     assert answer.status_code == 500
     assert answer.json() == {"error": "internal error", "detail": "RuntimeError"}
