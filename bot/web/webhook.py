@@ -264,7 +264,8 @@ class Delivery:
         headers = header_map(scope)
         traced = TRACE_HEADERS.intersection(headers)
         trace = trace_of({name.decode(): headers[name].decode("latin-1") for name in traced}) if traced else None
-        return cls(headers, header(headers, "x-gitlab-event") or "", header(headers, "idempotency-key"), trace)
+        event, key = headers.get(b"x-gitlab-event"), headers.get(b"idempotency-key")
+        return cls(headers, event.decode("latin-1") if event else "", None if key is None else key.decode("latin-1"), trace)
 
 
 @dataclass(slots=True)
