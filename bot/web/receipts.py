@@ -1,9 +1,12 @@
 """What the webhook receiver saw of its last deliveries, so `vorhoelle selftest` can ask the
 running bot whether GitLab's test delivery arrived, with which headers, and what it answered.
 
-Only metadata is kept (never a body, never the token): the event, GitLab's ids for the delivery,
-whether `X-Gitlab-Token` matched, and the answer. The last `KEPT` deliveries, in memory: a
-restart forgets them, which is fine for a check run right after triggering a delivery.
+A receipt shows metadata only (never a body, never the token): the event, GitLab's ids for the
+delivery, whether `X-Gitlab-Token` matched, and the answer. Kept for it are the headers as they
+came, less X-Gitlab-Token, which the receiver takes out before anything else reads them (on every
+delivery's path, keeping the header dict costs nothing; picking the shown ones out of it waits
+until a receipt is read). The last `KEPT` deliveries, in memory: a restart forgets them, which
+is fine for a check run right after triggering a delivery.
 """
 
 from __future__ import annotations
@@ -45,13 +48,13 @@ class Receipt:
 # The headers a receipt shows, in the order of its fields, as ASGI spells their names.
 SHOWN_HEADERS = (b"x-gitlab-event", b"x-gitlab-webhook-uuid", b"x-gitlab-event-uuid", b"idempotency-key",
                  b"user-agent", b"x-gitlab-instance")
-Kept = tuple[float, tuple[bytes | None, ...], int, str]
+Kept = tuple[float, Mapping[bytes, bytes], int, str]
 
 
 def receipt_of(kept: Kept) -> Receipt:
-    at, shown, status, answer = kept
+    at, headers, status, answer = kept
     event, webhook_uuid, event_uuid, idempotency_key, user_agent, instance = (
-        None if value is None else value.decode("latin-1") for value in shown)
+        None if value is None else value.decode("latin-1") for value in map(headers.get, SHOWN_HEADERS))
     return Receipt(
         at=datetime.fromtimestamp(at, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
         event=event, webhook_uuid=webhook_uuid, event_uuid=event_uuid, idempotency_key=idempotency_key,
@@ -65,14 +68,15 @@ def receipt_of(kept: Kept) -> Receipt:
 class Receipts:
     """The last `size` answers of the receiver. Noting one costs the receiver a few lookups and
     an append to a bounded deque (it is on every delivery's path); the `Receipt` is made, and
-    the headers decoded, when it is read."""
+    the headers it shows decoded, when it is read."""
 
     def __init__(self, size: int = KEPT) -> None:
         self._kept: collections.deque[Kept] = collections.deque(maxlen=size)
 
     def add(self, headers: Mapping[bytes, bytes], status: int, answer: str) -> None:
-        """`answer`: what the receiver said ("queued", "ignored", …, or its error)."""
-        self._kept.append((time.time(), tuple(map(headers.get, SHOWN_HEADERS)), status, answer))
+        """`headers`: the delivery's, without X-Gitlab-Token (bot/web/webhook.py `Delivery`),
+        kept as they are; `answer`: what the receiver said ("queued", "ignored", …, or its error)."""
+        self._kept.append((time.time(), headers, status, answer))
 
     def newest_first(self) -> list[Receipt]:
         return [receipt_of(kept) for kept in reversed(self._kept)]

@@ -73,9 +73,9 @@ class RecentKeys:
         return key in self._keys
 
     def add(self, key: str) -> None:
+        """(A key added twice keeps its first place: both deliveries passed meanwhile.)"""
         self._keys[key] = None
-        self._keys.move_to_end(key)
-        while len(self._keys) > self._size:
+        if len(self._keys) > self._size:
             self._keys.popitem(last=False)
 
     def clear(self) -> None:
@@ -111,12 +111,12 @@ def hook_context(runtime: Runtime) -> HookContext:
     )
 
 
-def check_token(headers: RawHeaders, runtime: Runtime) -> None:
+def check_token(given: bytes | None, runtime: Runtime) -> None:
+    """`given`: the X-Gitlab-Token header."""
     secret = runtime.settings.webhook_secret
     if secret is None:
         raise Refused(401, "the bot has no webhook secret", "set VORHOELLE_WEBHOOK_SECRET and run "
                       "`vorhoelle hook install`", outcome="unauthorized")
-    given = headers.get(b"x-gitlab-token")
     if not given:  # an empty header is no token, whatever the secret
         raise Refused(401, "missing X-Gitlab-Token", outcome="unauthorized")
     if not hmac.compare_digest(given, secret.get_secret_value().encode()):
@@ -237,7 +237,7 @@ async def reload_settings(state: ReceiverState, runtime: Runtime) -> None:
     state.context = None  # the labels and emoji handlers watch may have changed
 
 
-def header_map(scope: Scope) -> RawHeaders:
+def header_map(scope: Scope) -> dict[bytes, bytes]:
     """The request's headers by (lower-case) name, as ASGI gives them, read once (each
     `Headers.get` scans the whole list again, and decoding every header costs more than reading
     the few the receiver uses). The first of a repeated header wins, as with `Headers.get`."""
@@ -252,9 +252,11 @@ def header(headers: RawHeaders, name: str) -> str | None:
 
 @dataclass(slots=True)
 class Delivery:
-    """What the receiver reads of a request's headers before its body."""
+    """What the receiver reads of a request's headers before its body. The token is kept apart
+    from the other headers, so that what keeps the headers (the receipts) never keeps it."""
 
-    headers: RawHeaders
+    headers: RawHeaders   # all but X-Gitlab-Token
+    token: bytes | None   # X-Gitlab-Token
     event: str            # X-Gitlab-Event, "" without one
     key: str | None       # Idempotency-Key
     trace: str | None     # the trace its headers name (bot/logs.py)
@@ -262,10 +264,11 @@ class Delivery:
     @classmethod
     def of(cls, scope: Scope) -> Delivery:
         headers = header_map(scope)
+        token = headers.pop(b"x-gitlab-token", None)
         traced = TRACE_HEADERS.intersection(headers)
         trace = trace_of({name.decode(): headers[name].decode("latin-1") for name in traced}) if traced else None
         event, key = headers.get(b"x-gitlab-event"), headers.get(b"idempotency-key")
-        return cls(headers, event.decode("latin-1") if event else "", None if key is None else key.decode("latin-1"), trace)
+        return cls(headers, token, event.decode("latin-1") if event else "", None if key is None else key.decode("latin-1"), trace)
 
 
 @dataclass(slots=True)
@@ -311,7 +314,7 @@ class Receiver:
             if getattr(self.app_state, "draining", False) or not runtime.hints.accepting:
                 raise Refused(503, "shutting down", "catch-up will cover this event after the restart",
                               outcome="unavailable")
-            check_token(headers, runtime)
+            check_token(delivery.token, runtime)
             if key is not None and key in state.recent:
                 metrics.DUPLICATES_DROPPED.inc()
                 return Answer(202, "duplicate", {"status": "duplicate", "reason": "this Idempotency-Key was already handled"})

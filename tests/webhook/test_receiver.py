@@ -23,6 +23,7 @@ from bot.gitlab_access import GitLabAccess
 from bot.runtime import build_runtime
 from bot.sandbox.control import SandboxControl
 from bot.web import webhook as receiver_module
+from bot.web.receipts import Receipts
 from bot.handlers.router import router
 from tests.support.bot import TEST_RETRIES
 from tests.support.botserver import WEBHOOK_SECRET as SECRET, ready as ready_details, running_bot, served_bot_settings
@@ -284,3 +285,16 @@ def test_ready_is_503_when_gitlab_fails_right_after_the_ping(world, sandbox):
             control.faults()
     assert ready.status_code == 503
     assert ready.json() == {"status": "not ready", "error": "GitLab answered 502", "detail": "502 Bad Gateway"}
+
+
+def test_the_token_is_taken_out_of_the_headers_the_receipts_keep():
+    scope = {"headers": [(b"x-gitlab-token", b"made-up-secret"), (b"x-gitlab-event", b"Issue Hook"),
+                         (b"idempotency-key", b"k-1"), (b"x-gitlab-token", b"a second one")]}
+    delivery = receiver_module.Delivery.of(scope)
+    assert delivery.token == b"made-up-secret"   # the first of a repeated header, as Headers.get reads it
+    assert b"x-gitlab-token" not in delivery.headers
+    assert (delivery.event, delivery.key, delivery.trace) == ("Issue Hook", "k-1", None)
+    receipts = Receipts()
+    receipts.add(delivery.headers, 202, "queued")
+    [receipt] = receipts.newest_first()
+    assert (receipt.event, receipt.idempotency_key, receipt.token) == ("Issue Hook", "k-1", "matched")
