@@ -81,14 +81,10 @@ def project_id(payload: HookPayload, attributes: Attributes | None) -> int | Non
     return None
 
 
-def label_titles(labels: Labels) -> set[str]:
-    """Label names from a list of label objects (`title`, or `name` in API shapes) or names."""
-    titles: set[str] = set()
-    for label in labels or ():
-        title = (label.title if label.title is not None else label.name) if isinstance(label, Label) else label
-        if isinstance(title, str):
-            titles.add(title)
-    return titles
+def label_title(label: Label | str) -> str | None:
+    """A label's name: `title` of a label object (`name` in API shapes), or the name itself."""
+    title = (label.title if label.title is not None else label.name) if isinstance(label, Label) else label
+    return title if isinstance(title, str) else None
 
 
 def is_bot(context: HookContext, *, user_id: Any = None, username: Any = None) -> bool:
@@ -113,5 +109,10 @@ def refuse_common(payload: HookPayload, attributes: Attributes | None, context: 
 
 
 def watched(context: HookContext, *label_lists: Labels) -> bool:
-    """True when any of the label lists carries the marker label or a state label."""
-    return any(label_titles(labels) & context.watched_labels for labels in label_lists)
+    """True when any of the label lists carries the marker label or a state label. (A plain
+    loop that stops at the first: every queued delivery asks, most of them of the first list.)"""
+    for labels in label_lists:
+        for label in labels or ():
+            if label_title(label) in context.watched_labels:
+                return True
+    return False
