@@ -265,8 +265,10 @@ class Delivery:
     def of(cls, scope: Scope) -> Delivery:
         headers = header_map(scope)
         token = headers.pop(b"x-gitlab-token", None)
-        traced = TRACE_HEADERS.intersection(headers)
-        trace = trace_of({name.decode(): headers[name].decode("latin-1") for name in traced}) if traced else None
+        trace = None
+        if b"x-cloud-trace-context" in headers or b"traceparent" in headers:   # GitLab sends neither
+            trace = trace_of({name.decode(): value.decode("latin-1") for name, value in headers.items()
+                              if name in TRACE_HEADERS})
         event, key = headers.get(b"x-gitlab-event"), headers.get(b"idempotency-key")
         return cls(headers, token, event.decode("latin-1") if event else "", None if key is None else key.decode("latin-1"), trace)
 
@@ -309,9 +311,9 @@ class Receiver:
     async def answer(self, delivery: Delivery, receive: Receive) -> Answer:
         """What the receiver answers this delivery, having queued its issue when it changed one."""
         runtime, state, headers = self.runtime, self.state, delivery.headers
-        event, key = delivery.event, delivery.key
+        event, key, hints = delivery.event, delivery.key, runtime.hints
         try:
-            if getattr(self.app_state, "draining", False) or not runtime.hints.accepting:
+            if getattr(self.app_state, "draining", False) or not hints.accepting:
                 raise Refused(503, "shutting down", "catch-up will cover this event after the restart",
                               outcome="unavailable")
             check_token(delivery.token, runtime)
@@ -333,9 +335,7 @@ class Receiver:
             return Answer(202, "reloading", {"status": "reloading", "reason": decision.reason})
         if not isinstance(decision, Converge):
             return Answer(202, "ignored", {"status": "ignored", "reason": decision.reason})
-        runtime.hints.hint(Hint(
-            iid=decision.iid, event=event, event_uuid=header(headers, "x-gitlab-event-uuid"), idempotency_key=key,
-        ))
+        hints.hint(Hint(decision.iid, event, header(headers, "x-gitlab-event-uuid"), key))
         return Answer(202, "queued", {"status": "queued", "issue": decision.iid, "reason": decision.reason},
                       issue=decision.iid)
 
