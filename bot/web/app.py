@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import State
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -59,7 +60,9 @@ class BotApp(Starlette):
 
     def __init__(self, runtime: Runtime, **starlette: Any) -> None:
         super().__init__(**starlette)
-        self.receiver = Receiver(runtime, self.state)
+        shared: dict[str, Any] = {}   # what `app.state` holds, read by the receiver as a plain dict
+        self.state = State(shared)
+        self.receiver = Receiver(runtime, shared)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == WEBHOOK_PATH and scope["method"] == "POST":

@@ -35,7 +35,6 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
-from starlette.datastructures import State
 from starlette.types import Receive, Scope, Send
 
 import bot.handlers  # noqa: F401 - importing the package registers every handler on the router
@@ -287,9 +286,9 @@ class Receiver:
     `BotApp`), so the receiver answers its own bugs (500 in JSON, as the rest of the app does) and
     files its lines under the request's trace itself."""
 
-    def __init__(self, runtime: Runtime, app_state: State) -> None:
+    def __init__(self, runtime: Runtime, app_state: Mapping[str, Any]) -> None:
         self.runtime = runtime
-        self.app_state = app_state   # `draining`: set on SIGTERM and when the lifespan ends
+        self.app_state = app_state   # what `app.state` holds: `draining`, set on SIGTERM and when the lifespan ends
         self.state = ReceiverState()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -313,7 +312,7 @@ class Receiver:
         runtime, state, headers = self.runtime, self.state, delivery.headers
         event, key, hints = delivery.event, delivery.key, runtime.hints
         try:
-            if getattr(self.app_state, "draining", False) or not hints.accepting:
+            if self.app_state.get("draining", False) or not hints.accepting:
                 raise Refused(503, "shutting down", "catch-up will cover this event after the restart",
                               outcome="unavailable")
             check_token(delivery.token, runtime)
