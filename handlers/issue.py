@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from msgspec import Struct
-
-from bot.handlers.payload import Attributes, HookPayload, Labels, as_int, refuse_common, watched
+from bot.handlers.payload import Attributes, HookPayload, Labels, Shape, as_int, refuse_common, watched
 from bot.handlers.router import Converge, Decision, HookContext, Ignore, router
 
 
@@ -17,11 +15,11 @@ class IssueAttributes(Attributes):
     labels: Labels = None
 
 
-class LabelChange(Struct):
+class LabelChange(Shape):
     previous: Labels = None
 
 
-class IssueChanges(Struct):
+class IssueChanges(Shape):
     labels: LabelChange | None = None
 
 

@@ -22,7 +22,12 @@ from msgspec import Struct
 from bot.handlers.router import HookContext, Ignore
 
 
-class Label(Struct):
+class Shape(Struct, gc=False):
+    """The base of every payload type: a decoded payload holds no reference cycles, so the
+    collector need not track it (one allocation fewer to count on every delivery)."""
+
+
+class Label(Shape):
     title: Any = None
     name: Any = None   # as the REST API spells the title
 
@@ -30,23 +35,23 @@ class Label(Struct):
 Labels = list[Label | str] | None   # label objects, or names in older payloads
 
 
-class User(Struct):
+class User(Shape):
     id: Any = None
     username: Any = None
 
 
-class Project(Struct):
+class Project(Shape):
     id: Any = None
     default_branch: Any = None
 
 
-class Attributes(Struct):
+class Attributes(Shape):
     """The fields of `object_attributes` every event the handlers read has."""
 
     project_id: Any = None
 
 
-class HookPayload(Struct):
+class HookPayload(Shape):
     """The fields every payload the handlers read has: who acted, in which project."""
 
     user: User | None = None
@@ -55,7 +60,7 @@ class HookPayload(Struct):
     event_type: Any = None
 
 
-class IssueRef(Struct):
+class IssueRef(Shape):
     """The issue a comment or an emoji is on (`issue` in Note and Emoji Hooks)."""
 
     iid: Any = None

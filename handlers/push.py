@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from msgspec import Struct
-
 from bot.config.project_file import PROJECT_FILE
-from bot.handlers.payload import HookPayload
+from bot.handlers.payload import HookPayload, Shape
 from bot.handlers.router import Decision, HookContext, Ignore, ReloadSettings, router
 
 
-class Commit(Struct):
+class Commit(Shape):
     added: Any = None
     modified: Any = None
     removed: Any = None
