@@ -293,10 +293,18 @@ class Receiver:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         delivery = Delivery.of(scope)
-        self.state.stats["deliveries"] += 1
+        runtime, state = self.runtime, self.state
+        state.stats["deliveries"] += 1
         with UNTRACED if delivery.trace is None else tracing(delivery.trace):   # GitLab's carry no trace
             try:
-                given = await self.answer(delivery, receive)
+                given = self.before_body(delivery)
+                if given is None:
+                    body = await read_messages(receive, delivery.headers.get(b"content-length"),
+                                               runtime.settings.server.max_body_bytes)
+                    check_signature(delivery.headers, body, runtime)
+                    given = self.answer(delivery, body, state.context or await context_for(state, runtime))
+            except Refused as refused:
+                given = Answer(refused.status, refused.outcome, {"error": refused.error, "detail": refused.detail})
             except Exception as error:
                 log.exception("the receiver failed on a delivery",
                               extra={"event": delivery.event, "idempotency_key": delivery.key})
@@ -307,34 +315,33 @@ class Receiver:
             (b"content-length", str(len(content)).encode()), (b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": content})
 
-    async def answer(self, delivery: Delivery, receive: Receive) -> Answer:
-        """What the receiver answers this delivery, having queued its issue when it changed one."""
-        runtime, state, headers = self.runtime, self.state, delivery.headers
-        event, key, hints = delivery.event, delivery.key, runtime.hints
-        try:
-            if self.app_state.get("draining", False) or not hints.accepting:
-                raise Refused(503, "shutting down", "catch-up will cover this event after the restart",
-                              outcome="unavailable")
-            check_token(delivery.token, runtime)
-            if key is not None and key in state.recent:
-                metrics.DUPLICATES_DROPPED.inc()
-                return Answer(202, "duplicate", {"status": "duplicate", "reason": "this Idempotency-Key was already handled"})
-            body = await read_messages(receive, headers.get(b"content-length"), runtime.settings.server.max_body_bytes)
-            check_signature(headers, body, runtime)
-            context = state.context or await context_for(state, runtime)
-            decision = decide(delivery, body, context)
-        except Refused as refused:
-            return Answer(refused.status, refused.outcome, {"error": refused.error, "detail": refused.detail})
+    def before_body(self, delivery: Delivery) -> Answer | None:
+        """The answer the headers alone decide (Refused: 503 while shutting down, 401 without the
+        token; the 202 of a duplicate), or None: the body is to be read."""
+        if self.app_state.get("draining", False) or not self.runtime.hints.accepting:
+            raise Refused(503, "shutting down", "catch-up will cover this event after the restart",
+                          outcome="unavailable")
+        check_token(delivery.token, self.runtime)
+        if delivery.key is not None and delivery.key in self.state.recent:
+            metrics.DUPLICATES_DROPPED.inc()
+            return Answer(202, "duplicate", {"status": "duplicate", "reason": "this Idempotency-Key was already handled"})
+        return None
+
+    def answer(self, delivery: Delivery, body: bytes, context: HookContext) -> Answer:
+        """What the receiver answers a delivery it has read, having queued its issue when it
+        changed one (Refused: a body that is not a JSON object)."""
+        state, key = self.state, delivery.key
+        decision = decide(delivery, body, context)
         if key is not None:
             state.recent.add(key)
         if isinstance(decision, ReloadSettings):
-            reload = asyncio.create_task(reload_settings(state, runtime))
+            reload = asyncio.create_task(reload_settings(state, self.runtime))
             state.reloads.add(reload)
             reload.add_done_callback(state.reloads.discard)
             return Answer(202, "reloading", {"status": "reloading", "reason": decision.reason})
         if not isinstance(decision, Converge):
             return Answer(202, "ignored", {"status": "ignored", "reason": decision.reason})
-        hints.hint(Hint(decision.iid, event, header(headers, "x-gitlab-event-uuid"), key))
+        self.runtime.hints.hint(Hint(decision.iid, delivery.event, header(delivery.headers, "x-gitlab-event-uuid"), key))
         return Answer(202, "queued", {"status": "queued", "issue": decision.iid, "reason": decision.reason},
                       issue=decision.iid)
 
