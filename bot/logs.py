@@ -43,11 +43,8 @@ from bot.config.settings import Settings
 
 # Token shapes worth hiding even when they are not (or no longer) in the settings: GitLab
 # personal/project/deploy/runner tokens and Slack tokens.
-_GITLAB_TOKEN_PREFIXES = ("glpat-", "glptt-", "gldt-", "glrt-", "gloas-")
-_SLACK_TOKEN_PREFIX = "xox"
-_GITLAB_TOKEN_START = "gl"   # what every GitLab prefix starts with: one needle for the five
-_KNOWN_TOKEN_SHAPES = (rf"\b(?:{'|'.join(p[:-1] for p in _GITLAB_TOKEN_PREFIXES)})-[0-9A-Za-z_\-]{{10,}}"
-                       rf"|\b{_SLACK_TOKEN_PREFIX}[abpres]-[0-9A-Za-z\-]{{10,}}")
+_KNOWN_TOKEN_SHAPES = r"\b(?:glpat|glptt|gldt|glrt|gloas)-[0-9A-Za-z_\-]{10,}|\bxox[abpres]-[0-9A-Za-z\-]{10,}"
+_KNOWN_TOKEN_STARTS = ("gl", "xox")   # what every match of those shapes contains
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 # How many attributes a LogRecord sets itself, before any `extra=` is added to it.
@@ -60,7 +57,13 @@ _trace: contextvars.ContextVar[str | None] = contextvars.ContextVar("vorhoelle_t
 
 
 # The request headers `trace_of` reads, as ASGI spells header names.
-TRACE_HEADERS = frozenset({b"x-cloud-trace-context", b"traceparent"})
+_TRACE_HEADERS = frozenset({b"x-cloud-trace-context", b"traceparent"})
+
+
+def trace_in(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """`trace_of` the request's headers as ASGI gives them (only the trace headers decoded)."""
+    traced = {name.decode("latin-1"): value.decode("latin-1") for name, value in headers if name in _TRACE_HEADERS}
+    return trace_of(traced) if traced else None
 
 
 def trace_of(headers: Mapping[str, str]) -> str | None:
@@ -108,7 +111,7 @@ class Redactor:
         self._pattern = re.compile("|".join([*known, _KNOWN_TOKEN_SHAPES]))
         # What every match contains: a text with none of them (nearly every line) skips the
         # regex, whose alternation is tried at every position (~10 µs for a webhook's line).
-        self._needles = (*forms, _GITLAB_TOKEN_START, _SLACK_TOKEN_PREFIX)
+        self._needles = (*forms, *_KNOWN_TOKEN_STARTS)
         self._within_lines = not any("\n" in form for form in forms)
 
     def redact(self, text: str) -> str:
@@ -238,21 +241,19 @@ class BatchingHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         record._trace = _trace.get()   # the request's trace, read where the line was logged
-        self._pending.append(record)
-        if threading.get_ident() != self._loop_thread:
-            self.flush()
-        elif not self._due and self._loop is not None:
-            self._due = True
-            self._loop.call_later(self.interval, self._write_due)
+        self.hold(record)
 
     def holds_here(self) -> bool:
         """Whether a line logged now is held for the batch: this thread runs the loop it batches on."""
         return self._loop is not None and threading.get_ident() == self._loop_thread
 
-    def hold(self, line: HeldLine) -> None:
-        """Hold a line made by `hot_line` (only where `holds_here()`)."""
+    def hold(self, line: logging.LogRecord | HeldLine) -> None:
+        """Hold a record, or a line made by `hot_line`, for the batch; written at once (after
+        what is held) when logged on another thread than the loop's."""
         self._pending.append(line)
-        if not self._due and self._loop is not None:
+        if threading.get_ident() != self._loop_thread:
+            self.flush()
+        elif not self._due and self._loop is not None:
             self._due = True
             self._loop.call_later(self.interval, self._write_due)
 
@@ -264,11 +265,16 @@ class BatchingHandler(logging.Handler):
         """Write every line held so far, redacted, in one write."""
         with self.lock:   # type: ignore[union-attr]  # Handler.createLock made it
             lines = []
-            as_json = self.formatter.line if isinstance(self.formatter, JsonFormatter) else None
+            as_json = self.formatter if isinstance(self.formatter, JsonFormatter) else None
             while self._pending:
                 held = self._pending.popleft()
-                try:   # the receiver's held lines, most of a busy batch, take the short way
-                    lines.append(as_json(held) if as_json and type(held) is HeldLine else self._format_held(held))
+                try:
+                    if isinstance(held, logging.LogRecord):
+                        lines.append(self.format(held))
+                    elif as_json is not None:   # the receiver's lines, most of a busy batch
+                        lines.append(as_json.line(held))
+                    else:
+                        lines.append(self.format(held.record()))
                 except Exception:
                     self.handleError(held if isinstance(held, logging.LogRecord) else held.record())
             if lines:
@@ -277,13 +283,6 @@ class BatchingHandler(logging.Handler):
                     self._stream.flush()
                 except Exception:
                     self.handleError(logging.makeLogRecord({"msg": "%d held lines not written", "args": (len(lines),)}))
-
-    def _format_held(self, held: logging.LogRecord | HeldLine) -> str:
-        if isinstance(held, logging.LogRecord):
-            return self.format(held)
-        if isinstance(self.formatter, JsonFormatter):
-            return self.formatter.line(held)
-        return self.format(held.record())
 
     def close(self) -> None:
         """Write what is held and go on working: like a stream handler's close, which

@@ -26,7 +26,7 @@ from starlette.types import Receive, Scope, Send
 from bot.config import project_file
 from bot.catch_up import CatchUpLoop
 from bot.followup.sweep import sweep
-from bot.logs import TRACE_HEADERS, lines_batched_on_this_loop, trace_of, tracing
+from bot.logs import lines_batched_on_this_loop, trace_in, tracing
 from bot.runtime import Runtime
 from bot.web.server import shutdown_budget
 from bot.web.webhook import PATH as WEBHOOK_PATH, Receiver
@@ -66,7 +66,6 @@ class BotApp(Starlette):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == WEBHOOK_PATH and scope["method"] == "POST":
-            scope["app"] = self
             await self.receiver(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
@@ -80,11 +79,10 @@ class TraceRequests:
         self.app = app
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        traced = {name.decode("latin-1"): value.decode("latin-1")
-                  for name, value in scope.get("headers", ()) if name in TRACE_HEADERS}
-        if not traced:  # most requests (GitLab's deliveries): nothing to set
+        trace = trace_in(scope.get("headers", ()))
+        if trace is None:  # most requests: nothing to set
             return await self.app(scope, receive, send)
-        with tracing(trace_of(traced)):
+        with tracing(trace):
             await self.app(scope, receive, send)
 
 
