@@ -81,8 +81,8 @@ def as_int(value: Any) -> int | None:
 def project_id(payload: HookPayload, attributes: Attributes | None) -> int | None:
     for found in (payload.project.id if payload.project else None, payload.project_id,
                   attributes.project_id if attributes else None):
-        if as_int(found) is not None:
-            return as_int(found)
+        if (number := as_int(found)) is not None:
+            return number
     return None
 
 

@@ -66,9 +66,9 @@ def receipt_of(kept: Kept) -> Receipt:
 
 
 class Receipts:
-    """The last `size` answers of the receiver. Noting one costs the receiver a few lookups and
-    an append to a bounded deque (it is on every delivery's path); the `Receipt` is made, and
-    the headers it shows decoded, when it is read."""
+    """The last `size` answers of the receiver. Noting one costs the receiver an append to a
+    bounded deque (it is on every delivery's path); the `Receipt` is made, and the headers it
+    shows decoded, when it is read."""
 
     def __init__(self, size: int = KEPT) -> None:
         self._kept: collections.deque[Kept] = collections.deque(maxlen=size)

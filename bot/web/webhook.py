@@ -39,7 +39,7 @@ from starlette.types import Receive, Scope, Send
 
 import bot.handlers  # noqa: F401 - importing the package registers every handler on the router
 from bot import metrics
-from bot.logs import TRACE_HEADERS, hot_line, trace_of, tracing
+from bot.logs import hot_line, trace_in, tracing
 from bot.config import project_file
 from bot.queue import Hint
 from bot.web.receipts import Receipts
@@ -130,10 +130,10 @@ def check_signature(headers: RawHeaders, body: bytes, runtime: Runtime) -> None:
     key = runtime.settings.webhook_signing_key
     if key is None:
         return
-    names = ("webhook-id", "webhook-timestamp", "webhook-signature")
+    names = (b"webhook-id", b"webhook-timestamp", b"webhook-signature")
     msg_id, timestamp, signatures = (header(headers, name) for name in names)
     if not (msg_id and timestamp and signatures):
-        raise Refused(401, "missing webhook signature", f"expected headers {', '.join(names)}",
+        raise Refused(401, "missing webhook signature", f"expected headers {b', '.join(names).decode()}",
                       outcome="unauthorized")
     try:
         secret = base64.b64decode(key.get_secret_value().removeprefix("whsec_"), validate=True)
@@ -243,9 +243,9 @@ def header_map(scope: Scope) -> dict[bytes, bytes]:
     return dict(reversed(scope["headers"]))
 
 
-def header(headers: RawHeaders, name: str) -> str | None:
-    """One header's value as text (HTTP headers are Latin-1)."""
-    value = headers.get(name.encode())
+def header(headers: RawHeaders, name: bytes) -> str | None:
+    """One header's value as text (HTTP headers are Latin-1); `name` as ASGI spells it."""
+    value = headers.get(name)
     return None if value is None else value.decode("latin-1")
 
 
@@ -264,12 +264,9 @@ class Delivery:
     def of(cls, scope: Scope) -> Delivery:
         headers = header_map(scope)
         token = headers.pop(b"x-gitlab-token", None)
-        trace = None
-        if b"x-cloud-trace-context" in headers or b"traceparent" in headers:   # GitLab sends neither
-            trace = trace_of({name.decode(): value.decode("latin-1") for name, value in headers.items()
-                              if name in TRACE_HEADERS})
-        event, key = headers.get(b"x-gitlab-event"), headers.get(b"idempotency-key")
-        return cls(headers, token, event.decode("latin-1") if event else "", None if key is None else key.decode("latin-1"), trace)
+        traced = b"x-cloud-trace-context" in headers or b"traceparent" in headers   # GitLab sends neither
+        return cls(headers, token, header(headers, b"x-gitlab-event") or "", header(headers, b"idempotency-key"),
+                   trace_in(headers.items()) if traced else None)
 
 
 @dataclass(slots=True)
@@ -341,7 +338,7 @@ class Receiver:
             return Answer(202, "reloading", {"status": "reloading", "reason": decision.reason})
         if not isinstance(decision, Converge):
             return Answer(202, "ignored", {"status": "ignored", "reason": decision.reason})
-        self.runtime.hints.hint(Hint(decision.iid, delivery.event, header(delivery.headers, "x-gitlab-event-uuid"), key))
+        self.runtime.hints.hint(Hint(decision.iid, delivery.event, header(delivery.headers, b"x-gitlab-event-uuid"), key))
         return Answer(202, "queued", {"status": "queued", "issue": decision.iid, "reason": decision.reason},
                       issue=decision.iid)
 
