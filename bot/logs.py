@@ -34,8 +34,9 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Iterable
 
+import msgspec
 import orjson
 
 from bot.config.masking import MASK, secret_values
@@ -180,8 +181,9 @@ class TextFormatter(logging.Formatter):
         return f"{head}  {fields}" + (f"\n{tail}" if tail else "")
 
 
-class HeldLine(NamedTuple):
-    """A line as `hot_line` holds it, without a LogRecord."""
+class HeldLine(msgspec.Struct, gc=False):
+    """A line as `hot_line` holds it, without a LogRecord (a msgspec Struct: one is made for
+    every delivery, in a quarter of a named tuple's time)."""
 
     created: float
     level: str

@@ -249,10 +249,10 @@ def header(headers: RawHeaders, name: bytes) -> str | None:
     return None if value is None else value.decode("latin-1")
 
 
-@dataclass(slots=True)
-class Delivery:
+class Delivery(msgspec.Struct, gc=False):
     """What the receiver reads of a request's headers before its body. The token is kept apart
-    from the other headers, so that what keeps the headers (the receipts) never keeps it."""
+    from the other headers, so that what keeps the headers (the receipts) never keeps it. (This
+    and `Answer` are msgspec Structs: made for every delivery, in a third of a dataclass's time.)"""
 
     headers: RawHeaders   # all but X-Gitlab-Token
     token: bytes | None   # X-Gitlab-Token
@@ -269,8 +269,7 @@ class Delivery:
                    trace_in(headers.items()) if traced else None)
 
 
-@dataclass(slots=True)
-class Answer:
+class Answer(msgspec.Struct, gc=False):
     status: int
     outcome: str   # the metric's and the log line's word for it: queued, ignored, unauthorized, …
     body: dict[str, Any]
