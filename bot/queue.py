@@ -23,6 +23,7 @@ import collections
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
@@ -125,9 +126,9 @@ class ConvergeQueue:
         future is made for it, so a burst of deliveries for one issue leaves none behind."""
         if self._accepting:
             self.stats["submitted"] += 1
-            self._enqueue(hint, [])
+            self._enqueue(hint, ())
 
-    def _enqueue(self, hint: Hint, waiters: list[asyncio.Future[bool]], attempt: int = 1) -> None:
+    def _enqueue(self, hint: Hint, waiters: Sequence[asyncio.Future[bool]], attempt: int = 1) -> None:
         iid = hint.iid
         waiting = self._waiting.get(iid)
         if waiting is not None:
@@ -138,7 +139,7 @@ class ConvergeQueue:
                 waiting.hint, waiting.attempt = hint, 1
             waiting.waiters.extend(waiters)
             return
-        self._waiting[iid] = _Entry(hint, waiters, attempt)
+        self._waiting[iid] = _Entry(hint, list(waiters), attempt)
         metrics.QUEUE_DEPTH.set(len(self._waiting))
         if iid not in self._running:
             self._make_ready(iid)

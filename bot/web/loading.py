@@ -48,12 +48,14 @@ class LoadingApp:
         return self.app.state if self.app is not None else self._own_state
 
     async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        app = self.app
+        if app is not None:   # loaded (its lifespan came before): every request after the first moments
+            await app(scope, receive, send)
+            return
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
-        app = self.app
-        if app is None and await self._waited_for_app(scope):
-            app = self.app
+        app = await self._app_after_waiting(scope)
         if app is not None:
             await app(scope, receive, send)
         elif scope["type"] == "http":
@@ -87,14 +89,15 @@ class LoadingApp:
         finally:
             self._loaded.set()
 
-    async def _waited_for_app(self, scope: dict[str, Any]) -> bool:
+    async def _app_after_waiting(self, scope: dict[str, Any]) -> Starlette | None:
+        """The bot's app once it has loaded, for a request that may wait for it (not a probe)."""
         if scope.get("path") in PROBES or not self._loading:
-            return False
+            return None
         try:
             await asyncio.wait_for(self._loaded.wait(), self._hold_seconds)
         except TimeoutError:
-            return False
-        return self.app is not None
+            return None
+        return self.app
 
     def _not_yet(self, scope: dict[str, Any]) -> JSONResponse:
         if self.failure is not None or self._own_state.draining:

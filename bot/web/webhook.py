@@ -22,7 +22,6 @@ import asyncio
 import base64
 import binascii
 import collections
-import contextlib
 import hashlib
 import hmac
 import json
@@ -50,7 +49,6 @@ log = logging.getLogger(__name__)
 
 RECENT_KEYS = 4096
 RawHeaders = Mapping[bytes, bytes]
-UNTRACED = contextlib.nullcontext()
 TOO_DEEP = "nested too deeply to parse; no JSON the bot reads is more than a few levels deep"
 
 
@@ -84,11 +82,16 @@ class RecentKeys:
 @dataclass
 class ReceiverState:
     recent: RecentKeys = field(default_factory=RecentKeys)
-    stats: collections.Counter[str] = field(default_factory=collections.Counter)    # by outcome
+    stats: collections.Counter[str] = field(default_factory=collections.Counter)    # answers by outcome
     ignored: collections.Counter[str] = field(default_factory=collections.Counter)  # by reason
     receipts: Receipts = field(default_factory=Receipts)
     context: HookContext | None = None
     reloads: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def deliveries(self) -> int:
+        """Deliveries answered so far."""
+        return sum(self.stats.values())
 
 
 def receiver_state(app: Starlette) -> ReceiverState:
@@ -161,9 +164,10 @@ async def read_messages(receive: Receive, declared: str | bytes | None, limit: i
     if declared is not None:
         if not declared.isdigit():
             raise Refused(400, "Content-Length is not a number", declared)
-        if int(declared) > limit:
-            raise Refused(413, "body too large", {"limit_bytes": limit, "content_length": int(declared)})
-    chunks, size, more = [], 0, True
+        if (length := int(declared)) > limit:
+            raise Refused(413, "body too large", {"limit_bytes": limit, "content_length": length})
+    chunks: list[bytes] = []
+    size, more = 0, True
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -172,6 +176,8 @@ async def read_messages(receive: Receive, declared: str | bytes | None, limit: i
         size += len(chunk)
         if size > limit:
             raise Refused(413, "body too large", {"limit_bytes": limit})
+        if not (more or chunks):   # the whole body in one message, as a server gives a webhook's
+            return chunk
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -289,27 +295,34 @@ class Receiver:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         delivery = Delivery.of(scope)
-        runtime, state = self.runtime, self.state
-        state.stats["deliveries"] += 1
-        with UNTRACED if delivery.trace is None else tracing(delivery.trace):   # GitLab's carry no trace
-            try:
-                given = self.before_body(delivery)
-                if given is None:
-                    body = await read_messages(receive, delivery.headers.get(b"content-length"),
-                                               runtime.settings.server.max_body_bytes)
-                    check_signature(delivery.headers, body, runtime)
-                    given = self.answer(delivery, body, state.context or await context_for(state, runtime))
-            except Refused as refused:
-                given = Answer(refused.status, refused.outcome, {"error": refused.error, "detail": refused.detail})
-            except Exception as error:
-                log.exception("the receiver failed on a delivery",
-                              extra={"event": delivery.event, "idempotency_key": delivery.key})
-                given = Answer(500, "error", {"error": "internal error", "detail": type(error).__name__})
-            self.note(delivery, given)
+        if delivery.trace is None:   # GitLab's deliveries carry none
+            given = await self.given(delivery, receive)
+        else:
+            with tracing(delivery.trace):
+                given = await self.given(delivery, receive)
         content = orjson.dumps(given.body)   # compact JSON, as JSONResponse renders it, in a fraction of the time
         await send({"type": "http.response.start", "status": given.status, "headers": [
             (b"content-length", str(len(content)).encode()), (b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": content})
+
+    async def given(self, delivery: Delivery, receive: Receive) -> Answer:
+        """The answer to the delivery, noted (counted, its receipt kept, its line logged)."""
+        runtime, state = self.runtime, self.state
+        try:
+            given = self.before_body(delivery)
+            if given is None:
+                body = await read_messages(receive, delivery.headers.get(b"content-length"),
+                                           runtime.settings.server.max_body_bytes)
+                check_signature(delivery.headers, body, runtime)
+                given = self.answer(delivery, body, state.context or await context_for(state, runtime))
+        except Refused as refused:
+            given = Answer(refused.status, refused.outcome, {"error": refused.error, "detail": refused.detail})
+        except Exception as error:
+            log.exception("the receiver failed on a delivery",
+                          extra={"event": delivery.event, "idempotency_key": delivery.key})
+            given = Answer(500, "error", {"error": "internal error", "detail": type(error).__name__})
+        self.note(delivery, given)
+        return given
 
     def before_body(self, delivery: Delivery) -> Answer | None:
         """The answer the headers alone decide (Refused: 503 while shutting down, 401 without the

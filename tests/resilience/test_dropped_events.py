@@ -14,7 +14,7 @@ def test_reviews_made_while_the_hook_was_paused_are_recovered_by_the_next_catch_
     ways = list(WAYS.values())
     iids = [scene.stage(f"Role {n} at Example OHG") for n in range(len(ways))]
     scene.settle()
-    deliveries_before = scene.bot.receiver.stats["deliveries"]
+    deliveries_before = scene.bot.receiver.deliveries
 
     control.pause_hook(scene.hook_id)
     for iid, (act, _) in zip(iids, ways):
@@ -22,7 +22,7 @@ def test_reviews_made_while_the_hook_was_paused_are_recovered_by_the_next_catch_
     scene.settle()
     control.unpause_hook(scene.hook_id)
 
-    assert scene.bot.receiver.stats["deliveries"] == deliveries_before   # nothing reached the bot
+    assert scene.bot.receiver.deliveries == deliveries_before   # nothing reached the bot
     assert all(scene.history(iid) == [] for iid in iids)
     catch_up = scene.bot.app.state.catch_up
     passes = scene.bot.catch_up_now()

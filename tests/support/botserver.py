@@ -123,11 +123,11 @@ def settle(sandbox: Any, bot: RunningBot, timeout: float = 30) -> None:
     deliverer = sandbox.app.state.sandbox.deliverer
 
     def calm() -> bool:
-        before = bot.receiver.stats["deliveries"]
+        before = bot.receiver.deliveries
         asyncio.run(deliverer.drain(timeout))
         wait_until(lambda: bot.queue.idle, timeout, message="the bot's queue to empty")
         asyncio.run(deliverer.drain(timeout))
-        return bot.queue.idle and bot.receiver.stats["deliveries"] == before
+        return bot.queue.idle and bot.receiver.deliveries == before
 
     wait_until(calm, timeout, message="deliveries and converges to settle")
 

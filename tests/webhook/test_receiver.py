@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import hashlib
@@ -89,6 +90,36 @@ def test_a_streamed_body_is_refused_once_it_passes_the_limit(bot):
     chunks = (f"{len(piece):x}\r\n".encode() + piece + b"\r\n" for _ in range(2000))  # 8 MB, chunked
     status, body = raw_post(bot.webhook_url, {**headers(), "Transfer-Encoding": "chunked"}, chunks)
     assert status == 413 and body["detail"] == {"limit_bytes": LIMIT}
+
+
+def test_a_body_streamed_in_pieces_is_read_whole(bot):
+    payload = json.dumps({"object_kind": "push", "project": {"id": 1}, "padding": "x" * 20_000}).encode()
+    pieces = [payload[i:i + 4096] for i in range(0, len(payload), 4096)]
+    chunks = [f"{len(piece):x}\r\n".encode() + piece + b"\r\n" for piece in pieces] + [b"0\r\n\r\n"]
+    status, body = raw_post(bot.webhook_url, {**headers("Push Hook"), "Transfer-Encoding": "chunked"}, chunks)
+    assert (status, body) == (202, {"status": "ignored", "reason": "a push changes no job match"})
+
+
+def test_the_body_is_joined_from_every_message_until_the_last():
+    messages = iter([{"type": "http.request", "body": b'{"a": ', "more_body": True},
+                     {"type": "http.request", "body": b"", "more_body": True},
+                     {"type": "http.request", "body": b"1}", "more_body": False}])
+
+    async def receive() -> dict:
+        return next(messages)
+
+    assert asyncio.run(receiver_module.read_messages(receive, None, LIMIT)) == b'{"a": 1}'
+
+
+def test_a_client_gone_before_the_last_message_is_a_400():
+    messages = iter([{"type": "http.request", "body": b'{"a": ', "more_body": True}, {"type": "http.disconnect"}])
+
+    async def receive() -> dict:
+        return next(messages)
+
+    with pytest.raises(receiver_module.Refused) as refused:
+        asyncio.run(receiver_module.read_messages(receive, b"8", LIMIT))
+    assert (refused.value.status, refused.value.error) == (400, "the client went away before the whole body arrived")
 
 
 def test_a_content_length_shorter_than_the_body_gets_no_further_than_its_length(bot):
