@@ -71,13 +71,16 @@ def test_unreachable_gitlab_is_a_gitlab_error() -> None:
 
 
 class _Recorder(BaseHTTPRequestHandler):
-    """Answers `GET /api/v4/user` and remembers the headers of every request."""
+    """Answers every GET as GitLab's `GET /api/v4/user` (or as a proxy would pass it on) and
+    remembers the headers and the target of every request."""
 
     seen: list[dict[str, str]] = []
+    targets: list[str] = []
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         type(self).seen.append(dict(self.headers))
-        body = b'{"id": 5, "username": "bot", "name": "Bot"}'
+        type(self).targets.append(self.path)
+        body = b'{"id": 5, "username": "bot", "name": "Bot", "access_level": 30}'
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -88,18 +91,40 @@ class _Recorder(BaseHTTPRequestHandler):
         pass
 
 
-def test_the_event_uuid_rides_along_only_inside_handling_event() -> None:
+@pytest.fixture
+def recorder() -> Iterator[str]:
+    """A `_Recorder` listening; its URL."""
+    _Recorder.seen, _Recorder.targets = [], []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        with handling_event("4b1c6c52-event"):
-            GitLabAccess(url, "token", 1).bot_user
-        GitLabAccess(url, "token", 1).bot_user
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_event_uuid_rides_along_only_inside_handling_event(recorder: str) -> None:
+    with handling_event("4b1c6c52-event"):
+        GitLabAccess(recorder, "token", 1).bot_user
+    GitLabAccess(recorder, "token", 1).bot_user
     inside, outside = _Recorder.seen
     assert inside.get(EVENT_HEADER) == "4b1c6c52-event"
     assert EVENT_HEADER not in outside
+
+
+def test_the_proxy_variables_hold_for_every_call_and_no_proxy_bypasses_them(recorder: str, monkeypatch) -> None:
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", recorder)   # the recorder answers as a proxy that passed the call on
+    proxied = GitLabAccess("http://gitlab.example.invalid", "token", 1, retries=0)
+    assert proxied.bot_user.username == "bot"
+    assert proxied.access_level(5) == 30   # the environment is read once, and still holds
+    assert _Recorder.targets == ["http://gitlab.example.invalid/api/v4/user",
+                                 "http://gitlab.example.invalid/api/v4/projects/1/members/all/5"]
+
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")   # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert GitLabAccess(recorder, "token", 1, retries=0).access_level(5) == 30
+    assert _Recorder.targets[-1] == "/api/v4/projects/1/members/all/5"   # asked directly, not through a proxy
