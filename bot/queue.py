@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import queue
 import threading
 import time
 from collections.abc import Sequence
@@ -91,14 +92,16 @@ class ConvergeQueue:
         self._retries: dict[int, tuple[Timer, _Entry]] = {}
         self._ready: asyncio.Queue[int | None] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
+        self._threads: list[WorkerThread] = []
         self._accepting = False
         self.stats: collections.Counter[str] = collections.Counter()
 
     async def start(self) -> None:
         self._accepting = True
+        self._threads = [WorkerThread(f"converge-{n}") for n in range(self._max_parallel)]
         self._workers = [
-            asyncio.create_task(self._work(), name=f"converge-worker-{n}")
-            for n in range(self._max_parallel)
+            asyncio.create_task(self._work(thread), name=f"converge-worker-{n}")
+            for n, thread in enumerate(self._threads)
         ]
 
     @property
@@ -161,7 +164,7 @@ class ConvergeQueue:
         if iid in self._waiting and iid not in self._running:
             self._ready.put_nowait(iid)
 
-    async def _work(self) -> None:
+    async def _work(self, thread: WorkerThread) -> None:
         while (iid := await self._ready.get()) is not None:
             entry = self._waiting.pop(iid, None)
             metrics.QUEUE_DEPTH.set(len(self._waiting))
@@ -170,7 +173,7 @@ class ConvergeQueue:
             self._running.add(iid)
             self._note_start(iid)
             try:
-                await self._run(entry)
+                await self._run(entry, thread)
             finally:
                 self._running.discard(iid)
                 if iid in self._waiting and self._accepting:
@@ -185,12 +188,12 @@ class ConvergeQueue:
         if self._last_started.get(iid) == started:
             del self._last_started[iid]
 
-    async def _run(self, entry: _Entry) -> None:
+    async def _run(self, entry: _Entry, thread: WorkerThread) -> None:
         hint = entry.hint
         context = {"event": hint.event, "issue": hint.iid, "idempotency_key": hint.idempotency_key}
         started = time.perf_counter()
         try:
-            result = await _in_daemon_thread(self._converge, hint)
+            result = await thread.run(self._converge, hint)
         except Exception as exc:
             metrics.CONVERGE_DURATION.labels(outcome="error").observe(time.perf_counter() - started)
             self.stats["failed"] += 1
@@ -250,6 +253,8 @@ class ConvergeQueue:
             left |= self._running  # still converging when the grace ran out
             for task in unfinished:
                 task.cancel()
+        for thread in self._threads:
+            thread.stop()
         if left:
             log.warning("stopped with issues %s not converged; catch-up will cover them", sorted(left))
         return sorted(left)
@@ -274,25 +279,48 @@ def _resolve(waiters: list[asyncio.Future[bool]], ok: bool) -> None:
             future.set_result(ok)
 
 
-def _in_daemon_thread(fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
-    """Like asyncio.to_thread, but in a daemon thread: a converge still running when the shutdown
-    grace ends must not hold the process (converge is safe to abandon half-way)."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Any] = loop.create_future()
+class WorkerThread:
+    """A queue worker's own thread for its converges, started with the first and kept: starting
+    a thread makes the event loop wait until the thread runs (about a millisecond per converge
+    on a busy machine, measured under bench/webhook_ack.py's load). Like asyncio.to_thread
+    otherwise, but a daemon thread: a converge still running when the shutdown grace ends must
+    not hold the process (converge is safe to abandon half-way)."""
 
-    def settle(setter: Callable[[Any], None], value: Any) -> None:
-        if not future.done():
-            setter(value)
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
 
-    def run() -> None:
-        try:
-            outcome = (future.set_result, fn(*args))
-        except BaseException as exc:  # handed to the awaiting task, not swallowed
-            outcome = (future.set_exception, exc)
-        try:
-            loop.call_soon_threadsafe(settle, *outcome)
-        except RuntimeError:  # the loop closed while we ran: nobody is waiting any more
-            pass
+    def run(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+        """`fn(*args)` in this thread, after what it was given before; the future (of the
+        running loop) gets its outcome."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
 
-    threading.Thread(target=run, name="converge", daemon=True).start()
-    return future
+        def settle(setter: Callable[[Any], None], value: Any) -> None:
+            if not future.done():
+                setter(value)
+
+        def job() -> None:
+            try:
+                outcome = (future.set_result, fn(*args))
+            except BaseException as exc:  # handed to the awaiting task, not swallowed
+                outcome = (future.set_exception, exc)
+            try:
+                loop.call_soon_threadsafe(settle, *outcome)
+            except RuntimeError:  # the loop closed while we ran: nobody is waiting any more
+                pass
+
+        self._jobs.put(job)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
+            self._thread.start()
+        return future
+
+    def stop(self) -> None:
+        """End the thread once it has done what it was given."""
+        self._jobs.put(None)
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            job()

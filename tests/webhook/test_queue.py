@@ -123,6 +123,27 @@ def test_different_issues_run_in_parallel_up_to_the_bound():
     assert sorted(h.iid for h in converge.calls) == [1, 2, 3, 4, 5]
 
 
+def test_converges_run_in_the_workers_own_threads_which_end_with_the_queue():
+    threads: set[threading.Thread] = set()
+
+    def converge(hint: Hint) -> str:
+        threads.add(threading.current_thread())
+        return f"converged #{hint.iid}"
+
+    async def scenario():
+        queue = ConvergeQueue(converge, max_parallel=2)
+        await queue.start()
+        assert all(await asyncio.gather(*(queue.submit(Hint(iid, "Issue Hook")) for iid in range(1, 9))))
+        assert all(await asyncio.gather(*(queue.submit(Hint(iid, "Note Hook")) for iid in range(1, 9))))
+        await queue.stop(1)
+
+    run(scenario())
+    assert 1 <= len(threads) <= 2 and all(t.daemon and t.name.startswith("converge-") for t in threads)
+    for thread in threads:
+        thread.join(10)   # stop() ends them once their work is done
+        assert not thread.is_alive()
+
+
 def test_a_failed_converge_is_retried_once_then_left_for_catch_up():
     async def scenario(fail_times):
         timers = FakeTimers()
