@@ -125,9 +125,11 @@ def test_different_issues_run_in_parallel_up_to_the_bound():
 
 def test_converges_run_in_the_workers_own_threads_which_end_with_the_queue():
     threads: set[threading.Thread] = set()
+    converged: list[Hint] = []
 
     def converge(hint: Hint) -> str:
         threads.add(threading.current_thread())
+        converged.append(hint)
         return f"converged #{hint.iid}"
 
     async def scenario():
@@ -138,7 +140,10 @@ def test_converges_run_in_the_workers_own_threads_which_end_with_the_queue():
         await queue.stop(1)
 
     run(scenario())
-    assert 1 <= len(threads) <= 2 and all(t.daemon and t.name.startswith("converge-") for t in threads)
+    assert len(converged) == 16            # every hint converged, each in one of the two workers' threads:
+    assert 1 <= len(threads) <= 2          # a thread per converge would have made up to 16
+    assert all(t.daemon and t.name.startswith("converge-") for t in threads)
+    assert threading.main_thread() not in threads
     for thread in threads:
         thread.join(10)   # stop() ends them once their work is done
         assert not thread.is_alive()

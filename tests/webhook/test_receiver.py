@@ -12,7 +12,7 @@ import json
 import logging
 import socket
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -100,23 +100,25 @@ def test_a_body_streamed_in_pieces_is_read_whole(bot):
     assert (status, body) == (202, {"status": "ignored", "reason": "a push changes no job match"})
 
 
-def test_the_body_is_joined_from_every_message_until_the_last():
-    messages = iter([{"type": "http.request", "body": b'{"a": ', "more_body": True},
-                     {"type": "http.request", "body": b"", "more_body": True},
-                     {"type": "http.request", "body": b"1}", "more_body": False}])
+def receiving(*messages: dict) -> Callable[[], Awaitable[dict]]:
+    """An ASGI `receive` that hands out `messages` in order."""
+    given = iter(messages)
 
     async def receive() -> dict:
-        return next(messages)
+        return next(given)
 
+    return receive
+
+
+def test_the_body_is_joined_from_every_message_until_the_last():
+    receive = receiving({"type": "http.request", "body": b'{"a": ', "more_body": True},
+                        {"type": "http.request", "body": b"", "more_body": True},
+                        {"type": "http.request", "body": b"1}", "more_body": False})
     assert asyncio.run(receiver_module.read_messages(receive, None, LIMIT)) == b'{"a": 1}'
 
 
 def test_a_client_gone_before_the_last_message_is_a_400():
-    messages = iter([{"type": "http.request", "body": b'{"a": ', "more_body": True}, {"type": "http.disconnect"}])
-
-    async def receive() -> dict:
-        return next(messages)
-
+    receive = receiving({"type": "http.request", "body": b'{"a": ', "more_body": True}, {"type": "http.disconnect"})
     with pytest.raises(receiver_module.Refused) as refused:
         asyncio.run(receiver_module.read_messages(receive, b"8", LIMIT))
     assert (refused.value.status, refused.value.error) == (400, "the client went away before the whole body arrived")
