@@ -58,8 +58,7 @@ DELIVERIES = DeliveryCounts()
 REGISTRY.register(DELIVERIES)
 DUPLICATES_DROPPED = Counter(
     "vorhoelle_duplicate_deliveries_dropped",
-    "Deliveries dropped because their X-Gitlab-Event-UUID (or an equal pending converge) "
-    "was already seen.",
+    "Deliveries dropped because their Idempotency-Key was already handled (GitLab's manual resend).",
     registry=REGISTRY,
 )
 QUEUE_DEPTH = Gauge(
